@@ -1,0 +1,1 @@
+"""Sensors, visibility, observations, cognitive maps and belief scoring."""

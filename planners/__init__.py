@@ -1,0 +1,1 @@
+"""Exploration agents, skills and planners."""

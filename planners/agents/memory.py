@@ -1,0 +1,69 @@
+"""What a program agent remembers: its pose, where things are, and what it saw from where.
+
+Positions are in the start frame (origin = start, +y = initial facing). A *view* records,
+for one standing position, which entities were visible at which heading, so that the
+agent knows which MoveTo targets are legal from there (MoveTo needs the target in view).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+
+def _key(p) -> tuple[float, float]:
+    return (round(p[0] * 2) / 2, round(p[1] * 2) / 2)
+
+
+@dataclass
+class Item:
+    name: str
+    kind: str
+    position: tuple[float, float]
+    through_heading: float | None = None  # doors: heading that crosses the wall away from the first viewer
+
+
+@dataclass
+class SpatialMemory:
+    position: tuple[float, float] = (0.0, 0.0)
+    heading: float = 0.0
+    items: dict[str, Item] = field(default_factory=dict)
+    views: dict[tuple, dict[float, set[str]]] = field(default_factory=dict)  # pos -> heading -> names
+    sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
+
+    def update(self, info: dict) -> None:
+        pose = info["pose"]
+        self.position = _key(pose["position"])
+        self.heading = float(pose["heading"]) % 360.0
+        if not info.get("turn", "").rstrip().endswith("Observe()]") or info.get("invalid"):
+            return
+        seen = self.views.setdefault(self.position, {}).setdefault(round(self.heading) % 360, set())
+        h = math.radians(self.heading)
+        for s in info["sightings"]:
+            right, fwd = s["offset"]
+            x = self.position[0] + right * math.cos(h) + fwd * math.sin(h)
+            y = self.position[1] - right * math.sin(h) + fwd * math.cos(h)
+            seen.add(s["name"])
+            self.sightings.append((self.position, self.heading, s))
+            if s["name"] not in self.items:
+                through = None
+                if s["kind"] == "door" and s["wall"]:
+                    through = (self.heading + {"front": 0, "right": 90, "back": 180, "left": 270}[s["wall"]]) % 360
+                self.items[s["name"]] = Item(s["name"], s["kind"], (round(x, 3), round(y, 3)), through)
+
+    def headings_seen_here(self) -> set[float]:
+        return set(self.views.get(self.position, {}))
+
+    def visible_from(self, pos) -> dict[str, float]:
+        """name -> heading at which it was seen from `pos`."""
+        out: dict[str, float] = {}
+        for heading, names in sorted(self.views.get(_key(pos), {}).items()):
+            for n in sorted(names):
+                out.setdefault(n, heading)
+        return out
+
+
+def rotation(current: float, target: float) -> int:
+    """Rotate() argument that turns from `current` to `target` heading (0 if none)."""
+    d = int(round((target - current) % 360.0))
+    return {0: 0, 90: 90, 180: 180, 270: -90}[d]

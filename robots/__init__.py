@@ -1,0 +1,1 @@
+"""Robot models authored with MjSpec from primitive geoms, and their controllers."""

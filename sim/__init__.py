@@ -1,0 +1,1 @@
+"""Physics backends, the exploration environment, evaluation runner and CLI."""

@@ -1,0 +1,136 @@
+"""Symbolic exploration actions and the turn grammar.
+
+A turn is ``Actions: [<motion>* <final>]``: any number of motions (MoveTo, Rotate) and
+exactly one final action (Observe, Query, Term) at the end; Term stands alone. This is
+Theory of Space's grammar with MoveTo for its JumpTo, so prompts and logs carry over.
+
+Example:
+    >>> parse_turn("Actions: [Rotate(90), Observe()]")
+    [Rotate(degrees=90), Observe()]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+VALID_ROTATIONS = (-270, -180, -90, 90, 180, 270)
+COSTS = {"Observe": 1, "Query": 2, "Term": 0, "MoveTo": 0, "Rotate": 0}
+
+
+class ActionError(ValueError):
+    """An action string that does not follow the grammar; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class MoveTo:
+    target: str
+    final = False
+
+    def __str__(self):
+        return f"MoveTo({self.target})"
+
+
+@dataclass(frozen=True)
+class Rotate:
+    degrees: int
+    final = False
+
+    def __str__(self):
+        return f"Rotate({self.degrees})"
+
+
+@dataclass(frozen=True)
+class Observe:
+    final = True
+
+    def __str__(self):
+        return "Observe()"
+
+
+@dataclass(frozen=True)
+class Query:
+    target: str
+    final = True
+
+    def __str__(self):
+        return f"Query({self.target})"
+
+
+@dataclass(frozen=True)
+class Term:
+    final = True
+
+    def __str__(self):
+        return "Term()"
+
+
+Action = MoveTo | Rotate | Observe | Query | Term
+
+_TOKEN = re.compile(r"([A-Za-z]+)\s*\(([^()]*)\)")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]*$")
+
+
+def normalise_name(name: str) -> str:
+    """'Door 0' / 'door-0' / ' DOOR_0 ' -> 'door_0'."""
+    return re.sub(r"[\s-]+", "_", name.strip().strip("'\"")).lower()
+
+
+def _parse_one(kind: str, arg: str) -> Action:
+    arg = arg.strip()
+    if kind == "MoveTo" or kind == "Query":
+        if not _NAME.match(arg.strip("'\"")):
+            raise ActionError(f"{kind} needs an object or door name, got {arg!r}")
+        return (MoveTo if kind == "MoveTo" else Query)(normalise_name(arg))
+    if kind == "Rotate":
+        try:
+            deg = int(float(arg))
+        except ValueError:
+            raise ActionError(f"Rotate needs degrees, got {arg!r}") from None
+        if deg not in VALID_ROTATIONS:
+            raise ActionError(f"Rotate({arg}) is not allowed: use one of {list(VALID_ROTATIONS)}")
+        return Rotate(deg)
+    if kind in ("Observe", "Term"):
+        if arg:
+            raise ActionError(f"{kind}() takes no argument, got {arg!r}")
+        return Observe() if kind == "Observe" else Term()
+    raise ActionError(f"unknown action {kind!r}; use MoveTo, Rotate, Observe, Query or Term")
+
+
+def parse_turn(text: str | list) -> list[Action]:
+    """Parse one turn (a string or a list of actions/strings) and check the grammar."""
+    if isinstance(text, (list, tuple)):
+        actions = [a if not isinstance(a, str) else _single(a) for a in text]
+    else:
+        if not isinstance(text, str) or not text.strip():
+            raise ActionError("empty action: send e.g. 'Actions: [Rotate(90), Observe()]'")
+        m = re.search(r"\[(.*)\]", text, re.S)
+        body = m.group(1) if m else text
+        tokens = _TOKEN.findall(body)
+        if not tokens:
+            raise ActionError(f"no action found in {text[:80]!r}; send e.g. 'Actions: [Observe()]'")
+        actions = [_parse_one(k, a) for k, a in tokens]
+    check_grammar(actions)
+    return actions
+
+
+def _single(s: str) -> Action:
+    tokens = _TOKEN.findall(s)
+    if len(tokens) != 1:
+        raise ActionError(f"expected one action, got {s!r}")
+    return _parse_one(*tokens[0])
+
+
+def check_grammar(actions: list[Action]) -> None:
+    if not actions:
+        raise ActionError("a turn needs exactly one final action (Observe, Query or Term)")
+    if not actions[-1].final:
+        raise ActionError(f"the last action must be Observe(), Query(x) or Term(), not {actions[-1]}")
+    if any(a.final for a in actions[:-1]):
+        raise ActionError("only one final action (Observe, Query or Term) per turn, and it must come last")
+    if isinstance(actions[-1], Term) and len(actions) > 1:
+        raise ActionError("Term() must stand alone")
+
+
+def format_turn(actions: list[Action]) -> str:
+    return "Actions: [" + ", ".join(str(a) for a in actions) + "]"

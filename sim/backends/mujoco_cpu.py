@@ -1,0 +1,119 @@
+"""MuJoCo on the CPU: one MjModel/MjData pair, rays through mj_multiRay."""
+
+from __future__ import annotations
+
+import mujoco
+import numpy as np
+
+from scenes.frames import mujoco_yaw_to_heading
+from scenes.spec import SceneSpec
+from sim.backends.base import Backend, BackendError
+from sim.compile_mujoco import ROBOT_ENTITY, CompiledScene, compile_scene
+
+
+class MujocoBackend(Backend):
+    name = "mujoco"
+
+    def __init__(self) -> None:
+        self.scene: CompiledScene | None = None
+        self._steps = 0
+        self._renderer = None
+
+    # -- lifecycle -----------------------------------------------------------------
+    def load(self, spec: SceneSpec) -> None:
+        self.close()
+        self.scene = compile_scene(spec)
+        self.model = self.scene.model
+        self.data = mujoco.MjData(self.model)
+        self._steps = 0
+        self.reset()
+
+    def reset(self, state: np.ndarray | None = None) -> None:
+        mujoco.mj_resetData(self.model, self.data)
+        if state is None:
+            self.data.qpos[:] = self.scene.initial_qpos
+        else:
+            mujoco.mj_setState(self.model, self.data, np.asarray(state, dtype=np.float64), _STATE)
+        mujoco.mj_forward(self.model, self.data)
+
+    def get_state(self) -> np.ndarray:
+        out = np.empty(mujoco.mj_stateSize(self.model, _STATE))
+        mujoco.mj_getState(self.model, self.data, out, _STATE)
+        return out
+
+    def step(self, ctrl: np.ndarray, nsteps: int = 1) -> None:
+        ctrl = np.asarray(ctrl, dtype=np.float64)
+        if not np.all(np.isfinite(ctrl)):
+            raise BackendError(f"control contains NaN or inf: {ctrl.tolist()}")
+        self.data.ctrl[:] = ctrl
+        mujoco.mj_step(self.model, self.data, nstep=nsteps)
+        self._steps += nsteps
+        if not np.all(np.isfinite(self.data.qpos)):
+            raise BackendError("simulation diverged (NaN in qpos)")
+
+    # -- queries ---------------------------------------------------------------------
+    @property
+    def timestep(self) -> float:
+        return float(self.model.opt.timestep)
+
+    @property
+    def physics_steps(self) -> int:
+        return self._steps
+
+    @property
+    def entity_names(self) -> list[str]:
+        return self.scene.entity_names
+
+    def robot_pose(self) -> tuple[float, float, float]:
+        x, y, yaw = self.data.qpos[self.scene.robot_qpos]
+        return float(x), float(y), mujoco_yaw_to_heading(yaw)
+
+    def robot_velocity(self) -> np.ndarray:
+        return self.data.qvel[self.scene.robot_qvel].copy()
+
+    def camera_position(self) -> np.ndarray:
+        return self.data.cam_xpos[self.scene.camera].copy()
+
+    def robot_contacts(self) -> int:
+        body = self.model.geom_bodyid
+        c = self.data.contact[: self.data.ncon]
+        rb = self.scene.robot_body
+        return int(np.sum((body[c.geom1] == rb) | (body[c.geom2] == rb))) if self.data.ncon else 0
+
+    def cast_rays(self, origin, dirs, cutoff):
+        dirs = np.ascontiguousarray(dirs, dtype=np.float64)
+        n = len(dirs)
+        geomid = np.full(n, -1, dtype=np.int32)
+        dist = np.full(n, -1.0)
+        if n:
+            mujoco.mj_multiRay(
+                self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), None, True,
+                self.scene.robot_body, geomid, dist, None, n, float(cutoff),
+            )
+        entity = np.where(geomid >= 0, self.scene.geom_entity[np.maximum(geomid, 0)], -1)
+        entity = np.where(entity == ROBOT_ENTITY, -1, entity)
+        return dist, entity
+
+    def render(self, width: int = 128, height: int = 128) -> np.ndarray:
+        if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):
+            self._renderer = _make_renderer(self.model, width, height)
+        self._renderer.update_scene(self.data, camera=self.scene.camera)
+        return self._renderer.render().copy()
+
+    def close(self) -> None:
+        if self._renderer is not None:
+            self._renderer.close()
+            self._renderer = None
+
+
+_STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+
+
+def _make_renderer(model, width, height):
+    try:
+        return mujoco.Renderer(model, height=height, width=width)
+    except Exception as e:  # GL libraries missing or no display: say which to install
+        raise BackendError(
+            f"MuJoCo rendering is unavailable ({e}); set MUJOCO_GL=egl or MUJOCO_GL=osmesa and install "
+            "libegl1 or libosmesa6 (scripts/bootstrap.sh does this)"
+        ) from None

@@ -1,0 +1,232 @@
+"""The exploration environment: a gymnasium Env over a physics scene.
+
+One `step` is one turn of the Theory-of-Space grammar (motions, then one final action).
+MoveTo drives the physics robot along a collision-free A* path to the target (next to an
+object, or into a door's opening), keeping its heading; Rotate turns it in place. The
+observation is text; `info` carries the same content in structured form for programs.
+
+Example:
+    >>> from scenes import load_suite_scene
+    >>> env = ExplorationEnv(load_suite_scene("tos-3room", 0))
+    >>> obs, info = env.reset()
+    >>> obs, reward, terminated, truncated, info = env.step("Actions: [Observe()]")
+    >>> info["cost"]
+    1
+"""
+
+from __future__ import annotations
+
+import math
+
+import gymnasium as gym
+
+from perception.text_obs import Sighting, describe_view, make_sightings
+from perception.visibility import ViewConfig, sample_points, visible_entities
+from scenes.frames import facing_name, to_start_frame
+from scenes.grid import neighbours_of_object, walkable_graph
+from scenes.spec import SceneSpec
+from sim.actions import COSTS, ActionError, MoveTo, Observe, Query, Rotate, Term, format_turn, parse_turn
+from sim.backends import Backend, make_backend
+from sim.navigation import DriveConfig, drive_path, nearest_node, plan_path, rotate_to
+
+POSE_TOLERANCE = 0.1  # m: how far the physics robot may end from its nominal grid pose
+
+_CHARSET = "".join(chr(c) for c in range(32, 127)) + "\n\t"
+
+
+class ExplorationEnv(gym.Env):
+    """Partially observable multi-room exploration with symbolic actions.
+
+    Args:
+        scene: the SceneSpec to explore.
+        backend: a Backend or its name ("mujoco").
+        max_steps: turn budget; the episode is truncated (forced Term) when it runs out.
+        view: field of view and range.
+    """
+
+    metadata = {"render_modes": ["rgb_array"]}
+
+    def __init__(
+        self,
+        scene: SceneSpec,
+        backend: Backend | str = "mujoco",
+        max_steps: int = 20,
+        view: ViewConfig = ViewConfig(),
+        drive: DriveConfig = DriveConfig(),
+    ) -> None:
+        if max_steps < 1:
+            raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        self.scene = scene
+        self.backend = make_backend(backend) if isinstance(backend, str) else backend
+        self.backend.load(scene)
+        self.max_steps = max_steps
+        self.view = view
+        self.drive = drive
+        self.graph = walkable_graph(scene)
+        self._targets = sample_points(scene)
+        self._names = self.backend.entity_names
+        self._index = {n: i for i, n in enumerate(self._names)}
+        self.action_space = gym.spaces.Text(max_length=4096, charset=_CHARSET)
+        self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
+
+    # -- gymnasium API -----------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        self.backend.reset()
+        self.pose_xy = tuple(self.scene.start_position)
+        self.heading = float(self.scene.start_heading)
+        self.steps = 0
+        self.cost = 0
+        self.invalid = 0
+        self.done = False
+        self.observed: set[str] = set()  # every entity (object or door) seen so far
+        self.trajectory = [self._world_pose()]
+        obs = (
+            "You are at your start position. Call your current facing 'north'. "
+            f"You have {self.max_steps} turns. Send 'Actions: [<motions> <final>]'."
+        )
+        return obs, self._info(invalid=None, sightings=[], new=[], turn="")
+
+    def step(self, action):
+        if self.done:
+            raise RuntimeError("episode is over: call reset() before step()")
+        self.steps += 1
+        messages: list[str] = []
+        invalid = None
+        sightings: list[Sighting] = []
+        new: list[str] = []
+        terminated = False
+        turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
+        try:
+            actions = parse_turn(action)
+            turn = format_turn(actions)
+            for a in actions[:-1]:
+                messages.append(self._motion(a))
+            final = actions[-1]
+            self.cost += COSTS[type(final).__name__]
+            if isinstance(final, Observe):
+                sightings, new = self._observe()
+                messages.append(describe_view(sightings))
+            elif isinstance(final, Query):
+                messages.append(self._query(final.target))
+            elif isinstance(final, Term):
+                terminated = True
+                messages.append("Exploration terminated.")
+        except ActionError as e:
+            invalid = str(e)
+            self.invalid += 1
+            messages.append(f"Invalid action: {e}")
+        truncated = not terminated and self.steps >= self.max_steps
+        if truncated:
+            messages.append("Step budget spent: exploration ended.")
+        self.done = terminated or truncated
+        reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
+        info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn)
+        return "\n".join(messages), reward, terminated, truncated, info
+
+    def render(self):
+        return self.backend.render()
+
+    def close(self):
+        self.backend.close()
+
+    # -- actions ---------------------------------------------------------------------
+    def _motion(self, a) -> str:
+        if isinstance(a, Rotate):
+            target = (self.heading + a.degrees) % 360.0
+            result = rotate_to(self.backend, target, self.drive)
+            self.trajectory.append(self._world_pose())
+            if not result.success:
+                raise ActionError(f"{a} failed: {result.reason}")
+            self.heading = target
+            sense = "clockwise" if a.degrees > 0 else "counterclockwise"
+            return f"You rotated {sense} {abs(a.degrees)} degrees."
+        assert isinstance(a, MoveTo)
+        idx = self._entity(a.target)
+        if a.target not in self.observed:
+            raise ActionError(f"cannot move to {a.target}: it has not been observed yet")
+        if idx not in self._visible():
+            raise ActionError(f"cannot move to {a.target}: it is not in your field of view now")
+        here = nearest_node(self.graph, self.pose_xy)
+        n_obj = len(self.scene.objects)
+        goals = [self.scene.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(
+            self.graph, self.scene.objects[idx].position
+        )
+        paths = [p for p in (plan_path(self.graph, here, g) for g in goals) if p is not None]
+        if not paths:
+            raise ActionError(f"cannot move to {a.target}: no free place next to it can be reached")
+        path = min(paths, key=lambda p: (_length(p), p[-1]))
+        if len(path) > 1:
+            result = drive_path(self.backend, path[1:], self.heading, self.drive)
+            self.trajectory.append(self._world_pose())
+            x, y, _ = self.backend.robot_pose()
+            if not result.success or math.dist((x, y), path[-1]) > POSE_TOLERANCE:
+                self.pose_xy = nearest_node(self.graph, (x, y))
+                raise ActionError(f"{a} failed: {result.reason or 'ended away from its goal'}")
+        self.pose_xy = tuple(path[-1])
+        return f"You moved to {a.target}."
+
+    def _entity(self, name: str) -> int:
+        if name not in self._index:
+            raise ActionError(f"unknown object {name!r}: name an object or door you have observed")
+        return self._index[name]
+
+    def _visible(self) -> list[int]:
+        return visible_entities(self.backend, self.scene, self.pose_xy, self.heading, self.view, self._targets)
+
+    def _observe(self) -> tuple[list[Sighting], list[str]]:
+        seen = self._visible()
+        sightings = make_sightings(self.scene, seen, self.pose_xy, self.heading)
+        new = sorted(s.name for s in sightings if s.name not in self.observed)
+        self.observed.update(s.name for s in sightings)
+        return sightings, new
+
+    def _query(self, name: str) -> str:
+        idx = self._entity(name)
+        if name not in self.observed:
+            raise ActionError(f"cannot query {name}: it has not been observed yet")
+        gt = self.scene.ground_truth()[self._names[idx]]
+        x, y = gt["position"]
+        facing = f", facing {gt['facing']}" if gt["facing"] else ""
+        return f"{name} is at ({_num(x)}, {_num(y)}){facing}."
+
+    # -- state -----------------------------------------------------------------------
+    def _world_pose(self) -> list[float]:
+        x, y, h = self.backend.robot_pose()
+        return [round(x, 4), round(y, 4), round(h, 3)]
+
+    def start_frame_pose(self) -> dict:
+        p = to_start_frame(self.pose_xy, self.scene.start_position, self.scene.start_heading)
+        rel = (self.heading - self.scene.start_heading) % 360.0
+        return {"position": [round(float(v), 6) + 0.0 for v in p], "heading": rel, "facing": facing_name(rel)}
+
+    @property
+    def object_coverage(self) -> float:
+        objs = [o.name for o in self.scene.objects]
+        return sum(n in self.observed for n in objs) / len(objs) if objs else 1.0
+
+    def _info(self, invalid, sightings, new, turn) -> dict:
+        return {
+            "step": self.steps,
+            "steps_left": self.max_steps - self.steps,
+            "turn": turn,
+            "invalid": invalid,
+            "sightings": [s.to_dict() for s in sightings],
+            "new": new,
+            "observed": sorted(self.observed),
+            "coverage": self.object_coverage,
+            "pose": self.start_frame_pose(),
+            "cost": self.cost,
+            "physics_steps": self.backend.physics_steps,
+        }
+
+
+def _length(path) -> float:
+    return float(sum(math.dist(a, b) for a, b in zip(path[:-1], path[1:])))
+
+
+def _num(v: float) -> str:
+    return str(int(v)) if float(v).is_integer() else f"{v:.2f}"
+
+
+__all__ = ["ExplorationEnv"]

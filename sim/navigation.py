@@ -1,0 +1,110 @@
+"""Collision-free navigation for the mobile base: A* on the walkable grid, then a
+velocity controller that drives the physics robot along the path.
+
+The path comes from networkx A* over `scenes.grid.walkable_graph`; the robot then
+really drives it in the physics engine (contacts included), holding its heading, and
+the result reports whether it arrived, how many physics steps it took and whether the
+robot touched anything on the way.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+
+from scenes.frames import heading_to_mujoco_yaw, wrap_deg
+from sim.backends.base import Backend
+
+
+@dataclass(frozen=True)
+class DriveConfig:
+    control_hz: float = 20.0
+    max_speed: float = 1.0  # m/s
+    max_yaw_rate: float = 2.0  # rad/s
+    kp: float = 4.0  # 1/s, position gain near the goal
+    kp_yaw: float = 6.0
+    waypoint_tol: float = 0.15  # m, when to switch to the next waypoint
+    goal_tol: float = 0.02  # m
+    yaw_tol_deg: float = 0.5
+    settle_speed: float = 0.05  # m/s
+    timeout_margin_s: float = 6.0
+
+
+@dataclass
+class DriveResult:
+    success: bool
+    reason: str = ""
+    physics_steps: int = 0
+    contacts: int = 0  # control steps during which the robot touched something
+    path: list | None = None
+
+
+def plan_path(graph: nx.Graph, start, goal) -> list[tuple[float, float]] | None:
+    """Shortest path between two graph nodes (A*, Euclidean heuristic), or None."""
+    try:
+        return nx.astar_path(graph, start, goal, heuristic=lambda a, b: math.dist(a, b), weight="weight")
+    except (nx.NetworkXNoPath, nx.NodeNotFound):
+        return None
+
+
+def nearest_node(graph: nx.Graph, xy) -> tuple[float, float]:
+    nodes = list(graph.nodes)
+    d = np.linalg.norm(np.asarray(nodes) - np.asarray(xy)[None, :], axis=1)
+    return nodes[int(np.argmin(d))]
+
+
+def _substeps(backend: Backend, cfg: DriveConfig) -> int:
+    return max(1, int(round(1.0 / (cfg.control_hz * backend.timestep))))
+
+
+def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig = DriveConfig()) -> DriveResult:
+    """Drive through `waypoints` (world xy) holding `heading_deg`; stop at the last one."""
+    n_sub = _substeps(backend, cfg)
+    dt = n_sub * backend.timestep
+    start = backend.physics_steps
+    length = sum(math.dist(a, b) for a, b in zip(waypoints[:-1], waypoints[1:])) + math.dist(
+        backend.robot_pose()[:2], waypoints[0]
+    )
+    max_ticks = int((length / cfg.max_speed + cfg.timeout_margin_s) / dt)
+    target_yaw = heading_to_mujoco_yaw(heading_deg)
+    k, touched = 0, 0
+    for _ in range(max_ticks):
+        x, y, h = backend.robot_pose()
+        err = np.asarray(waypoints[k]) - (x, y)
+        dist = float(np.hypot(*err))
+        last = k == len(waypoints) - 1
+        if not last and dist < cfg.waypoint_tol:
+            k += 1
+            continue
+        speed = cfg.max_speed if not last else min(cfg.max_speed, cfg.kp * dist)
+        v = err / dist * speed if dist > 1e-9 else np.zeros(2)
+        yaw_err = math.radians(wrap_deg(math.degrees(target_yaw) - (90.0 - h)))
+        w = float(np.clip(cfg.kp_yaw * yaw_err, -cfg.max_yaw_rate, cfg.max_yaw_rate))
+        if last and dist < cfg.goal_tol and np.hypot(*backend.robot_velocity()[:2]) < cfg.settle_speed:
+            backend.step(np.zeros(3), n_sub)
+            return DriveResult(True, "", backend.physics_steps - start, touched, list(waypoints))
+        backend.step(np.array([v[0], v[1], w]), n_sub)
+        touched += backend.robot_contacts() > 0
+    backend.step(np.zeros(3), n_sub)
+    return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched)
+
+
+def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig()) -> DriveResult:
+    """Turn in place to a compass heading."""
+    n_sub = _substeps(backend, cfg)
+    start = backend.physics_steps
+    x0, y0, _ = backend.robot_pose()
+    max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)
+    for _ in range(max_ticks):
+        x, y, h = backend.robot_pose()
+        err_deg = wrap_deg(h - heading_deg)  # heading is clockwise, MuJoCo yaw counter-clockwise
+        if abs(err_deg) < cfg.yaw_tol_deg and abs(backend.robot_velocity()[2]) < 0.05:
+            backend.step(np.zeros(3), n_sub)
+            return DriveResult(True, "", backend.physics_steps - start)
+        w = float(np.clip(cfg.kp_yaw * math.radians(err_deg), -cfg.max_yaw_rate, cfg.max_yaw_rate))
+        v = cfg.kp * (np.array([x0, y0]) - (x, y))  # hold position while turning
+        backend.step(np.array([v[0], v[1], w]), n_sub)
+    return DriveResult(False, "rotation did not settle", backend.physics_steps - start)

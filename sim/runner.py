@@ -1,0 +1,74 @@
+"""Run one episode of an agent in the exploration env and keep an EpisodeRecord.
+
+An episode that raises is recorded with its error and traceback instead of stopping
+the caller, so a sweep never loses the other episodes.
+"""
+
+from __future__ import annotations
+
+import time
+import traceback
+
+from planners.agents import make_agent
+from scenes.suites import load_suite_scene
+from sim.env import ExplorationEnv
+from perception.visibility import ViewConfig
+
+
+def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
+    """Play one episode; returns the per-episode record (JSON-serialisable)."""
+    t0 = time.perf_counter()
+    obs, info = env.reset(seed=seed)
+    agent.reset(seed=seed, max_steps=env.max_steps)
+    actions, invalid, steps_to_full = [], [], None
+    n_doors = len(env.scene.doors)
+    done = False
+    while not done:
+        turn = agent.act(obs, info)
+        obs, reward, terminated, truncated, info = env.step(turn)
+        actions.append(info["turn"])
+        if info["invalid"]:
+            invalid.append({"step": info["step"], "turn": info["turn"], "reason": info["invalid"]})
+        if steps_to_full is None and info["coverage"] >= 1.0:
+            steps_to_full = info["step"]
+        done = terminated or truncated
+    object_names = {o.name for o in env.scene.objects}
+    return {
+        "steps": env.steps,
+        "terminated_by_agent": bool(terminated),
+        "actions": actions,
+        "invalid_actions": invalid,
+        "n_invalid": len(invalid),
+        "coverage": env.object_coverage,
+        "full_coverage": env.object_coverage >= 1.0,
+        "steps_to_full_coverage": steps_to_full,
+        "doors_observed": sum(1 for n in env.observed if n not in object_names) / n_doors if n_doors else 1.0,
+        "observed": sorted(env.observed),
+        "cost": env.cost,
+        "physics_steps": env.backend.physics_steps,
+        "sim_time_s": round(env.backend.physics_steps * env.backend.timestep, 3),
+        "trajectory": env.trajectory,
+        "wall_time_s": round(time.perf_counter() - t0, 4),
+    }
+
+
+def run_job(job: dict) -> dict:
+    """Run one (suite, index, agent, seed) job from scratch; never raises."""
+    record = {k: job[k] for k in ("suite", "index", "agent", "seed")}
+    try:
+        scene = load_suite_scene(job["suite"], job["index"])
+        env = ExplorationEnv(
+            scene,
+            backend=job.get("backend", "mujoco"),
+            max_steps=job.get("max_steps", 20),
+            view=ViewConfig(fov_deg=job.get("fov_deg", 90.0), max_range=job.get("max_range", 32.0)),
+        )
+        try:
+            record.update(run_episode(env, make_agent(job["agent"]), seed=job["seed"]))
+        finally:
+            env.close()
+        record["error"] = None
+    except Exception as e:  # a crashing episode is data, not the end of the run
+        record["error"] = f"{type(e).__name__}: {e}"
+        record["traceback"] = traceback.format_exc()
+    return record
