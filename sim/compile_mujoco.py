@@ -93,6 +93,8 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     m.option.timestep = 0.005
     m.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     m.visual.quality.shadowsize = 1024  # MuJoCo's 4096 default costs ~10x per frame on CPU
+    m.visual.headlight.ambient = [0.35, 0.35, 0.35]
+    m.visual.headlight.diffuse = [0.55, 0.55, 0.55]
     xmin, ymin, xmax, ymax = spec.bounds
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
     m.worldbody.add_light(pos=[cx, cy, 8.0], dir=[0, 0, -1], diffuse=[0.7, 0.7, 0.7], castshadow=False)

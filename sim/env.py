@@ -80,6 +80,7 @@ class ExplorationEnv(gym.Env):
         self.invalid = 0
         self.done = False
         self.observed: set[str] = set()  # every entity (object or door) seen so far
+        self.contact_ticks = 0  # control ticks in which the robot touched a wall or object
         self.trajectory = [self._world_pose()]
         obs = (
             "You are at your start position. Call your current facing 'north'. "
@@ -158,6 +159,8 @@ class ExplorationEnv(gym.Env):
         path = min(paths, key=lambda p: (_length(p), p[-1]))
         if len(path) > 1:
             result = drive_path(self.backend, path[1:], self.heading, self.drive)
+            self.contact_ticks += result.contacts
+            self.trajectory.extend(result.trace[1:])
             self.trajectory.append(self._world_pose())
             x, y, _ = self.backend.robot_pose()
             if not result.success or math.dist((x, y), path[-1]) > POSE_TOLERANCE:
@@ -218,6 +221,7 @@ class ExplorationEnv(gym.Env):
             "pose": self.start_frame_pose(),
             "cost": self.cost,
             "physics_steps": self.backend.physics_steps,
+            "contact_ticks": self.contact_ticks,
         }
 
 

@@ -10,13 +10,16 @@ robot touched anything on the way.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 
 from scenes.frames import heading_to_mujoco_yaw, wrap_deg
 from sim.backends.base import Backend
+
+
+TRACE_EVERY = 4  # control ticks between recorded trajectory samples
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,7 @@ class DriveResult:
     reason: str = ""
     physics_steps: int = 0
     contacts: int = 0  # control steps during which the robot touched something
-    path: list | None = None
+    trace: list = field(default_factory=list)  # robot (x, y, heading) sampled along the way
 
 
 def plan_path(graph: nx.Graph, start, goal) -> list[tuple[float, float]] | None:
@@ -70,9 +73,11 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     )
     max_ticks = int((length / cfg.max_speed + cfg.timeout_margin_s) / dt)
     target_yaw = heading_to_mujoco_yaw(heading_deg)
-    k, touched = 0, 0
-    for _ in range(max_ticks):
+    k, touched, trace = 0, 0, []
+    for tick in range(max_ticks):
         x, y, h = backend.robot_pose()
+        if tick % TRACE_EVERY == 0:
+            trace.append([round(x, 3), round(y, 3), round(h, 2)])
         err = np.asarray(waypoints[k]) - (x, y)
         dist = float(np.hypot(*err))
         last = k == len(waypoints) - 1
@@ -85,11 +90,11 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
         w = float(np.clip(cfg.kp_yaw * yaw_err, -cfg.max_yaw_rate, cfg.max_yaw_rate))
         if last and dist < cfg.goal_tol and np.hypot(*backend.robot_velocity()[:2]) < cfg.settle_speed:
             backend.step(np.zeros(3), n_sub)
-            return DriveResult(True, "", backend.physics_steps - start, touched, list(waypoints))
+            return DriveResult(True, "", backend.physics_steps - start, touched, trace)
         backend.step(np.array([v[0], v[1], w]), n_sub)
         touched += backend.robot_contacts() > 0
     backend.step(np.zeros(3), n_sub)
-    return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched)
+    return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched, trace)
 
 
 def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig()) -> DriveResult:

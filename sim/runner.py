@@ -46,6 +46,7 @@ def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
         "observed": sorted(env.observed),
         "cost": env.cost,
         "physics_steps": env.backend.physics_steps,
+        "contact_ticks": env.contact_ticks,
         "sim_time_s": round(env.backend.physics_steps * env.backend.timestep, 3),
         "trajectory": env.trajectory,
         "wall_time_s": round(time.perf_counter() - t0, 4),

@@ -1,0 +1,109 @@
+"""`spacelab bench`: throughput against the physics limit. Timing lives here, never in tests.
+
+Measures, on one scene of the suite:
+- raw mj_step/s of the compiled scene (the physics limit), the robot driving;
+- text-mode exploration: turns/s for the scout, physics steps simulated per turn, and the
+  physics-limit ratio (physics steps/s achieved inside the env / raw mj_step/s);
+- sensing: Observe() turns/s (ray-cast visibility + text) with no motion;
+- episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import tempfile
+import time
+
+import mujoco
+
+from planners.agents import make_agent
+from scenes.suites import load_suite_scene
+from sim.compile_mujoco import compile_scene
+from sim.env import ExplorationEnv
+from sim.evaluate import EvalConfig, run_eval
+from sim.results import write_json_atomic
+from sim.runner import run_episode
+
+
+def raw_step_rate(suite: str, seconds: float = 2.0) -> float:
+    scene = compile_scene(load_suite_scene(suite, 0))
+    m = scene.model
+    d = mujoco.MjData(m)
+    d.qpos[:] = scene.initial_qpos
+    d.ctrl[:] = [0.3, 0.2, 0.5]  # keep the robot moving so contacts and actuators are live
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        mujoco.mj_step(m, d, nstep=1000)
+        n += 1000
+    return n / (time.perf_counter() - t0)
+
+
+def exploration_rate(suite: str, episodes: int = 20) -> dict:
+    turns = physics = 0
+    t0 = time.perf_counter()
+    for i in range(episodes):
+        env = ExplorationEnv(load_suite_scene(suite, i))
+        rec = run_episode(env, make_agent("scout"), seed=i)
+        turns += rec["steps"]
+        physics += rec["physics_steps"]
+    wall = time.perf_counter() - t0
+    return {"turns_per_s": turns / wall, "physics_steps_per_turn": physics / turns, "physics_steps_per_s": physics / wall}
+
+
+def observe_rate(suite: str, n: int = 2000) -> float:
+    env = ExplorationEnv(load_suite_scene(suite, 0), max_steps=n + 1)
+    env.reset()
+    t0 = time.perf_counter()
+    for _ in range(n):
+        env.step("Actions: [Observe()]")
+    return n / (time.perf_counter() - t0)
+
+
+def episodes_per_min(suite: str, episodes: int, workers: int) -> float:
+    with tempfile.TemporaryDirectory() as d:
+        cfg = EvalConfig(suite=suite, agents=["scout"], n_scenes=episodes, workers=workers)
+        t0 = time.perf_counter()
+        run_eval(cfg, d, progress=False)
+        return 60.0 * episodes / (time.perf_counter() - t0)
+
+
+def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.json") -> dict:
+    raw = raw_step_rate(suite)
+    explore = exploration_rate(suite)
+    obs = observe_rate(suite)
+    epm1 = episodes_per_min(suite, episodes, 1)
+    epm2 = episodes_per_min(suite, episodes, 2)
+    result = {
+        "suite": suite,
+        "device": f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
+        "mujoco": mujoco.__version__,
+        "raw_mj_step_per_s": round(raw),
+        "text_turns_per_s": round(explore["turns_per_s"], 1),
+        "physics_steps_per_turn": round(explore["physics_steps_per_turn"], 1),
+        "physics_limit_ratio": round(explore["physics_steps_per_s"] / raw, 3),
+        "observe_per_s": round(obs, 1),
+        "episodes_per_min_1_worker": round(epm1, 1),
+        "episodes_per_min_2_workers": round(epm2, 1),
+        "worker_scaling_2_vs_1": round(epm2 / epm1, 2),
+    }
+    rows = [
+        ("raw mj_step/s (physics limit)", result["raw_mj_step_per_s"]),
+        ("text-mode turns/s (scout)", result["text_turns_per_s"]),
+        ("physics steps per turn", result["physics_steps_per_turn"]),
+        ("physics-limit ratio in env", result["physics_limit_ratio"]),
+        ("Observe() turns/s", result["observe_per_s"]),
+        (f"episodes/min, scout {suite}, 1 worker", result["episodes_per_min_1_worker"]),
+        (f"episodes/min, scout {suite}, 2 workers", result["episodes_per_min_2_workers"]),
+        ("2-worker / 1-worker", result["worker_scaling_2_vs_1"]),
+    ]
+    w = max(len(r[0]) for r in rows)
+    print(f"spacelab bench — {result['device']}, MuJoCo {result['mujoco']}")
+    for k, v in rows:
+        print(f"{k.ljust(w)}  {v}")
+    write_json_atomic(out, result)
+    print(f"wrote {out}")
+    return result
+
+
+__all__ = ["run_bench"]

@@ -1,0 +1,141 @@
+"""The `spacelab` command.
+
+    spacelab eval [hydra overrides]        run a suite with agents (writes episodes.jsonl, summary.json)
+    spacelab scene --suite S --index I     print a scene's SceneSpec and ground truth as JSON
+    spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
+    spacelab bench                         throughput numbers (physics, exploration, workers)
+
+Bad input ends with one line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from planners.agents import UnknownAgentError
+from scenes.spec import SceneError
+from sim.backends import BackendError
+
+USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)
+COMMANDS = ("eval", "scene", "render-scene", "bench")
+
+
+def fail(msg: str) -> None:
+    print(f"spacelab: error: {msg}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print(__doc__.strip())
+        return 0
+    cmd, rest = argv[0], argv[1:]
+    if cmd not in COMMANDS:
+        fail(f"unknown command {cmd!r}; choose one of: {', '.join(COMMANDS)}")
+    try:
+        if cmd == "eval":
+            return _eval(rest)
+        if cmd == "scene":
+            return _scene(rest)
+        if cmd == "render-scene":
+            return _render(rest)
+        return _bench(rest)
+    except USER_ERRORS as e:
+        fail(str(e))
+    return 0
+
+
+def _eval(rest: list[str]) -> int:
+    import hydra
+    from hydra.core.hydra_config import HydraConfig
+    from omegaconf import DictConfig, OmegaConf
+
+    from sim.evaluate import EvalConfig, format_table, run_eval
+
+    @hydra.main(version_base=None, config_path="conf", config_name="eval")
+    def task(cfg: DictConfig) -> None:
+        out_dir = HydraConfig.get().runtime.output_dir
+        data = OmegaConf.to_container(cfg, resolve=True)
+        progress = bool(data.pop("progress", True))
+        try:
+            agents = data.get("agents")
+            data["agents"] = [agents] if isinstance(agents, str) else list(agents)
+            ecfg = EvalConfig(**data)
+            summary = run_eval(ecfg, out_dir, progress=progress)
+        except TypeError as e:
+            fail(f"bad config: {e}")
+        except USER_ERRORS as e:
+            fail(str(e))
+        print(format_table(summary))
+        run = summary["run"]
+        print(f"{run['episodes_run']} episodes run ({run['episodes_resumed']} resumed), "
+              f"{summary['n_errors']} errors, {run['wall_time_s']} s on {run['workers']} workers")
+        print(f"results: {out_dir}/episodes.jsonl, {out_dir}/summary.json")
+
+    saved = sys.argv
+    sys.argv = ["spacelab eval"] + rest
+    try:
+        task()
+    except SystemExit as e:
+        # Hydra reports bad overrides/configs itself and exits 1; keep spacelab's code 2.
+        raise SystemExit(2 if e.code == 1 else e.code) from None
+    finally:
+        sys.argv = saved
+    return 0
+
+
+def _scene(rest: list[str]) -> int:
+    from scenes.suites import load_suite_scene
+
+    p = argparse.ArgumentParser(prog="spacelab scene", description="Print a scene's SceneSpec and ground truth (start frame).")
+    p.add_argument("--suite", required=True)
+    p.add_argument("--index", type=int, required=True)
+    a = _parse(p, rest)
+    spec = load_suite_scene(a.suite, a.index)
+    print(json.dumps({"scene": spec.to_dict(), "ground_truth": spec.ground_truth()}, indent=2, sort_keys=True))
+    return 0
+
+
+def _render(rest: list[str]) -> int:
+    from scenes.spec import SceneSpec
+    from scenes.suites import load_suite_scene
+    from sim.render_topdown import find_episode, render_topdown
+
+    p = argparse.ArgumentParser(prog="spacelab render-scene", description="Top-down PNG of a scene and, optionally, an episode.")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--suite", help="suite name (with --index)")
+    src.add_argument("--scene-file", help="a SceneSpec JSON file")
+    p.add_argument("--index", type=int, default=0)
+    p.add_argument("--episodes", help="episodes.jsonl of a run: draw the trajectory of the matching episode")
+    p.add_argument("--agent", help="which agent's episode to draw (default: the first matching)")
+    p.add_argument("--out", default="scene.png")
+    a = _parse(p, rest)
+    spec = SceneSpec.load(a.scene_file) if a.scene_file else load_suite_scene(a.suite, a.index)
+    episode = find_episode(a.episodes, spec, a.agent) if a.episodes else None
+    render_topdown(spec, a.out, episode=episode)
+    print(a.out)
+    return 0
+
+
+def _bench(rest: list[str]) -> int:
+    from sim.bench import run_bench
+
+    p = argparse.ArgumentParser(prog="spacelab bench", description="Throughput of physics, exploration and workers.")
+    p.add_argument("--suite", default="tos-3room")
+    p.add_argument("--episodes", type=int, default=40, help="episodes per worker-scaling measurement")
+    p.add_argument("--out", default="bench.json")
+    a = _parse(p, rest)
+    run_bench(a.suite, a.episodes, a.out)
+    return 0
+
+
+def _parse(p: argparse.ArgumentParser, rest: list[str]):
+    p.error = lambda message: fail(f"{p.prog}: {message}")  # one line, exit 2
+    return p.parse_args(rest)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,88 @@
+"""Top-down pictures of scenes and episodes (matplotlib, headless).
+
+Rooms are shaded, walls drawn from the same segments the physics compiler uses, doors
+marked in their openings, objects drawn to scale in their category colour with an arrow
+for their facing, the start pose as a triangle, and an episode's trajectory on top.
+"""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib import patches  # noqa: E402
+
+from scenes.catalog import CATALOG  # noqa: E402
+from scenes.frames import heading_to_vec  # noqa: E402
+from scenes.spec import SceneError, SceneSpec  # noqa: E402
+from sim.compile_mujoco import wall_segments  # noqa: E402
+from sim.results import read_jsonl  # noqa: E402
+
+
+def find_episode(path: str, spec: SceneSpec, agent: str | None = None) -> dict:
+    """The record in an episodes.jsonl that matches this scene (and agent)."""
+    for r in read_jsonl(path):
+        if r.get("suite") == spec.suite and r.get("index") == spec.seed and (agent is None or r.get("agent") == agent):
+            if r.get("error") is None:
+                return r
+    who = f" for agent {agent!r}" if agent else ""
+    raise SceneError(f"no finished episode of {spec.suite or 'this scene'} #{spec.seed}{who} in {path}")
+
+
+def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, dpi: int = 120) -> None:
+    xmin, ymin, xmax, ymax = spec.bounds
+    fig, ax = plt.subplots(figsize=(max(4, (xmax - xmin) * 0.6), max(4, (ymax - ymin) * 0.6)))
+    for r in spec.rooms:
+        ax.add_patch(patches.Rectangle((r.x0, r.y0), r.width, r.height, color="#f3efe6", zorder=0))
+        ax.text(r.x0 + 0.15, r.y0 + r.height - 0.35, f"room {r.id}", fontsize=7, color="#888")
+    for x0, y0, x1, y1 in wall_segments(spec):
+        ax.plot([x0, x1], [y0, y1], color="#333", lw=3, solid_capstyle="butt", zorder=2)
+    for d in spec.doors:
+        x, y = d.position
+        dx, dy = (0.5, 0) if d.axis == "x" else (0, 0.5)
+        ax.plot([x - dx, x + dx], [y - dy, y + dy], color="#2a9d8f" if d.open else "#8b4513", lw=3, zorder=3)
+        ax.text(x, y, d.name, fontsize=6, ha="center", va="bottom", color="#2a9d8f", zorder=6)
+    for o in spec.objects:
+        cat = CATALOG.get(o.category)
+        color = cat.rgba[:3] if cat else (0.5, 0.5, 0.5)
+        w, dpt = o.size[0], o.size[1]
+        if cat is not None and cat.shape == "cylinder":
+            ax.add_patch(patches.Circle(o.position, w / 2, color=color, zorder=4))
+        else:
+            # Footprint: width across the facing, depth along it.
+            horiz = o.heading % 180 == 90
+            sx, sy = (dpt, w) if horiz else (w, dpt)
+            ax.add_patch(patches.Rectangle((o.position[0] - sx / 2, o.position[1] - sy / 2), sx, sy, color=color, zorder=4))
+        if o.has_facing:
+            v = heading_to_vec(o.heading) * 0.6
+            ax.arrow(o.position[0], o.position[1], v[0], v[1], width=0.04, head_width=0.18, color="black", zorder=5)
+        ax.text(o.position[0], o.position[1] - 0.55, o.name, fontsize=6, ha="center", va="top", zorder=6)
+    _pose_marker(ax, spec.start_position, spec.start_heading, "#e63946", "start")
+    if episode is not None and episode.get("trajectory"):
+        traj = episode["trajectory"]
+        ax.plot([p[0] for p in traj], [p[1] for p in traj], "-o", color="#1d3557", lw=1.5, ms=3, zorder=7)
+        _pose_marker(ax, traj[-1][:2], traj[-1][2], "#1d3557", "end")
+        title = (f"{spec.suite} #{spec.seed} — {episode.get('agent')}: {episode.get('steps')} turns, "
+                 f"coverage {episode.get('coverage', 0):.2f}")
+    else:
+        title = f"{spec.suite or 'scene'} #{spec.seed}"
+    ax.set_title(title, fontsize=9)
+    ax.set_xlim(xmin - 0.5, xmax + 0.5)
+    ax.set_ylim(ymin - 0.5, ymax + 0.5)
+    ax.set_aspect("equal")
+    ax.set_xlabel("x (m, east)")
+    ax.set_ylabel("y (m, north)")
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=dpi)
+    plt.close(fig)
+
+
+def _pose_marker(ax, xy, heading, color, label):
+    v = heading_to_vec(heading)
+    n = [-v[1], v[0]]
+    tip = (xy[0] + 0.4 * v[0], xy[1] + 0.4 * v[1])
+    left = (xy[0] - 0.25 * v[0] + 0.22 * n[0], xy[1] - 0.25 * v[1] + 0.22 * n[1])
+    right = (xy[0] - 0.25 * v[0] - 0.22 * n[0], xy[1] - 0.25 * v[1] - 0.22 * n[1])
+    ax.add_patch(patches.Polygon([tip, left, right], color=color, zorder=8))
+    ax.text(xy[0], xy[1] + 0.45, label, fontsize=6, color=color, ha="center", zorder=8)

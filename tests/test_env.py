@@ -1,0 +1,131 @@
+import math
+
+import numpy as np
+import pytest
+
+from scenes import load_suite_scene
+from sim.env import ExplorationEnv
+from tests.scene_fixtures import two_rooms
+
+
+@pytest.fixture
+def env():
+    e = ExplorationEnv(two_rooms())
+    e.reset()
+    yield e
+    e.close()
+
+
+def test_observe_reports_bins_and_costs_one(env):
+    obs, reward, term, trunc, info = env.step("Actions: [Observe()]")
+    assert obs.splitlines() == [
+        "You observe:",
+        "- box: front-right, mid distance",
+        "- chair: front-left, mid distance, facing right",
+        "- door_0: front, mid distance, on the front wall",
+        "- lamp: front, slightly far",
+    ]
+    assert reward == 3.0 and info["cost"] == 1 and not term and not trunc
+    assert info["observed"] == ["box", "chair", "door_0", "lamp"]
+    assert info["coverage"] == 0.75
+
+
+def test_move_to_really_drives_the_robot_collision_free(env):
+    env.step("Actions: [Observe()]")
+    before = env.backend.physics_steps
+    obs, _, _, _, info = env.step("Actions: [MoveTo(lamp), Observe()]")
+    assert obs.startswith("You moved to lamp.")
+    x, y, h = env.backend.robot_pose()
+    assert math.dist((x, y), (8.5, 3.5)) < 0.05  # the free cell west of the lamp, through the door
+    assert abs(h - 90.0) < 1.0  # MoveTo keeps the heading
+    assert env.backend.physics_steps - before > 500  # ~5 m at 1 m/s, 200 Hz physics
+    assert info["contact_ticks"] == 0
+    assert info["pose"] == {"position": [0.0, 5.0], "heading": 0.0, "facing": "north"}
+    # the robot passed the door opening on its way
+    assert any(abs(p[0] - 6.0) < 0.2 and abs(p[1] - 3.5) < 0.1 for p in env.trajectory)
+
+
+def test_move_to_door_stands_in_the_opening(env):
+    env.step("Actions: [Observe()]")
+    env.step("Actions: [MoveTo(door_0), Rotate(90), Observe()]")
+    x, y, h = env.backend.robot_pose()
+    assert math.dist((x, y), (6.0, 3.5)) < 0.05 and abs(h - 180.0) < 1.0
+    assert "vase" not in env.observed  # 49 deg to the left of south: outside the field of view
+    obs, *_ = env.step("Actions: [Rotate(-90), Observe()]")
+    assert "- vase: front-right, slightly far" in obs  # from the doorway, no wall in between
+
+
+def test_rotate_turns_in_place(env):
+    env.step("Actions: [Rotate(-90), Observe()]")
+    x, y, h = env.backend.robot_pose()
+    assert math.dist((x, y), (3.5, 3.5)) < 0.02 and abs(h - 0.0) < 1.0 or abs(h - 360.0) < 1.0
+    assert env.start_frame_pose()["facing"] == "west"
+
+
+def test_query_gives_exact_start_frame_position_and_costs_two(env):
+    env.step("Actions: [Observe()]")
+    obs, _, _, _, info = env.step("Actions: [Query(chair)]")
+    assert obs == "chair is at (-1, 2), facing east."
+    assert info["cost"] == 3
+
+
+@pytest.mark.parametrize(
+    "turn,reason",
+    [
+        ("Actions: [MoveTo(piano), Observe()]", "unknown object 'piano'"),
+        ("Actions: [MoveTo(vase), Observe()]", "has not been observed yet"),
+        ("Actions: [Rotate(45), Observe()]", "Rotate(45) is not allowed"),
+        ("Actions: [Observe(), Observe()]", "only one final action"),
+        ("dance", "no action found"),
+        ("", "empty action"),
+        ("Actions: [Query(lamp)]", "has not been observed yet"),
+    ],
+)
+def test_invalid_actions_are_recorded_not_raised(env, turn, reason):
+    obs, _, term, trunc, info = env.step(turn)
+    assert reason in info["invalid"] and obs.startswith("Invalid action:")
+    assert not term and not trunc and env.steps == 1 and env.invalid == 1
+    obs, *_ = env.step("Actions: [Observe()]")  # the episode goes on
+    assert "lamp" in obs
+
+
+def test_move_to_an_object_out_of_view_is_invalid(env):
+    env.step("Actions: [Observe()]")
+    _, _, _, _, info = env.step("Actions: [Rotate(180), MoveTo(lamp), Observe()]")
+    assert "not in your field of view" in info["invalid"]
+
+
+def test_budget_forces_termination():
+    env = ExplorationEnv(two_rooms(), max_steps=20)
+    env.reset()
+    for i in range(19):
+        _, _, term, trunc, _ = env.step("Actions: [Observe()]")
+        assert not term and not trunc
+    obs, _, term, trunc, info = env.step("Actions: [Observe()]")
+    assert trunc and not term and obs.endswith("Step budget spent: exploration ended.")
+    assert info["steps_left"] == 0
+    with pytest.raises(RuntimeError, match="reset"):
+        env.step("Actions: [Observe()]")
+
+
+def test_term_ends_the_episode(env):
+    _, _, term, trunc, _ = env.step("Actions: [Term()]")
+    assert term and not trunc
+
+
+def test_same_actions_give_the_same_trajectory():
+    def run():
+        env = ExplorationEnv(load_suite_scene("tos-3room", 0))
+        env.reset(seed=0)
+        for t in ["Actions: [Observe()]", "Actions: [MoveTo(door_0), Rotate(90), Observe()]", "Actions: [MoveTo(globe), Observe()]"]:
+            env.step(t)
+        return np.array(env.trajectory), env.backend.get_state()
+
+    (t1, s1), (t2, s2) = run(), run()
+    assert np.array_equal(t1, t2) and np.array_equal(s1, s2)
+
+
+def test_gymnasium_spaces_and_render(env):
+    assert env.action_space.contains("Actions: [Rotate(90), Observe()]")
+    img = env.render()
+    assert img.shape == (128, 128, 3) and img.dtype == np.uint8 and img.std() > 5

@@ -1,0 +1,81 @@
+import pytest
+
+from perception.bins import direction_bin, distance_bin, relative_facing
+from perception.text_obs import make_sightings
+from perception.visibility import visible_entities
+from scenes.spec import SceneSpec
+from sim.backends import make_backend
+from tests.scene_fixtures import two_rooms
+
+
+@pytest.mark.parametrize(
+    "angle,name",
+    [(-45, "front-left"), (-30, "front-left"), (-22.5, "front-slight-left"), (-0.1, "front-slight-left"), (0, "front"),
+     (0.1, "front-slight-right"), (22.5, "front-slight-right"), (22.6, "front-right"), (45, "front-right"),
+     (45.5, "beyond-fov"), (-90, "beyond-fov"), (180, "beyond-fov")],
+)
+def test_direction_bins_follow_tos(angle, name):
+    assert direction_bin(angle) == name
+
+
+@pytest.mark.parametrize(
+    "d,name",
+    [(0, "same distance"), (0.5, "near"), (2, "near"), (2.01, "mid distance"), (4, "mid distance"),
+     (4.5, "slightly far"), (8, "slightly far"), (9, "far"), (16, "far"), (20, "very far"), (32, "very far"), (40, "extremely far")],
+)
+def test_distance_bins_follow_tos(d, name):
+    assert distance_bin(d) == name
+
+
+def test_relative_facing():
+    assert relative_facing(90, 90) == "forward"
+    assert relative_facing(180, 90) == "right"
+    assert relative_facing(270, 90) == "backward"
+    assert relative_facing(0, 90) == "left"
+
+
+def _seen(spec: SceneSpec, xy=None, heading=None):
+    b = make_backend("mujoco")
+    b.load(spec)
+    idx = visible_entities(b, spec, xy or spec.start_position, spec.start_heading if heading is None else heading)
+    names = b.entity_names
+    b.close()
+    return {names[i] for i in idx}
+
+
+def test_walls_occlude_and_open_doors_reveal():
+    seen = _seen(two_rooms())
+    assert "lamp" in seen  # other room, through the open door
+    assert "vase" not in seen  # other room, behind the wall
+    assert {"box", "chair", "door_0"} <= seen
+
+
+def test_closed_door_hides_the_other_room():
+    seen = _seen(two_rooms(door_open=False))
+    assert "lamp" not in seen and "vase" not in seen
+    assert {"box", "chair"} <= seen
+
+
+def test_field_of_view_is_90_degrees():
+    spec = two_rooms()
+    # chair is at compass 63.4 deg from the start, box at 116.6, lamp and door at 90
+    assert _seen(spec, heading=45.0) == {"chair", "lamp", "door_0"}
+    assert _seen(spec, heading=135.0) == {"box", "lamp", "door_0"}
+    assert _seen(spec, heading=0.0) == set()
+    assert _seen(spec, heading=270.0) == set()
+
+
+def test_text_observation_bins_and_facing():
+    spec = two_rooms()
+    b = make_backend("mujoco")
+    b.load(spec)
+    names = b.entity_names
+    idx = visible_entities(b, spec, spec.start_position, 90.0)
+    lines = {s.name: s.describe() for s in make_sightings(spec, idx, spec.start_position, 90.0)}
+    assert lines == {
+        "box": "box: front-right, mid distance",
+        "chair": "chair: front-left, mid distance, facing right",
+        "door_0": "door_0: front, mid distance, on the front wall",
+        "lamp": "lamp: front, slightly far",
+    }
+    assert names[:4] == ["lamp", "vase", "box", "chair"]
