@@ -1,0 +1,68 @@
+import pytest
+
+from planners.agents import AGENTS, make_agent
+from planners.agents.memory import rotation
+from sim.env import ExplorationEnv
+from sim.runner import run_episode, run_job
+from tests.scene_fixtures import two_rooms
+
+
+def test_rotation_helper():
+    assert [rotation(0, h) for h in (0, 90, 180, 270)] == [0, 90, 180, -90]
+    assert rotation(270, 0) == 90
+
+
+@pytest.mark.parametrize("agent", sorted(AGENTS))
+def test_same_seed_same_actions(agent):
+    a = run_job({"suite": "tos-3room", "index": 3, "agent": agent, "seed": 3})
+    b = run_job({"suite": "tos-3room", "index": 3, "agent": agent, "seed": 3})
+    assert a["error"] is None and a["actions"] == b["actions"] and a["trajectory"] == b["trajectory"]
+
+
+def test_scout_sweeps_then_goes_through_the_door():
+    rec = run_episode(ExplorationEnv(two_rooms()), make_agent("scout"))
+    assert rec["actions"][:5] == [
+        "Actions: [Observe()]",
+        "Actions: [Rotate(90), Observe()]",
+        "Actions: [Rotate(90), Observe()]",
+        "Actions: [Rotate(90), Observe()]",
+        "Actions: [Rotate(90), MoveTo(door_0), Observe()]",
+    ]
+    assert rec["actions"][-1] == "Actions: [Term()]"
+    assert rec["full_coverage"] and rec["n_invalid"] == 0
+
+
+def test_scout_covers_the_first_ten_tos3room_scenes():
+    recs = [run_job({"suite": "tos-3room", "index": i, "agent": "scout", "seed": i}) for i in range(10)]
+    assert [r["full_coverage"] for r in recs] == [True] * 10
+    assert all(r["n_invalid"] == 0 and r["contact_ticks"] == 0 for r in recs)
+
+
+def test_strategist_measures_uncertainty_from_bins():
+    agent = make_agent("strategist")
+    agent.reset()
+    env = ExplorationEnv(two_rooms())
+    obs, info = env.reset()
+    obs, _, _, _, info = env.step("Actions: [Observe()]")
+    agent.memory.update(info)
+    # lamp: "front, slightly far" pins the bearing to exactly ahead: 4 grid points (5..8 m)
+    assert agent.domain_size("lamp") == 4
+    # box: front-right (22.5, 45], mid distance (2, 4]: (1, 2), (2, 2), (2, 3)
+    assert agent.domain_size("box") == 3
+
+
+def test_random_agent_runs_to_the_budget():
+    rec = run_job({"suite": "tos-2room", "index": 0, "agent": "random", "seed": 0})
+    assert rec["error"] is None and rec["steps"] == 20 and not rec["terminated_by_agent"]
+
+
+def test_crashing_episode_is_recorded_not_raised():
+    rec = run_job({"suite": "tos-3room", "index": 0, "agent": "nobody", "seed": 0})
+    assert rec["error"].startswith("UnknownAgentError") and "Traceback" in rec["traceback"]
+
+
+@pytest.mark.slow
+def test_scout_full_coverage_on_at_least_95_percent_of_tos3room():
+    recs = [run_job({"suite": "tos-3room", "index": i, "agent": "scout", "seed": i}) for i in range(100)]
+    assert all(r["error"] is None for r in recs)
+    assert sum(r["full_coverage"] for r in recs) >= 95
