@@ -125,7 +125,7 @@ def _bench(rest: list[str]) -> int:
 
     p = argparse.ArgumentParser(prog="spacelab bench", description="Throughput of physics, exploration and workers.")
     p.add_argument("--suite", default="tos-3room")
-    p.add_argument("--episodes", type=int, default=40, help="episodes per worker-scaling measurement")
+    p.add_argument("--episodes", type=int, default=100, help="episodes per worker-scaling measurement")
     p.add_argument("--out", default="bench.json")
     a = _parse(p, rest)
     run_bench(a.suite, a.episodes, a.out)
