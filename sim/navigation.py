@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from scenes.frames import heading_to_mujoco_yaw, wrap_deg
+from scenes.frames import wrap_deg
 from sim.backends.base import Backend
 
 
@@ -24,7 +24,7 @@ TRACE_EVERY = 4  # control ticks between recorded trajectory samples
 
 @dataclass(frozen=True)
 class DriveConfig:
-    control_hz: float = 20.0
+    control_hz: float = 10.0  # velocity commands, as a ROS cmd_vel loop would send them
     max_speed: float = 1.0  # m/s
     max_yaw_rate: float = 2.0  # rad/s
     kp: float = 4.0  # 1/s, position gain near the goal
@@ -72,28 +72,32 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
         backend.robot_pose()[:2], waypoints[0]
     )
     max_ticks = int((length / cfg.max_speed + cfg.timeout_margin_s) / dt)
-    target_yaw = heading_to_mujoco_yaw(heading_deg)
+    target_yaw_deg = 90.0 - heading_deg  # MuJoCo yaw (counter-clockwise from +x), degrees
     k, touched, trace = 0, 0, []
+    wx, wy = waypoints[0]
     for tick in range(max_ticks):
         x, y, h = backend.robot_pose()
         if tick % TRACE_EVERY == 0:
             trace.append([round(x, 3), round(y, 3), round(h, 2)])
-        err = np.asarray(waypoints[k]) - (x, y)
-        dist = float(np.hypot(*err))
+        ex, ey = wx - x, wy - y
+        dist = math.hypot(ex, ey)
         last = k == len(waypoints) - 1
         if not last and dist < cfg.waypoint_tol:
             k += 1
+            wx, wy = waypoints[k]
             continue
+        if last and dist < cfg.goal_tol:
+            vx, vy, _ = backend.robot_velocity()
+            if math.hypot(vx, vy) < cfg.settle_speed:
+                backend.step((0.0, 0.0, 0.0), n_sub)
+                return DriveResult(True, "", backend.physics_steps - start, touched, trace)
         speed = cfg.max_speed if not last else min(cfg.max_speed, cfg.kp * dist)
-        v = err / dist * speed if dist > 1e-9 else np.zeros(2)
-        yaw_err = math.radians(wrap_deg(math.degrees(target_yaw) - (90.0 - h)))
-        w = float(np.clip(cfg.kp_yaw * yaw_err, -cfg.max_yaw_rate, cfg.max_yaw_rate))
-        if last and dist < cfg.goal_tol and np.hypot(*backend.robot_velocity()[:2]) < cfg.settle_speed:
-            backend.step(np.zeros(3), n_sub)
-            return DriveResult(True, "", backend.physics_steps - start, touched, trace)
-        backend.step(np.array([v[0], v[1], w]), n_sub)
+        scale = speed / dist if dist > 1e-9 else 0.0
+        yaw_err = math.radians(wrap_deg(target_yaw_deg - (90.0 - h)))
+        w = min(cfg.max_yaw_rate, max(-cfg.max_yaw_rate, cfg.kp_yaw * yaw_err))
+        backend.step((ex * scale, ey * scale, w), n_sub)
         touched += backend.robot_contacts() > 0
-    backend.step(np.zeros(3), n_sub)
+    backend.step((0.0, 0.0, 0.0), n_sub)
     return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched, trace)
 
 
@@ -107,9 +111,9 @@ def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConf
         x, y, h = backend.robot_pose()
         err_deg = wrap_deg(h - heading_deg)  # heading is clockwise, MuJoCo yaw counter-clockwise
         if abs(err_deg) < cfg.yaw_tol_deg and abs(backend.robot_velocity()[2]) < 0.05:
-            backend.step(np.zeros(3), n_sub)
+            backend.step((0.0, 0.0, 0.0), n_sub)
             return DriveResult(True, "", backend.physics_steps - start)
-        w = float(np.clip(cfg.kp_yaw * math.radians(err_deg), -cfg.max_yaw_rate, cfg.max_yaw_rate))
-        v = cfg.kp * (np.array([x0, y0]) - (x, y))  # hold position while turning
-        backend.step(np.array([v[0], v[1], w]), n_sub)
+        w = min(cfg.max_yaw_rate, max(-cfg.max_yaw_rate, cfg.kp_yaw * math.radians(err_deg)))
+        # hold position while turning
+        backend.step((cfg.kp * (x0 - x), cfg.kp * (y0 - y), w), n_sub)
     return DriveResult(False, "rotation did not settle", backend.physics_steps - start)

@@ -129,3 +129,17 @@ def test_gymnasium_spaces_and_render(env):
     assert env.action_space.contains("Actions: [Rotate(90), Observe()]")
     img = env.render()
     assert img.shape == (128, 128, 3) and img.dtype == np.uint8 and img.std() > 5
+
+
+def test_nan_control_and_divergence_are_reported():
+    from sim.backends import BackendError, make_backend
+
+    b = make_backend("mujoco")
+    b.load(two_rooms())
+    with pytest.raises(BackendError, match="NaN or inf"):
+        b.step((float("nan"), 0.0, 0.0), 1)
+    state = b.get_state()
+    state[2] = float("nan")  # corrupt the robot's qpos: MuJoCo flags it, the backend reports it
+    b.reset(state)
+    with pytest.raises(BackendError, match="diverged"):
+        b.step((0.0, 0.0, 0.0), 5)

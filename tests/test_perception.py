@@ -79,3 +79,39 @@ def test_text_observation_bins_and_facing():
         "lamp": "lamp: front, slightly far",
     }
     assert names[:4] == ["lamp", "vase", "box", "chair"]
+
+
+def _crossings(spec, a, b, n=400):
+    """Points where the segment a->b passes from one room to another."""
+    pts = [(a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t) for t in [i / n for i in range(n + 1)]]
+    rooms = [spec.room_of(*p) for p in pts]
+    return [pts[i] for i in range(1, len(pts)) if rooms[i] != rooms[i - 1] and rooms[i] is not None and rooms[i - 1] is not None]
+
+
+def test_other_rooms_are_only_seen_through_open_doors():
+    from planners.agents import make_agent
+    from scenes import load_suite_scene
+    from sim.env import ExplorationEnv
+
+    through_door = 0
+    for i in range(8):
+        spec = load_suite_scene("tos-3room", i)
+        env, agent = ExplorationEnv(spec), make_agent("scout")
+        obs, info = env.reset()
+        agent.reset()
+        done = False
+        while not done:
+            obs, _, term, trunc, info = env.step(agent.act(obs, info))
+            done = term or trunc
+            here = spec.room_of(*env.pose_xy)
+            for s in info["sightings"]:
+                if s["kind"] != "object":
+                    continue
+                o = spec.object(s["name"])
+                if here is None or o.room == here:
+                    continue  # same room, or standing in a doorway between two rooms
+                through_door += 1
+                for c in _crossings(spec, env.pose_xy, o.position):
+                    # every wall crossing of the line of sight lies in an open door's opening
+                    assert min(abs(c[0] - d.position[0]) + abs(c[1] - d.position[1]) for d in spec.doors) < 0.9, (i, s)
+    assert through_door > 0  # the scenes do show rooms through doors

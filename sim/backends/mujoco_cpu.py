@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import math
+
 import mujoco
 import numpy as np
 
-from scenes.frames import mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
 from sim.compile_mujoco import ROBOT_ENTITY, CompiledScene, compile_scene
@@ -41,15 +42,15 @@ class MujocoBackend(Backend):
         mujoco.mj_getState(self.model, self.data, out, _STATE)
         return out
 
-    def step(self, ctrl: np.ndarray, nsteps: int = 1) -> None:
-        ctrl = np.asarray(ctrl, dtype=np.float64)
-        if not np.all(np.isfinite(ctrl)):
-            raise BackendError(f"control contains NaN or inf: {ctrl.tolist()}")
+    def step(self, ctrl, nsteps: int = 1) -> None:
+        if not math.isfinite(sum(ctrl)):  # NaN or inf anywhere makes the sum non-finite
+            raise BackendError(f"control contains NaN or inf: {list(ctrl)}")
         self.data.ctrl[:] = ctrl
         mujoco.mj_step(self.model, self.data, nstep=nsteps)
         self._steps += nsteps
-        if not np.all(np.isfinite(self.data.qpos)):
-            raise BackendError("simulation diverged (NaN in qpos)")
+        # MuJoCo detects bad qpos/qvel/qacc itself, resets the data and counts a warning.
+        if self.data.warning.number[_DIVERGENCE].any():
+            raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
     # -- queries ---------------------------------------------------------------------
     @property
@@ -65,8 +66,8 @@ class MujocoBackend(Backend):
         return self.scene.entity_names
 
     def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = self.data.qpos[self.scene.robot_qpos]
-        return float(x), float(y), mujoco_yaw_to_heading(yaw)
+        x, y, yaw = self.data.qpos[self.scene.robot_qpos].tolist()
+        return x, y, (90.0 - math.degrees(yaw)) % 360.0
 
     def robot_velocity(self) -> np.ndarray:
         return self.data.qvel[self.scene.robot_qvel].copy()
@@ -107,6 +108,7 @@ class MujocoBackend(Backend):
 
 
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+_DIVERGENCE = [int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC)]
 
 
 def _make_renderer(model, width, height):
