@@ -13,6 +13,8 @@ Example:
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 FACINGS = ("north", "east", "south", "west")
@@ -24,18 +26,13 @@ def heading_to_vec(heading_deg: float) -> np.ndarray:
     return np.array([np.sin(a), np.cos(a)])
 
 
-def vec_to_heading(v) -> float:
-    """Compass heading in [0, 360) of a vector (x, y)."""
-    return float(np.rad2deg(np.arctan2(v[0], v[1])) % 360.0)
-
-
 def heading_to_mujoco_yaw(heading_deg: float) -> float:
     """MuJoCo yaw (radians, counter-clockwise from +x) for a compass heading."""
     return float(np.deg2rad(90.0 - heading_deg))
 
 
 def mujoco_yaw_to_heading(yaw_rad: float) -> float:
-    return float((90.0 - np.rad2deg(yaw_rad)) % 360.0)
+    return (90.0 - math.degrees(yaw_rad)) % 360.0
 
 
 def wrap_deg(a: float) -> float:

@@ -21,7 +21,7 @@ import numpy as np
 
 from scenes.catalog import CATALOG
 from scenes.grid import door_sides, neighbours_of_object, room_cells, walkable_graph
-from scenes.spec import Door, ObjectSpec, Room, SceneSpec, SceneError, validate
+from scenes.spec import Door, ObjectSpec, Room, SceneError, SceneSpec, validate
 
 _SIDES = ((1, 0), (0, 1), (-1, 0), (0, -1))  # east, north, west, south
 

@@ -19,8 +19,8 @@ import numpy as np
 from tqdm import tqdm
 
 from planners.agents import AGENTS, UnknownAgentError
-from scenes.suites import get_suite
 from scenes.spec import SceneError
+from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
 from sim.results import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
 from sim.runner import run_job

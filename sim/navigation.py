@@ -18,7 +18,6 @@ import numpy as np
 from scenes.frames import wrap_deg
 from sim.backends.base import Backend
 
-
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 import traceback
 
+from perception.visibility import ViewConfig
 from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
-from perception.visibility import ViewConfig
 
 
 def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
@@ -56,6 +56,7 @@ def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
 def run_job(job: dict) -> dict:
     """Run one (suite, index, agent, seed) job from scratch; never raises."""
     record = {k: job[k] for k in ("suite", "index", "agent", "seed")}
+    record["scene"] = f"{job['suite']}/{job['index']}"
     try:
         scene = load_suite_scene(job["suite"], job["index"])
         env = ExplorationEnv(

@@ -143,3 +143,15 @@ def test_nan_control_and_divergence_are_reported():
     b.reset(state)
     with pytest.raises(BackendError, match="diverged"):
         b.step((0.0, 0.0, 0.0), 5)
+
+
+def test_backend_object_poses_match_the_spec():
+    from sim.backends import make_backend
+
+    spec = load_suite_scene("tos-3room", 4)
+    b = make_backend("mujoco")
+    b.load(spec)
+    poses = b.object_poses()
+    for o in spec.objects:
+        x, y, h = poses[o.name]
+        assert (round(x, 9), round(y, 9)) == o.position and abs(((h - o.heading) + 180) % 360 - 180) < 1e-6

@@ -50,6 +50,10 @@ class Backend(ABC):
         """Robot (x, y, heading in compass degrees) in the world frame."""
 
     @abstractmethod
+    def object_poses(self) -> dict[str, tuple[float, float, float]]:
+        """Every scene object's (x, y, heading in compass degrees) in the world frame."""
+
+    @abstractmethod
     def robot_velocity(self) -> np.ndarray:
         """Robot (vx, vy, yaw rate in rad/s)."""
 

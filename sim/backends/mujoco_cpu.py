@@ -7,6 +7,7 @@ import math
 import mujoco
 import numpy as np
 
+from scenes.frames import mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
 from sim.compile_mujoco import ROBOT_ENTITY, CompiledScene, compile_scene
@@ -67,7 +68,16 @@ class MujocoBackend(Backend):
 
     def robot_pose(self) -> tuple[float, float, float]:
         x, y, yaw = self.data.qpos[self.scene.robot_qpos].tolist()
-        return x, y, (90.0 - math.degrees(yaw)) % 360.0
+        return x, y, mujoco_yaw_to_heading(yaw)
+
+    def object_poses(self) -> dict[str, tuple[float, float, float]]:
+        out = {}
+        for o in self.scene.spec.objects:
+            b = self.data.body(f"obj:{o.name}")
+            w, _, _, z = b.xquat.tolist()
+            heading = mujoco_yaw_to_heading(2 * math.atan2(z, w))
+            out[o.name] = (float(b.xpos[0]), float(b.xpos[1]), round(heading, 6) % 360.0)
+        return out
 
     def robot_velocity(self) -> np.ndarray:
         return self.data.qvel[self.scene.robot_qvel].copy()
