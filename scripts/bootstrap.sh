@@ -16,8 +16,9 @@ declare -A LIBS=(
   [libusb-1.0.so.0]=libusb-1.0-0 [libgomp.so.1]=libgomp1
 )
 missing=()
+have=$(ldconfig -p 2>/dev/null || true)
 for lib in "${!LIBS[@]}"; do
-  ldconfig -p 2>/dev/null | grep -q "$lib" || missing+=("${LIBS[$lib]}")
+  grep -qF "$lib" <<<"$have" || missing+=("${LIBS[$lib]}")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
