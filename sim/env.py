@@ -66,6 +66,7 @@ class ExplorationEnv(gym.Env):
         self._targets = sample_points(scene)
         self._names = self.backend.entity_names
         self._index = {n: i for i, n in enumerate(self._names)}
+        self._truth = scene.ground_truth()
         self.action_space = gym.spaces.Text(max_length=4096, charset=_CHARSET)
         self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
 
@@ -86,7 +87,7 @@ class ExplorationEnv(gym.Env):
             "You are at your start position. Call your current facing 'north'. "
             f"You have {self.max_steps} turns. Send 'Actions: [<motions> <final>]'."
         )
-        return obs, self._info(invalid=None, sightings=[], new=[], turn="")
+        return obs, self._info(invalid=None, sightings=[], new=[], turn="", final=None)
 
     def step(self, action):
         if self.done:
@@ -97,6 +98,7 @@ class ExplorationEnv(gym.Env):
         sightings: list[Sighting] = []
         new: list[str] = []
         terminated = False
+        final_kind = None
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
         try:
             actions = parse_turn(action)
@@ -104,6 +106,7 @@ class ExplorationEnv(gym.Env):
             for a in actions[:-1]:
                 messages.append(self._motion(a))
             final = actions[-1]
+            final_kind = type(final).__name__
             self.cost += COSTS[type(final).__name__]
             if isinstance(final, Observe):
                 sightings, new = self._observe()
@@ -122,7 +125,7 @@ class ExplorationEnv(gym.Env):
             messages.append("Step budget spent: exploration ended.")
         self.done = terminated or truncated
         reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
-        info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn)
+        info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
         return "\n".join(messages), reward, terminated, truncated, info
 
     def render(self):
@@ -188,7 +191,7 @@ class ExplorationEnv(gym.Env):
         idx = self._entity(name)
         if name not in self.observed:
             raise ActionError(f"cannot query {name}: it has not been observed yet")
-        gt = self.scene.ground_truth()[self._names[idx]]
+        gt = self._truth[self._names[idx]]
         x, y = gt["position"]
         facing = f", facing {gt['facing']}" if gt["facing"] else ""
         return f"{name} is at ({_num(x)}, {_num(y)}){facing}."
@@ -208,11 +211,12 @@ class ExplorationEnv(gym.Env):
         objs = [o.name for o in self.scene.objects]
         return sum(n in self.observed for n in objs) / len(objs) if objs else 1.0
 
-    def _info(self, invalid, sightings, new, turn) -> dict:
+    def _info(self, invalid, sightings, new, turn, final) -> dict:
         return {
             "step": self.steps,
             "steps_left": self.max_steps - self.steps,
             "turn": turn,
+            "final": final if invalid is None else None,  # "Observe" | "Query" | "Term" when it ran
             "invalid": invalid,
             "sightings": [s.to_dict() for s in sightings],
             "new": new,

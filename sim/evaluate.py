@@ -8,7 +8,6 @@ is rewritten in key order and ``summary.json`` is written (both atomically).
 
 from __future__ import annotations
 
-import json
 import multiprocessing as mp
 import os
 import time
@@ -22,7 +21,7 @@ from planners.agents import AGENTS, UnknownAgentError
 from scenes.spec import SceneError
 from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
-from sim.results import append_jsonl, read_jsonl, write_json_atomic, write_text_atomic
+from sim.results import append_jsonl, jsonl_line, read_jsonl, write_json_atomic, write_text_atomic
 from sim.runner import run_job
 
 EPISODES = "episodes.jsonl"
@@ -106,16 +105,12 @@ def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True) -> dict:
     records = sorted(
         [r for k, r in done.items() if k in wanted] + new, key=lambda r: (cfg.agents.index(r["agent"]), r["index"])
     )
-    write_text_atomic(path, "".join(_line(r) for r in records))
+    write_text_atomic(path, "".join(jsonl_line(r) for r in records))
     summary = summarise(records, cfg)
     summary["run"] = {"episodes_run": len(new), "episodes_resumed": len(records) - len(new), "wall_time_s": round(wall, 3),
                       "workers": cfg.workers, "episodes_per_min": round(60 * len(new) / wall, 2) if new and wall > 0 else None}
     write_json_atomic(os.path.join(out_dir, SUMMARY), summary)
     return summary
-
-
-def _line(r: dict) -> str:
-    return json.dumps(r, sort_keys=True) + "\n"
 
 
 def _run_jobs(jobs: list[dict], workers: int):

@@ -32,9 +32,13 @@ def write_text_atomic(path: str, text: str) -> None:
         raise
 
 
+def jsonl_line(record: dict) -> str:
+    return json.dumps(record, sort_keys=True) + "\n"
+
+
 def append_jsonl(f, record: dict) -> None:
     """Append one record to an open file as a single line, flushed to disk."""
-    f.write(json.dumps(record, sort_keys=True) + "\n")
+    f.write(jsonl_line(record))
     f.flush()
     os.fsync(f.fileno())
 

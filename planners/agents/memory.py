@@ -35,7 +35,7 @@ class SpatialMemory:
         pose = info["pose"]
         self.position = _key(pose["position"])
         self.heading = float(pose["heading"]) % 360.0
-        if not info.get("turn", "").rstrip().endswith("Observe()]") or info.get("invalid"):
+        if info.get("final") != "Observe":
             return
         seen = self.views.setdefault(self.position, {}).setdefault(round(self.heading) % 360, set())
         h = math.radians(self.heading)

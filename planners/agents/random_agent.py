@@ -19,7 +19,7 @@ class RandomAgent(Agent):
         self.seen: set[str] = set()
 
     def act(self, observation: str, info: dict) -> str:
-        if info.get("turn", "").endswith("Observe()]") and not info.get("invalid"):
+        if info.get("final") == "Observe":
             self.in_view = [s["name"] for s in info["sightings"]]
         self.seen.update(info.get("observed", []))
         r = self.rng.random()

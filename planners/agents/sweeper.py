@@ -33,7 +33,6 @@ class Scout(Agent):
         self.doors_done: set[str] = set()
         self.unreachable: set[str] = set()
         self.started = False
-        self.visits: dict[tuple, int] = {}
 
     def act(self, observation: str, info: dict) -> str:
         m = self.memory
