@@ -92,3 +92,16 @@ def test_eval_bad_config_exit_2(tmp_path, override, msg):
 def test_eval_malformed_override_gets_hydras_error(tmp_path):
     r = cli("eval", "bogus=1", f"hydra.run.dir={tmp_path}")
     assert r.returncode == 2 and "Could not override 'bogus'" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.slow
+def test_bench_writes_every_number(tmp_path, capsys):
+    from sim.bench import run_bench
+
+    out = tmp_path / "bench.json"
+    result = run_bench("tos-2room", episodes=4, out=str(out))
+    keys = {"raw_mj_step_per_s", "text_turns_per_s", "physics_steps_per_turn", "physics_limit_ratio", "observe_per_s",
+            "episodes_per_min_1_worker", "episodes_per_min_2_workers", "worker_scaling_2_vs_1"}
+    assert keys <= set(result) and json.loads(out.read_text()) == result
+    assert all(result[k] > 0 for k in keys)
+    assert "raw mj_step/s (physics limit)" in capsys.readouterr().out
