@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from perception.cogmap import normalise_name
+
 VALID_ROTATIONS = (-270, -180, -90, 90, 180, 270)
 COSTS = {"Observe": 1, "Query": 2, "Term": 0, "MoveTo": 0, "Rotate": 0}
 
@@ -69,11 +71,6 @@ Action = MoveTo | Rotate | Observe | Query | Term
 
 _TOKEN = re.compile(r"([A-Za-z]+)\s*\(([^()]*)\)")
 _NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]*$")
-
-
-def normalise_name(name: str) -> str:
-    """'Door 0' / 'door-0' / ' DOOR_0 ' -> 'door_0'."""
-    return re.sub(r"[\s-]+", "_", name.strip().strip("'\"")).lower()
 
 
 def _parse_one(kind: str, arg: str) -> Action:
