@@ -77,11 +77,37 @@ def visible_entities(
     if not candidates:
         return []
     mask = np.isin(owner, candidates)
-    cam = backend.camera_position()
-    vec = pts[mask] - cam[None, :]
-    length = np.linalg.norm(vec, axis=1)
-    dirs = vec / length[:, None]
-    dist, hit = backend.cast_rays(cam, dirs, cutoff=cfg.max_range + 2.0)
     own = owner[mask]
-    clear = (dist < 0) | (dist >= length - HIT_TOLERANCE) | (hit == own)
+    clear = unoccluded(backend, pts[mask], own, cfg)
     return sorted(set(own[clear].tolist()))
+
+
+def unoccluded(backend: Backend, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig) -> np.ndarray:
+    """For each point, whether a ray from the camera reaches it (or first hits its owner)."""
+    if len(points) == 0:
+        return np.zeros(0, bool)
+    cam = backend.camera_position()
+    vec = points - cam[None, :]
+    length = np.linalg.norm(vec, axis=1)
+    dist, hit = backend.cast_rays(cam, vec / length[:, None], cutoff=cfg.max_range + 2.0)
+    clear = (dist < 0) | (dist >= length - HIT_TOLERANCE)
+    if owner is not None:
+        clear |= hit == owner
+    return clear
+
+
+def visible_cells(
+    backend: Backend, cells: np.ndarray, agent_xy, agent_heading: float, cfg: ViewConfig = ViewConfig(), height: float = 0.05
+) -> np.ndarray:
+    """Mask of floor cells (centres (n, 2)) the agent sees now: in the field of view, in
+    range, and reached by a ray just above the floor (so furniture and walls hide floor)."""
+    d = cells - np.asarray(agent_xy, float)[None, :]
+    ang = (np.degrees(np.arctan2(d[:, 0], d[:, 1])) - agent_heading + 180.0) % 360.0 - 180.0
+    dist = np.hypot(d[:, 0], d[:, 1])
+    cand = (np.abs(ang) <= cfg.fov_deg / 2 + 1e-6) & (dist <= cfg.max_range) & (dist >= cfg.min_range)
+    out = np.zeros(len(cells), bool)
+    idx = np.flatnonzero(cand)
+    if len(idx):
+        pts = np.column_stack([cells[idx], np.full(len(idx), height)])
+        out[idx] = unoccluded(backend, pts, None, cfg)
+    return out

@@ -3,6 +3,7 @@
     spacelab eval [hydra overrides]        run a suite with agents (writes episodes.jsonl, summary.json)
     spacelab scene --suite S --index I     print a scene's SceneSpec and ground truth as JSON
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
+    spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
     spacelab bench                         throughput numbers (physics, exploration, workers)
 
 Bad input ends with one line on stderr and exit code 2.
@@ -19,7 +20,7 @@ from scenes.spec import SceneError
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)
-COMMANDS = ("eval", "scene", "render-scene", "bench")
+COMMANDS = ("eval", "scene", "render-scene", "score", "bench")
 
 
 def fail(msg: str) -> None:
@@ -42,6 +43,8 @@ def main(argv: list[str] | None = None) -> int:
             return _scene(rest)
         if cmd == "render-scene":
             return _render(rest)
+        if cmd == "score":
+            return _score(rest)
         return _bench(rest)
     except USER_ERRORS as e:
         fail(str(e))
@@ -118,6 +121,39 @@ def _render(rest: list[str]) -> int:
     render_topdown(spec, a.out, episode=episode)
     print(a.out)
     return 0
+
+
+def _score(rest: list[str]) -> int:
+    from perception.belief import score_map
+    from perception.cogmap import CognitiveMap, parse_map
+
+    p = argparse.ArgumentParser(prog="spacelab score", description="Score a cognitive map against ground truth.")
+    p.add_argument("--pred", required=True, help="the agent's map (JSON, or a reply containing it)")
+    p.add_argument("--gt", required=True, help="ground truth map, or the output of `spacelab scene`")
+    a = _parse(p, rest)
+    pred, err = parse_map(_read(a.pred))
+    if err:
+        raise ValueError(f"{a.pred}: {err}")
+    try:
+        gt_obj = json.loads(_read(a.gt))
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{a.gt}: not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    if isinstance(gt_obj, dict) and isinstance(gt_obj.get("ground_truth"), dict):
+        gt_obj = gt_obj["ground_truth"]
+    gt = CognitiveMap.from_dict(gt_obj) if isinstance(gt_obj, dict) else CognitiveMap()
+    if not any(e.position for e in gt.entries.values()):
+        raise ValueError(f"{a.gt}: no ground-truth entries with a position")
+    s = score_map(pred, gt)
+    print(json.dumps({k: round(s[k], 6) for k in ("pos", "dir", "facing", "overall")}))
+    return 0
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
 
 
 def _bench(rest: list[str]) -> int:

@@ -19,9 +19,11 @@ from __future__ import annotations
 import math
 
 import gymnasium as gym
+import numpy as np
 
+from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
-from perception.visibility import ViewConfig, sample_points, visible_entities
+from perception.visibility import ViewConfig, sample_points, visible_cells, visible_entities
 from scenes.frames import facing_name, to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
 from scenes.spec import SceneSpec
@@ -67,6 +69,8 @@ class ExplorationEnv(gym.Env):
         self._names = self.backend.entity_names
         self._index = {n: i for i, n in enumerate(self._names)}
         self._truth = scene.ground_truth()
+        # free floor cells (world frame) for free-space coverage
+        self.free_cells = np.array([n for n, k in self.graph.nodes(data="kind") if k == "cell"], float)
         self.action_space = gym.spaces.Text(max_length=4096, charset=_CHARSET)
         self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
 
@@ -82,6 +86,9 @@ class ExplorationEnv(gym.Env):
         self.done = False
         self.observed: set[str] = set()  # every entity (object or door) seen so far
         self.contact_ticks = 0  # control ticks in which the robot touched a wall or object
+        self.observation_log: list[dict] = []  # every Observe: start-frame pose and sightings
+        self.seen_free = np.zeros(len(self.free_cells), bool)
+        self.last_sightings: list[Sighting] = []
         self.trajectory = [self._world_pose()]
         obs = (
             "You are at your start position. Call your current facing 'north'. "
@@ -185,6 +192,11 @@ class ExplorationEnv(gym.Env):
         sightings = make_sightings(self.scene, seen, self.pose_xy, self.heading)
         new = sorted(s.name for s in sightings if s.name not in self.observed)
         self.observed.update(s.name for s in sightings)
+        self.seen_free |= visible_cells(self.backend, self.free_cells, self.pose_xy, self.heading, self.view)
+        pose = self.start_frame_pose()
+        self.observation_log.append({"step": self.steps, "position": pose["position"], "heading": pose["heading"],
+                                     "sightings": [x.to_dict() for x in sightings]})
+        self.last_sightings = sightings
         return sightings, new
 
     def _query(self, name: str) -> str:
@@ -205,6 +217,22 @@ class ExplorationEnv(gym.Env):
         p = to_start_frame(self.pose_xy, self.scene.start_position, self.scene.start_heading)
         rel = (self.heading - self.scene.start_heading) % 360.0
         return {"position": [round(float(v), 6) + 0.0 for v in p], "heading": rel, "facing": facing_name(rel)}
+
+    def truth_map(self) -> CognitiveMap:
+        """Ground truth in the start frame, with the agent where it is now."""
+        truth = CognitiveMap.from_dict(self._truth)
+        pose = self.start_frame_pose()
+        truth.entries["agent"] = Entry(tuple(pose["position"]), pose["facing"])
+        return truth
+
+    def local_truth(self) -> CognitiveMap:
+        """What the last Observe showed, in the agent's frame (+x right, +y ahead, "north" = ahead)."""
+        rel = {"forward": "north", "right": "east", "backward": "south", "left": "west"}
+        return CognitiveMap({s.name: Entry(tuple(s.offset), rel.get(s.facing)) for s in self.last_sightings})
+
+    @property
+    def free_space_coverage(self) -> float:
+        return float(self.seen_free.mean()) if len(self.seen_free) else 1.0
 
     @property
     def object_coverage(self) -> float:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, fields
 import numpy as np
 from tqdm import tqdm
 
-from planners.agents import AGENTS, UnknownAgentError
+from planners.agents import make_agent
 from scenes.spec import SceneError
 from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
@@ -55,8 +55,7 @@ def validate_config(cfg: EvalConfig) -> None:
             raise ValueError(f"{f.name} must be {_TYPES[want]}, got {v!r}")
     suite = get_suite(cfg.suite)
     for a in cfg.agents:
-        if a not in AGENTS:
-            raise UnknownAgentError(f"unknown agent {a!r}; choose from: {', '.join(AGENTS)}")
+        make_agent(a)  # raises a one-line UnknownAgentError
     if cfg.backend not in BACKENDS:
         raise BackendError(f"unknown backend {cfg.backend!r}; available: {', '.join(BACKENDS)}")
     if cfg.n_scenes < 1 or cfg.start < 0 or cfg.start + cfg.n_scenes > suite.size:

@@ -9,31 +9,37 @@ from __future__ import annotations
 import time
 import traceback
 
+from perception.probing import ProbeTracker
 from perception.visibility import ViewConfig
 from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
 
 
-def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
+def run_episode(env: ExplorationEnv, agent, seed: int = 0, probe: bool = True) -> dict:
     """Play one episode; returns the per-episode record (JSON-serialisable)."""
     t0 = time.perf_counter()
     obs, info = env.reset(seed=seed)
     agent.reset(seed=seed, max_steps=env.max_steps)
+    tracker = ProbeTracker(env) if probe else None
+    agent.observe(obs, info)
     actions, invalid, steps_to_full = [], [], None
     n_doors = len(env.scene.doors)
     done = False
     while not done:
         turn = agent.act(obs, info)
         obs, reward, terminated, truncated, info = env.step(turn)
+        agent.observe(obs, info)
         actions.append(info["turn"])
         if info["invalid"]:
             invalid.append({"step": info["step"], "turn": info["turn"], "reason": info["invalid"]})
+        if tracker is not None:
+            tracker.after_step(agent, info)
         if steps_to_full is None and info["coverage"] >= 1.0:
             steps_to_full = info["step"]
         done = terminated or truncated
     object_names = {o.name for o in env.scene.objects}
-    return {
+    record = {
         "steps": env.steps,
         "terminated_by_agent": bool(terminated),
         "actions": actions,
@@ -49,8 +55,15 @@ def run_episode(env: ExplorationEnv, agent, seed: int = 0) -> dict:
         "contact_ticks": env.contact_ticks,
         "sim_time_s": round(env.backend.physics_steps * env.backend.timestep, 3),
         "trajectory": env.trajectory,
+        "free_coverage": round(env.free_space_coverage, 4),
         "wall_time_s": round(time.perf_counter() - t0, 4),
     }
+    if tracker is not None:
+        record["belief"] = tracker.summary()
+        record["probes"] = tracker.rows
+        record["probe_errors"] = tracker.probe_errors
+        record["final_map"] = tracker.last_global.to_dict()
+    return record
 
 
 def run_job(job: dict) -> dict:

@@ -105,3 +105,28 @@ def test_bench_writes_every_number(tmp_path, capsys):
     assert keys <= set(result) and json.loads(out.read_text()) == result
     assert all(result[k] > 0 for k in keys)
     assert "raw mj_step/s (physics limit)" in capsys.readouterr().out
+
+
+def test_score_command(tmp_path, capsys):
+    gt = tmp_path / "gt.json"
+    pred = tmp_path / "pred.json"
+    assert main(["scene", "--suite", "tos-3room", "--index", "2"]) == 0
+    gt.write_text(capsys.readouterr().out)  # the scene output carries its ground truth
+    truth = json.loads(gt.read_text())["ground_truth"]
+    pred.write_text(json.dumps(truth))
+    assert main(["score", "--pred", str(pred), "--gt", str(gt)]) == 0
+    assert json.loads(capsys.readouterr().out) == {"pos": 1.0, "dir": 1.0, "facing": 1.0, "overall": 1.0}
+    pred.write_text("{}")
+    assert main(["score", "--pred", str(pred), "--gt", str(gt)]) == 0
+    assert json.loads(capsys.readouterr().out)["overall"] == 0.0
+
+
+@pytest.mark.parametrize("pred,gt,msg", [("nothing here", '{"a": [1, 2]}', "no JSON object"),
+                                         ("{}", "{broken", "not valid JSON"), ("{}", "[1, 2]", "no ground-truth entries")])
+def test_score_bad_files(tmp_path, capsys, pred, gt, msg):
+    (tmp_path / "p.json").write_text(pred)
+    (tmp_path / "g.json").write_text(gt)
+    with pytest.raises(SystemExit) as e:
+        main(["score", "--pred", str(tmp_path / "p.json"), "--gt", str(tmp_path / "g.json")])
+    err = capsys.readouterr().err
+    assert e.value.code == 2 and msg in err and len(err.strip().splitlines()) == 1

@@ -99,9 +99,11 @@ def test_other_rooms_are_only_seen_through_open_doors():
         env, agent = ExplorationEnv(spec), make_agent("scout")
         obs, info = env.reset()
         agent.reset()
+        agent.observe(obs, info)
         done = False
         while not done:
             obs, _, term, trunc, info = env.step(agent.act(obs, info))
+            agent.observe(obs, info)
             done = term or trunc
             here = spec.room_of(*env.pose_xy)
             for s in info["sightings"]:

@@ -1,7 +1,8 @@
 """The Agent interface every explorer implements (scripted, perception-driven, LLM, RL).
 
-An agent receives the env's text observation and its structured `info`, and returns
-one turn as a string, e.g. ``"Actions: [Rotate(90), Observe()]"``.
+After every env step the runner calls ``observe(observation, info)`` (update beliefs),
+may then ``probe(kind)`` the agent's beliefs, and calls ``act(observation, info)`` for the
+next turn, a string such as ``"Actions: [Rotate(90), Observe()]"``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,19 @@ class Agent(ABC):
     def reset(self, seed: int = 0, max_steps: int = 20) -> None:
         """Start a new episode."""
 
+    def observe(self, observation: str, info: dict) -> None:
+        """Take in the result of the last turn (or of reset)."""
+        memory = getattr(self, "memory", None)
+        if memory is not None:
+            memory.update(info)
+
     @abstractmethod
     def act(self, observation: str, info: dict) -> str:
         """Return the next turn."""
 
-    def probe(self, kind: str = "global") -> dict:
-        """The agent's cognitive map (see DESIGN.md section 4); empty if it keeps none."""
-        return {}
+    def probe(self, kind: str = "global") -> dict | str:
+        """The agent's answer to a probe: "global" (cognitive map, start frame), "local"
+        (last view, agent frame) or "unexplored" ({"unexplored": [door names]}). A JSON
+        object or text containing one. Agents with a `memory` answer from it."""
+        memory = getattr(self, "memory", None)
+        return memory.probe(kind) if memory is not None else {}

@@ -3,12 +3,19 @@
 Positions are in the start frame (origin = start, +y = initial facing). A *view* records,
 for one standing position, which entities were visible at which heading, so that the
 agent knows which MoveTo targets are legal from there (MoveTo needs the target in view).
+The memory also answers probes: the global cognitive map, the local map of the last view,
+and the doors not yet passed (the unexplored-region probe).
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+
+from scenes.frames import facing_name
+
+REL_FACING = {"forward": 0.0, "right": 90.0, "backward": 180.0, "left": 270.0}
+LOCAL_FACING = {"forward": "north", "right": "east", "backward": "south", "left": "west"}
 
 
 def _key(p) -> tuple[float, float]:
@@ -20,6 +27,7 @@ class Item:
     name: str
     kind: str
     position: tuple[float, float]
+    facing: str | None = None
     through_heading: float | None = None  # doors: heading that crosses the wall away from the first viewer
 
 
@@ -30,6 +38,7 @@ class SpatialMemory:
     items: dict[str, Item] = field(default_factory=dict)
     views: dict[tuple, dict[float, set[str]]] = field(default_factory=dict)  # pos -> heading -> names
     sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
+    last_view: list[dict] = field(default_factory=list)
 
     def update(self, info: dict) -> None:
         pose = info["pose"]
@@ -39,17 +48,22 @@ class SpatialMemory:
             return
         seen = self.views.setdefault(self.position, {}).setdefault(round(self.heading) % 360, set())
         h = math.radians(self.heading)
+        self.last_view = list(info["sightings"])
         for s in info["sightings"]:
             right, fwd = s["offset"]
             x = self.position[0] + right * math.cos(h) + fwd * math.sin(h)
             y = self.position[1] - right * math.sin(h) + fwd * math.cos(h)
             seen.add(s["name"])
             self.sightings.append((self.position, self.heading, s))
-            if s["name"] not in self.items:
+            facing = facing_name(self.heading + REL_FACING[s["facing"]]) if s.get("facing") else None
+            item = self.items.get(s["name"])
+            if item is None:
                 through = None
                 if s["kind"] == "door" and s["wall"]:
                     through = (self.heading + {"front": 0, "right": 90, "back": 180, "left": 270}[s["wall"]]) % 360
-                self.items[s["name"]] = Item(s["name"], s["kind"], (round(x, 3), round(y, 3)), through)
+                self.items[s["name"]] = Item(s["name"], s["kind"], (round(x, 3), round(y, 3)), facing, through)
+            else:  # the latest sighting wins: things may have moved
+                item.position, item.facing = (round(x, 3), round(y, 3)), facing
 
     def headings_seen_here(self) -> set[float]:
         return set(self.views.get(self.position, {}))
@@ -61,6 +75,20 @@ class SpatialMemory:
             for n in sorted(names):
                 out.setdefault(n, heading)
         return out
+
+    # -- probes ------------------------------------------------------------------------
+    def probe(self, kind: str = "global") -> dict:
+        if kind == "global":
+            out = {"agent": {"position": list(self.position), "facing": facing_name(self.heading)}}
+            for name, it in sorted(self.items.items()):
+                out[name] = {"position": list(it.position), "facing": it.facing}
+            return out
+        if kind == "local":
+            return {s["name"]: {"position": list(s["offset"]), "facing": LOCAL_FACING.get(s.get("facing"))}
+                    for s in self.last_view}
+        if kind == "unexplored":
+            return {"unexplored": sorted(n for n, it in self.items.items() if it.kind == "door" and it.position not in self.views)}
+        return {}
 
 
 def rotation(current: float, target: float) -> int:

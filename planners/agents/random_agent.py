@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from planners.agents.base import Agent
+from planners.agents.memory import SpatialMemory
 
 
 class RandomAgent(Agent):
@@ -15,6 +16,7 @@ class RandomAgent(Agent):
 
     def reset(self, seed: int = 0, max_steps: int = 20) -> None:
         self.rng = np.random.default_rng(seed)
+        self.memory = SpatialMemory()
         self.in_view: list[str] = []
         self.seen: set[str] = set()
 

@@ -17,7 +17,7 @@ from collections import deque
 
 import numpy as np
 
-from perception.bins import DIRECTION_NAMES, DISTANCE_NAMES, direction_index, distance_index
+from perception.efficiency import feasible_mask
 from planners.agents.base import Agent
 from planners.agents.memory import SpatialMemory, rotation
 
@@ -36,7 +36,6 @@ class Scout(Agent):
 
     def act(self, observation: str, info: dict) -> str:
         m = self.memory
-        m.update(info)
         if info.get("invalid"):
             self.plan.clear()  # something went wrong: re-plan from where we stand
         if not self.started:
@@ -129,15 +128,8 @@ class Strategist(Scout):
 
     def domain_size(self, name: str) -> int:
         """Grid points consistent with every binned sighting of `name`."""
-        mask = np.ones(len(self.grid), bool)
-        for pos, heading, s in self.memory.sightings:
-            if s["name"] != name:
-                continue
-            d = self.grid - np.asarray(pos)
-            ang, dist = _ego(d, heading)
-            mask &= direction_index(ang) == DIRECTION_NAMES.index(s["direction"])
-            mask &= distance_index(dist) == DISTANCE_NAMES.index(s["distance"])
-        return int(mask.sum())
+        sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in self.memory.sightings if s["name"] == name]
+        return int(feasible_mask(self.grid, sightings).sum())
 
     def _refine(self, steps_left: int) -> str | None:
         """Go to the most uncertain object that can be reached; the sweep there follows."""
@@ -154,8 +146,3 @@ class Strategist(Scout):
             motions, _ = self._motions_along(hops)
             return "Actions: [" + ", ".join(motions + ["Observe()"]) + "]"
         return None
-
-
-def _ego(d: np.ndarray, heading: float) -> tuple[np.ndarray, np.ndarray]:
-    ang = (np.degrees(np.arctan2(d[:, 0], d[:, 1])) - heading + 180.0) % 360.0 - 180.0
-    return ang, np.hypot(d[:, 0], d[:, 1])

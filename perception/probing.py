@@ -1,0 +1,157 @@
+"""Per-step probing of an agent's beliefs during an episode, and the derived metrics.
+
+After every turn the agent is asked for its global map (start frame); after every
+Observe also for its local map (agent frame) and the unexplored-region probe. Replies go
+through the tolerant parser: an unreadable reply is scored as an empty map and counted.
+
+Per step we log: belief accuracy against the full ground truth and against what has been
+seen so far; self-tracking (the "agent" entry vs the true pose); perception (local map vs
+truth for newly seen objects); local-global consistency (the local map placed with the
+agent's own believed pose vs its global map); stability (an object out of view must not
+drift more than 0.5 m further from the truth); unexplored-region F1 (doors named as
+leading to unexplored space vs doors whose rooms still hold unseen objects); ToS
+information gain; object and free-space coverage.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from perception.belief import score_map, set_f1, std_calibration
+from perception.cogmap import CognitiveMap, Entry, normalise_name, parse_map
+from perception.efficiency import information_gain
+from scenes.frames import FACINGS, facing_name, to_start_frame
+from scenes.grid import room_cells
+
+DRIFT_TOLERANCE = 0.5  # m
+_LOCAL_TO_DEG = {"north": 0.0, "east": 90.0, "south": 180.0, "west": 270.0}
+
+
+class ProbeTracker:
+    def __init__(self, env) -> None:
+        self.env = env
+        spec = env.scene
+        cells = np.array([c for r in spec.rooms for c in room_cells(r)], float)
+        self.cells = to_start_frame(cells, spec.start_position, spec.start_heading)
+        self.objects = [o.name for o in spec.objects]
+        self.rows: list[dict] = []
+        self.probe_errors: list[dict] = []
+        self._prev_err: dict[str, float] = {}
+        self._drift = [0, 0]  # drifted, considered
+        self.last_global = CognitiveMap()
+
+    def _ask(self, agent, kind: str, step: int) -> CognitiveMap | dict | None:
+        try:
+            reply = agent.probe(kind)
+        except Exception as e:  # a probe that raises is an unreadable reply, not a crash
+            reply, err = None, f"{type(e).__name__}: {e}"
+        else:
+            err = None
+        if kind == "unexplored":
+            if isinstance(reply, dict) and isinstance(reply.get("unexplored"), list):
+                return reply
+            m, err2 = parse_map(reply) if reply is not None else (None, err)
+            err = err or err2 or "unexplored probe needs {\"unexplored\": [door names]}"
+            self.probe_errors.append({"step": step, "kind": kind, "error": err})
+            return None
+        m, perr = parse_map(reply) if err is None else (CognitiveMap(), err)
+        if perr:
+            self.probe_errors.append({"step": step, "kind": kind, "error": perr[:200]})
+        return m
+
+    def after_step(self, agent, info: dict) -> dict:
+        env, step = self.env, info["step"]
+        truth = env.truth_map()
+        seen_names = set(env.observed) | {"agent"}
+        pred = self._ask(agent, "global", step)
+        full = score_map(pred, truth)
+        seen = score_map(pred, truth.restricted(seen_names))
+        row = {
+            "step": step, "coverage": info["coverage"], "free_coverage": round(env.free_space_coverage, 4),
+            "info_gain": round(information_gain(self.cells, self.objects, env.observation_log), 4),
+            "cost": info["cost"],
+            **{k: round(full[k], 4) for k in ("pos", "dir", "facing", "overall")},
+            "overall_seen": round(seen["overall"], 4),
+        }
+        a, t = pred.entries.get("agent"), truth.entries["agent"]
+        row["self_pos_error"] = round(math.dist(a.position, t.position), 4) if a and a.position else None
+        row["self_facing"] = float(bool(a and a.facing == t.facing))
+        row["stability"] = self._stability(pred, truth, info)
+        if info.get("final") == "Observe":
+            local = self._ask(agent, "local", step)
+            new = [n for n in info["new"] if n in self.objects]
+            ltruth = env.local_truth()
+            row["perception"] = round(score_map(local, ltruth.restricted(new))["overall"], 4) if new else None
+            row["consistency"] = self._consistency(local, pred)
+            unexplored = self._ask(agent, "unexplored", step)
+            if unexplored is not None:
+                names = {normalise_name(n) for n in unexplored["unexplored"] if isinstance(n, str)}
+                row["unexplored_f1"] = round(set_f1(names, self._unexplored_truth()), 4)
+        self.last_global = pred
+        self.rows.append(row)
+        return row
+
+    def _stability(self, pred: CognitiveMap, truth: CognitiveMap, info: dict) -> float | None:
+        in_view = {s["name"] for s in info["sightings"]}
+        drifted = considered = 0
+        errs = {}
+        for name, e in pred.entries.items():
+            if name in self.objects and e.position is not None:
+                errs[name] = math.dist(e.position, truth.entries[name].position)
+                if name in self._prev_err and name not in in_view:
+                    considered += 1
+                    drifted += errs[name] > self._prev_err[name] + DRIFT_TOLERANCE
+        self._prev_err = errs
+        self._drift[0] += drifted
+        self._drift[1] += considered
+        return round(1 - drifted / considered, 4) if considered else None
+
+    def _consistency(self, local: CognitiveMap, glob: CognitiveMap) -> float | None:
+        names = [n for n, e in local.entries.items() if e.position is not None]
+        if not names:
+            return None
+        me = glob.entries.get("agent")
+        if me is None or me.position is None or me.facing not in FACINGS:
+            return 0.0
+        h = math.radians(_LOCAL_TO_DEG[me.facing])
+        placed = CognitiveMap()
+        for n in names:
+            r, f = local.entries[n].position
+            x = me.position[0] + r * math.cos(h) + f * math.sin(h)
+            y = me.position[1] - r * math.sin(h) + f * math.cos(h)
+            lf = local.entries[n].facing
+            placed.entries[n] = Entry((x, y), facing_name(_LOCAL_TO_DEG[me.facing] + _LOCAL_TO_DEG[lf]) if lf in _LOCAL_TO_DEG else None)
+        ref = glob.restricted(names)
+        if not ref.entries:
+            return 0.0
+        return round(score_map(placed, ref)["overall"], 4)
+
+    def _unexplored_truth(self) -> set[str]:
+        spec, observed = self.env.scene, self.env.observed
+        unseen_rooms = {o.room for o in spec.objects if o.name not in observed}
+        return {d.name for d in spec.doors if d.name in observed and set(d.rooms) & unseen_rooms}
+
+    def summary(self) -> dict:
+        rows = self.rows
+        last = rows[-1] if rows else {}
+
+        def mean(key):
+            xs = [r[key] for r in rows if r.get(key) is not None]
+            return round(float(np.mean(xs)), 4) if xs else None
+
+        calib = std_calibration(self.last_global, self.env.truth_map())
+        return {
+            "final": {k: last.get(k) for k in ("pos", "dir", "facing", "overall", "overall_seen")},
+            "info_gain": last.get("info_gain"),
+            "free_coverage": last.get("free_coverage"),
+            "perception": mean("perception"),
+            "consistency": mean("consistency"),
+            "self_pos_error": mean("self_pos_error"),
+            "self_facing": mean("self_facing"),
+            "stability": round(1 - self._drift[0] / self._drift[1], 4) if self._drift[1] else None,
+            "unexplored_f1": mean("unexplored_f1"),
+            "std_calibration": round(calib, 4) if calib is not None else None,
+            "probe_errors": len(self.probe_errors),
+        }
