@@ -142,21 +142,27 @@ def _xy(raw) -> tuple[float, float] | None:
     return (x, y)
 
 
+def extract_json(reply) -> tuple[dict | None, str | None]:
+    """(object, error): the JSON object in a reply (dict passed through), or why there is none."""
+    if isinstance(reply, dict):
+        return reply, None
+    if not isinstance(reply, str):
+        return None, f"probe reply has type {type(reply).__name__}, expected text or a JSON object"
+    if len(reply) > MAX_REPLY_CHARS:
+        return None, f"probe reply is {len(reply)} characters, over the {MAX_REPLY_CHARS} limit"
+    for candidate in _candidates(reply):
+        obj = _loads(candidate)
+        if isinstance(obj, dict):
+            return obj, None
+    return None, "no JSON object found in probe reply"
+
+
 def parse_map(reply) -> tuple[CognitiveMap, str | None]:
     """(map, error). Unreadable replies give an empty map and a short error message."""
     if isinstance(reply, CognitiveMap):
         return reply, None
-    if isinstance(reply, dict):
-        return CognitiveMap.from_dict(reply), None
-    if not isinstance(reply, str):
-        return CognitiveMap(), f"probe reply has type {type(reply).__name__}, expected text or a JSON object"
-    if len(reply) > MAX_REPLY_CHARS:
-        return CognitiveMap(), f"probe reply is {len(reply)} characters, over the {MAX_REPLY_CHARS} limit"
-    for candidate in _candidates(reply):
-        obj = _loads(candidate)
-        if isinstance(obj, dict):
-            return CognitiveMap.from_dict(obj), None
-    return CognitiveMap(), "no JSON object found in probe reply"
+    obj, err = extract_json(reply)
+    return (CognitiveMap.from_dict(obj), None) if obj is not None else (CognitiveMap(), err)
 
 
 def _candidates(text: str):

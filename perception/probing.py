@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from perception.belief import score_map, set_f1, std_calibration
-from perception.cogmap import CognitiveMap, Entry, normalise_name, parse_map
+from perception.cogmap import CognitiveMap, Entry, extract_json, normalise_name, parse_map
 from perception.efficiency import information_gain
 from scenes.frames import FACINGS, facing_name, to_start_frame
 from scenes.grid import room_cells
@@ -50,11 +50,11 @@ class ProbeTracker:
         else:
             err = None
         if kind == "unexplored":
-            if isinstance(reply, dict) and isinstance(reply.get("unexplored"), list):
-                return reply
-            m, err2 = parse_map(reply) if reply is not None else (None, err)
-            err = err or err2 or "unexplored probe needs {\"unexplored\": [door names]}"
-            self.probe_errors.append({"step": step, "kind": kind, "error": err})
+            obj, err2 = extract_json(reply) if err is None else (None, err)
+            if obj is not None and isinstance(obj.get("unexplored"), list):
+                return obj
+            err = err2 or "unexplored probe needs {\"unexplored\": [door names]}"
+            self.probe_errors.append({"step": step, "kind": kind, "error": err[:200]})
             return None
         m, perr = parse_map(reply) if err is None else (CognitiveMap(), err)
         if perr:

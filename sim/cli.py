@@ -56,7 +56,8 @@ def _eval(rest: list[str]) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig, OmegaConf
 
-    from sim.evaluate import EvalConfig, format_table, run_eval
+    from sim.evaluate import EvalConfig, run_eval, summary_table
+    from sim.protocols import PROTOCOLS
 
     @hydra.main(version_base=None, config_path="conf", config_name="eval")
     def task(cfg: DictConfig) -> None:
@@ -64,15 +65,18 @@ def _eval(rest: list[str]) -> int:
         data = OmegaConf.to_container(cfg, resolve=True)
         progress = bool(data.pop("progress", True))
         try:
-            agents = data.get("agents")
-            data["agents"] = [agents] if isinstance(agents, str) else list(agents)
+            for key in ("agents", "protocols"):
+                v = data.get(key)
+                data[key] = [v] if isinstance(v, str) else list(v)
+            if data["protocols"] == ["all"]:
+                data["protocols"] = list(PROTOCOLS)
             ecfg = EvalConfig(**data)
             summary = run_eval(ecfg, out_dir, progress=progress)
         except TypeError as e:
             fail(f"bad config: {e}")
         except USER_ERRORS as e:
             fail(str(e))
-        print(format_table(summary))
+        print(summary_table(summary))
         run = summary["run"]
         print(f"{run['episodes_run']} episodes run ({run['episodes_resumed']} resumed), "
               f"{summary['n_errors']} errors, {run['wall_time_s']} s on {run['workers']} workers")

@@ -24,6 +24,7 @@ import numpy as np
 from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
 from perception.visibility import ViewConfig, sample_points, visible_cells, visible_entities
+from scenes.changes import apply_changes
 from scenes.frames import facing_name, to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
 from scenes.spec import SceneSpec
@@ -58,21 +59,32 @@ class ExplorationEnv(gym.Env):
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        self.scene = scene
         self.backend = make_backend(backend) if isinstance(backend, str) else backend
         self.backend.load(scene)
         self.max_steps = max_steps
         self.view = view
         self.drive = drive
-        self.graph = walkable_graph(scene)
-        self._targets = sample_points(scene)
         self._names = self.backend.entity_names
         self._index = {n: i for i, n in enumerate(self._names)}
+        self._set_scene(scene)
+        self.action_space = gym.spaces.Text(max_length=4096, charset=_CHARSET)
+        self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
+
+    def _set_scene(self, scene: SceneSpec) -> None:
+        """Everything derived from the scene layout."""
+        self.scene = scene
+        self.graph = walkable_graph(scene)
+        self._targets = sample_points(scene)
         self._truth = scene.ground_truth()
         # free floor cells (world frame) for free-space coverage
         self.free_cells = np.array([n for n, k in self.graph.nodes(data="kind") if k == "cell"], float)
-        self.action_space = gym.spaces.Text(max_length=4096, charset=_CHARSET)
-        self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
+
+    def apply_changes(self, changes) -> None:
+        """Move or turn objects (false-belief protocol); takes effect in physics and truth.
+        Call reset() afterwards to start the next phase at the start pose."""
+        for c in changes:
+            self.backend.set_object_pose(c.name, c.new_position[0], c.new_position[1], c.new_heading)
+        self._set_scene(apply_changes(self.scene, changes))
 
     # -- gymnasium API -----------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):

@@ -14,13 +14,14 @@ import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 
-import numpy as np
 from tqdm import tqdm
 
 from planners.agents import make_agent
 from scenes.spec import SceneError
 from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
+from sim.leaderboard import aggregate, format_table
+from sim.protocols import PROTOCOLS
 from sim.results import append_jsonl, jsonl_line, read_jsonl, write_json_atomic, write_text_atomic
 from sim.runner import run_job
 
@@ -32,6 +33,7 @@ SUMMARY = "summary.json"
 class EvalConfig:
     suite: str = "tos-3room"
     agents: list[str] = field(default_factory=lambda: ["scout", "strategist"])
+    protocols: list[str] = field(default_factory=lambda: ["active"])
     n_scenes: int = 10
     start: int = 0
     seed: int = 0
@@ -56,6 +58,9 @@ def validate_config(cfg: EvalConfig) -> None:
     suite = get_suite(cfg.suite)
     for a in cfg.agents:
         make_agent(a)  # raises a one-line UnknownAgentError
+    for p in cfg.protocols:
+        if p not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")
     if cfg.backend not in BACKENDS:
         raise BackendError(f"unknown backend {cfg.backend!r}; available: {', '.join(BACKENDS)}")
     if cfg.n_scenes < 1 or cfg.start < 0 or cfg.start + cfg.n_scenes > suite.size:
@@ -71,16 +76,17 @@ def validate_config(cfg: EvalConfig) -> None:
 def make_jobs(cfg: EvalConfig) -> list[dict]:
     return [
         {
-            "suite": cfg.suite, "index": i, "agent": a, "seed": cfg.seed * 100_000 + i,
+            "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
             "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
         }
+        for p in cfg.protocols
         for a in cfg.agents
         for i in range(cfg.start, cfg.start + cfg.n_scenes)
     ]
 
 
 def job_key(r: dict) -> tuple:
-    return (r["suite"], int(r["index"]), r["agent"], int(r["seed"]))
+    return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), int(r["seed"]))
 
 
 def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True) -> dict:
@@ -102,7 +108,8 @@ def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True) -> dict:
     wall = time.perf_counter() - t0
     wanted = {job_key(j) for j in make_jobs(cfg)}
     records = sorted(
-        [r for k, r in done.items() if k in wanted] + new, key=lambda r: (cfg.agents.index(r["agent"]), r["index"])
+        [r for k, r in done.items() if k in wanted] + new,
+        key=lambda r: (cfg.protocols.index(r["protocol"]), cfg.agents.index(r["agent"]), r["index"]),
     )
     write_text_atomic(path, "".join(jsonl_line(r) for r in records))
     summary = summarise(records, cfg)
@@ -125,57 +132,20 @@ def _run_jobs(jobs: list[dict], workers: int):
 
 
 def summarise(records: list[dict], cfg: EvalConfig) -> dict:
-    agents = {}
-    for a in cfg.agents:
-        rs = [r for r in records if r["agent"] == a]
-        ok = [r for r in rs if r.get("error") is None]
-        full = [r for r in ok if r["full_coverage"]]
-        agents[a] = {
-            "episodes": len(rs),
-            "errors": len(rs) - len(ok),
-            "coverage": _mean([r["coverage"] for r in ok]),
-            "full_coverage_rate": _mean([float(r["full_coverage"]) for r in ok]),
-            "steps": _mean([r["steps"] for r in ok]),
-            "steps_to_full_coverage": _mean([r["steps_to_full_coverage"] for r in full]),
-            "invalid_per_episode": _mean([r["n_invalid"] for r in ok]),
-            "cost": _mean([r["cost"] for r in ok]),
-            "doors_observed": _mean([r["doors_observed"] for r in ok]),
-            "sim_time_s": _mean([r["sim_time_s"] for r in ok]),
-        }
+    rows = aggregate(records)
     return {
         "suite": cfg.suite,
         "scenes": [cfg.start, cfg.start + cfg.n_scenes - 1],
         "max_steps": cfg.max_steps,
         "backend": cfg.backend,
-        "agents": agents,
+        "protocols": cfg.protocols,
+        "rows": rows,
         "n_episodes": len(records),
-        "n_errors": sum(v["errors"] for v in agents.values()),
+        "n_errors": sum(r["errors"] for r in rows),
     }
 
 
-def _mean(xs) -> float | None:
-    return round(float(np.mean(xs)), 4) if len(xs) else None
-
-
-def format_table(summary: dict) -> str:
-    cols = [
-        ("agent", None), ("episodes", "episodes"), ("errors", "errors"), ("coverage", "coverage"),
-        ("full cov.", "full_coverage_rate"), ("steps", "steps"), ("steps→full", "steps_to_full_coverage"),
-        ("invalid/ep", "invalid_per_episode"), ("cost", "cost"),
-    ]
-    rows = [[c for c, _ in cols]]
-    for name, s in summary["agents"].items():
-        rows.append([name] + [_fmt(s[k]) for _, k in cols[1:]])
-    widths = [max(len(r[i]) for r in rows) for i in range(len(cols))]
-    lines = ["  ".join(v.ljust(w) if i == 0 else v.rjust(w) for i, (v, w) in enumerate(zip(r, widths))) for r in rows]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    title = f"{summary['suite']} scenes {summary['scenes'][0]}-{summary['scenes'][1]}, budget {summary['max_steps']} turns, backend {summary['backend']}"
-    return title + "\n" + "\n".join(lines)
-
-
-def _fmt(v) -> str:
-    if v is None:
-        return "-"
-    if isinstance(v, float) and not v.is_integer():
-        return f"{v:.3f}"
-    return str(int(v)) if isinstance(v, (int, float)) else str(v)
+def summary_table(summary: dict) -> str:
+    title = (f"{summary['suite']} scenes {summary['scenes'][0]}-{summary['scenes'][1]}, "
+             f"budget {summary['max_steps']} turns, backend {summary['backend']}")
+    return format_table(summary["rows"], title)

@@ -16,21 +16,40 @@ from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
 
 
-def run_episode(env: ExplorationEnv, agent, seed: int = 0, probe: bool = True) -> dict:
-    """Play one episode; returns the per-episode record (JSON-serialisable)."""
+def run_episode(
+    env: ExplorationEnv, agent, seed: int = 0, probe: bool = True, driver=None, fresh: bool = True
+) -> dict:
+    """Play one episode; returns the per-episode record (JSON-serialisable).
+
+    driver: another agent that chooses the actions while `agent` only observes and is
+    probed (the passive protocol). fresh=False keeps the agent's memory (restart()
+    instead of reset()), for the second phase of the false-belief protocol.
+    """
     t0 = time.perf_counter()
     obs, info = env.reset(seed=seed)
-    agent.reset(seed=seed, max_steps=env.max_steps)
+    if fresh:
+        agent.reset(seed=seed, max_steps=env.max_steps)
+    else:
+        agent.restart()
+    actor = driver or agent
+    if driver is not None:
+        driver.reset(seed=seed, max_steps=env.max_steps)
     tracker = ProbeTracker(env) if probe else None
-    agent.observe(obs, info)
+    watchers = [agent] if driver is None else [agent, driver]
+    for w in watchers:
+        w.observe(obs, info)
     actions, invalid, steps_to_full = [], [], None
+    first_seen: dict[str, int] = {}
     n_doors = len(env.scene.doors)
     done = False
     while not done:
-        turn = agent.act(obs, info)
+        turn = actor.act(obs, info)
         obs, reward, terminated, truncated, info = env.step(turn)
-        agent.observe(obs, info)
+        for w in watchers:
+            w.observe(obs, info)
         actions.append(info["turn"])
+        for name in info["new"]:
+            first_seen.setdefault(name, info["step"])
         if info["invalid"]:
             invalid.append({"step": info["step"], "turn": info["turn"], "reason": info["invalid"]})
         if tracker is not None:
@@ -50,6 +69,7 @@ def run_episode(env: ExplorationEnv, agent, seed: int = 0, probe: bool = True) -
         "steps_to_full_coverage": steps_to_full,
         "doors_observed": sum(1 for n in env.observed if n not in object_names) / n_doors if n_doors else 1.0,
         "observed": sorted(env.observed),
+        "first_seen": first_seen,
         "cost": env.cost,
         "physics_steps": env.backend.physics_steps,
         "contact_ticks": env.contact_ticks,
@@ -67,8 +87,12 @@ def run_episode(env: ExplorationEnv, agent, seed: int = 0, probe: bool = True) -
 
 
 def run_job(job: dict) -> dict:
-    """Run one (suite, index, agent, seed) job from scratch; never raises."""
+    """Run one (suite, index, agent, protocol, seed) job from scratch; never raises."""
+    from sim.protocols import run_protocol
+
+    protocol = job.get("protocol", "active")
     record = {k: job[k] for k in ("suite", "index", "agent", "seed")}
+    record["protocol"] = protocol
     record["scene"] = f"{job['suite']}/{job['index']}"
     try:
         scene = load_suite_scene(job["suite"], job["index"])
@@ -79,7 +103,7 @@ def run_job(job: dict) -> dict:
             view=ViewConfig(fov_deg=job.get("fov_deg", 90.0), max_range=job.get("max_range", 32.0)),
         )
         try:
-            record.update(run_episode(env, make_agent(job["agent"]), seed=job["seed"]))
+            record.update(run_protocol(protocol, env, make_agent(job["agent"]), seed=job["seed"]))
         finally:
             env.close()
         record["error"] = None

@@ -68,7 +68,7 @@ def test_eval_writes_results_and_resumes(tmp_path):
                                                       ("strategist", 0), ("strategist", 1), ("strategist", 2)]
     assert all(x["error"] is None and x["steps"] >= 1 and x["actions"] for x in recs)
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["n_episodes"] == 6 and summary["agents"]["scout"]["episodes"] == 3
+    assert summary["n_episodes"] == 6 and [r["episodes"] for r in summary["rows"]] == [3, 3]
     # a torn line from a killed run is ignored and its episode rerun; finished ones are skipped
     lines = (run / "episodes.jsonl").read_text().splitlines(keepends=True)
     (run / "episodes.jsonl").write_text("".join(lines[:4]) + lines[4][:40])

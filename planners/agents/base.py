@@ -16,6 +16,12 @@ class Agent(ABC):
     def reset(self, seed: int = 0, max_steps: int = 20) -> None:
         """Start a new episode."""
 
+    def restart(self) -> None:
+        """Back at the start pose for a new phase, keeping what was learned (false belief)."""
+        memory = getattr(self, "memory", None)
+        if memory is not None:
+            memory.restart()
+
     def observe(self, observation: str, info: dict) -> None:
         """Take in the result of the last turn (or of reset)."""
         memory = getattr(self, "memory", None)
@@ -28,7 +34,8 @@ class Agent(ABC):
 
     def probe(self, kind: str = "global") -> dict | str:
         """The agent's answer to a probe: "global" (cognitive map, start frame), "local"
-        (last view, agent frame) or "unexplored" ({"unexplored": [door names]}). A JSON
+        (last view, agent frame), "unexplored" ({"unexplored": [door names]}) or "changes"
+({"changes": [{"name": ..., "change": "moved" | "rotated"}]}, since restart). A JSON
         object or text containing one. Agents with a `memory` answer from it."""
         memory = getattr(self, "memory", None)
         return memory.probe(kind) if memory is not None else {}

@@ -18,6 +18,9 @@ REL_FACING = {"forward": 0.0, "right": 90.0, "backward": 180.0, "left": 270.0}
 LOCAL_FACING = {"forward": "north", "right": "east", "backward": "south", "left": "west"}
 
 
+CHANGE_TOLERANCE = 0.5  # m: a re-sighting this far from memory means the object moved
+
+
 def _key(p) -> tuple[float, float]:
     return (round(p[0] * 2) / 2, round(p[1] * 2) / 2)
 
@@ -39,6 +42,7 @@ class SpatialMemory:
     views: dict[tuple, dict[float, set[str]]] = field(default_factory=dict)  # pos -> heading -> names
     sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
     last_view: list[dict] = field(default_factory=list)
+    changed: dict[str, str] = field(default_factory=dict)  # name -> "moved" | "rotated", since restart()
 
     def update(self, info: dict) -> None:
         pose = info["pose"]
@@ -63,7 +67,19 @@ class SpatialMemory:
                     through = (self.heading + {"front": 0, "right": 90, "back": 180, "left": 270}[s["wall"]]) % 360
                 self.items[s["name"]] = Item(s["name"], s["kind"], (round(x, 3), round(y, 3)), facing, through)
             else:  # the latest sighting wins: things may have moved
+                if math.dist(item.position, (x, y)) > CHANGE_TOLERANCE:
+                    self.changed[s["name"]] = "moved"
+                elif facing and item.facing and facing != item.facing:
+                    self.changed.setdefault(s["name"], "rotated")
                 item.position, item.facing = (round(x, 3), round(y, 3)), facing
+
+    def restart(self) -> None:
+        """Back at the start with the same beliefs: forget where things were visible from
+        (the scene may have changed) and start collecting changes afresh."""
+        self.views.clear()
+        self.sightings.clear()
+        self.last_view = []
+        self.changed.clear()
 
     def headings_seen_here(self) -> set[float]:
         return set(self.views.get(self.position, {}))
@@ -86,6 +102,8 @@ class SpatialMemory:
         if kind == "local":
             return {s["name"]: {"position": list(s["offset"]), "facing": LOCAL_FACING.get(s.get("facing"))}
                     for s in self.last_view}
+        if kind == "changes":
+            return {"changes": [{"name": n, "change": c} for n, c in sorted(self.changed.items())]}
         if kind == "unexplored":
             return {"unexplored": sorted(n for n, it in self.items.items() if it.kind == "door" and it.position not in self.views)}
         return {}

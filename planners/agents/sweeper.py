@@ -29,6 +29,11 @@ class Scout(Agent):
 
     def reset(self, seed: int = 0, max_steps: int = 20) -> None:
         self.memory = SpatialMemory()
+        self.restart()
+
+    def restart(self) -> None:
+        """Explore again from the start (beliefs about objects are kept)."""
+        super().restart()
         self.plan: deque[str] = deque()
         self.doors_done: set[str] = set()
         self.unreachable: set[str] = set()
@@ -122,9 +127,12 @@ class Strategist(Scout):
 
     def reset(self, seed: int = 0, max_steps: int = 20) -> None:
         super().reset(seed, max_steps)
-        self.refined: set[str] = set()
         g = np.arange(-self.extent, self.extent + 1, dtype=float)
         self.grid = np.stack(np.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
+
+    def restart(self) -> None:
+        super().restart()
+        self.refined: set[str] = set()
 
     def domain_size(self, name: str) -> int:
         """Grid points consistent with every binned sighting of `name`."""

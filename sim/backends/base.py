@@ -54,6 +54,10 @@ class Backend(ABC):
         """Every scene object's (x, y, heading in compass degrees) in the world frame."""
 
     @abstractmethod
+    def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
+        """Move a (static) scene object; used by protocols that change the scene."""
+
+    @abstractmethod
     def robot_velocity(self) -> np.ndarray:
         """Robot (vx, vy, yaw rate in rad/s)."""
 

@@ -7,7 +7,7 @@ import math
 import mujoco
 import numpy as np
 
-from scenes.frames import mujoco_yaw_to_heading
+from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
 from sim.compile_mujoco import ROBOT_ENTITY, CompiledScene, compile_scene
@@ -78,6 +78,15 @@ class MujocoBackend(Backend):
             heading = mujoco_yaw_to_heading(2 * math.atan2(z, w))
             out[o.name] = (float(b.xpos[0]), float(b.xpos[1]), round(heading, 6) % 360.0)
         return out
+
+    def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
+        bid = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_BODY, f"obj:{name}")
+        if bid < 0:
+            raise BackendError(f"no object named {name!r} in this scene")
+        yaw = heading_to_mujoco_yaw(heading)
+        self.model.body_pos[bid] = (x, y, 0.0)
+        self.model.body_quat[bid] = (math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2))
+        mujoco.mj_forward(self.model, self.data)
 
     def robot_velocity(self) -> np.ndarray:
         return self.data.qvel[self.scene.robot_qvel].copy()

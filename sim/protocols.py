@@ -1,0 +1,109 @@
+"""Evaluation protocols (Theory of Space): active, passive, false belief, exploitation.
+
+- active: the agent explores and is probed every step.
+- passive: a proxy (the scout) chooses the actions; the agent only reads the same
+  observations and is probed. Active minus passive belief accuracy = the Active-Passive Gap.
+- false-belief: after an active exploration, 4 objects are moved (>= 6 m) or turned (not
+  both); the agent restarts at the start with its memory, explores again, and reports
+  what changed. Scored by identification F1, belief accuracy on the changed objects,
+  redundant steps and Belief Inertia (share of changed objects whose final belief is
+  still closer to the old state than to the new one).
+- exploitation: questions generated from the ground truth, answered from the agent's map.
+"""
+
+from __future__ import annotations
+
+import math
+
+from perception.belief import score_map, set_f1
+from perception.cogmap import CognitiveMap, extract_json, normalise_name
+from scenes.changes import plan_changes
+from sim.env import ExplorationEnv
+from sim.runner import run_episode
+
+PROTOCOLS = ("active", "passive", "false-belief", "exploitation")
+PASSIVE_PROXY = "scout"
+
+
+def run_protocol(name: str, env: ExplorationEnv, agent, seed: int) -> dict:
+    if name == "active":
+        return run_episode(env, agent, seed=seed)
+    if name == "passive":
+        from planners.agents import make_agent
+
+        rec = run_episode(env, agent, seed=seed, driver=make_agent(PASSIVE_PROXY))
+        rec["proxy"] = PASSIVE_PROXY
+        return rec
+    if name == "false-belief":
+        return run_false_belief(env, agent, seed)
+    if name == "exploitation":
+        from sim.exploitation import run_exploitation
+
+        return run_exploitation(env, agent, seed)
+    raise ValueError(f"unknown protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}")
+
+
+def run_false_belief(env: ExplorationEnv, agent, seed: int, k: int = 4, min_move: float = 6.0) -> dict:
+    explore = run_episode(env, agent, seed=seed)
+    before = env.truth_map()
+    changes = plan_changes(env.scene, seed=seed, k=k, min_move=min_move)
+    env.apply_changes(changes)
+    revisit = run_episode(env, agent, seed=seed, fresh=False)
+    after = env.truth_map()
+    changed = {c.name for c in changes}
+
+    reply = _safe_probe(agent, "changes")
+    reported, report_error = _changes_from(reply)
+    final = CognitiveMap.from_dict(revisit.get("final_map", {}))
+    inertia_hits = []
+    for c in changes:
+        e = final.entries.get(c.name)
+        if e is None or e.position is None:
+            continue
+        if c.kind == "moved":
+            inertia_hits.append(math.dist(e.position, before.entries[c.name].position)
+                                < math.dist(e.position, after.entries[c.name].position))
+        elif e.facing is not None:
+            inertia_hits.append(e.facing == before.entries[c.name].facing)
+    first_seen = revisit["first_seen"]
+    all_seen = max(first_seen[n] for n in changed) if changed <= set(first_seen) else None
+    fb = {
+        "changes": [c.to_dict() for c in changes],
+        "reported": sorted(reported),
+        "report_error": report_error,
+        "identification_f1": round(set_f1(reported, changed), 4),
+        "changed_belief": round(score_map(final.restricted(changed | {"agent"}), after.restricted(changed | {"agent"}))["overall"], 4),
+        "belief_inertia": round(sum(inertia_hits) / len(inertia_hits), 4) if inertia_hits else None,
+        "changes_seen": sorted(changed & set(revisit["observed"])),
+        # turns spent after every change had been seen again (an ideal agent stops there)
+        "redundant_steps": (revisit["steps"] - all_seen) if all_seen is not None else None,
+    }
+    rec = dict(revisit)
+    rec["exploration"] = {k: explore[k] for k in ("steps", "coverage", "actions", "belief")}
+    rec["false_belief"] = fb
+    return rec
+
+
+def _safe_probe(agent, kind: str):
+    try:
+        return agent.probe(kind)
+    except Exception as e:  # a failing probe is a bad reply, not a crash
+        return f"{type(e).__name__}: {e}"
+
+
+def _changes_from(reply) -> tuple[set[str], str | None]:
+    """Names in a changes report: {"changes": [{"name": ...} | "name", ...]} or a bare list."""
+    obj = reply
+    if isinstance(reply, str):
+        obj, err = extract_json(reply)
+        if err:
+            return set(), err
+    items = obj.get("changes") if isinstance(obj, dict) else obj if isinstance(obj, list) else None
+    if not isinstance(items, list):
+        return set(), "changes probe needs {\"changes\": [...]}"
+    names = set()
+    for it in items:
+        n = it.get("name") if isinstance(it, dict) else it
+        if isinstance(n, str):
+            names.add(normalise_name(n))
+    return names, None
