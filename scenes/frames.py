@@ -55,3 +55,13 @@ def to_start_frame(xy, start_xy, start_heading_deg: float) -> np.ndarray:
     x = c * d[..., 0] - s * d[..., 1]
     y = s * d[..., 0] + c * d[..., 1]
     return np.stack([x, y], axis=-1)
+
+
+def from_start_frame(xy, start_xy, start_heading_deg: float) -> np.ndarray:
+    """Inverse of `to_start_frame`: start-frame points -> world (x, y)."""
+    p = np.asarray(xy, dtype=float)
+    a = np.deg2rad(start_heading_deg)
+    c, s = np.cos(a), np.sin(a)
+    x = c * p[..., 0] + s * p[..., 1]
+    y = -s * p[..., 0] + c * p[..., 1]
+    return np.stack([x, y], axis=-1) + np.asarray(start_xy, dtype=float)

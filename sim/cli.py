@@ -4,6 +4,7 @@
     spacelab scene --suite S --index I     print a scene's SceneSpec and ground truth as JSON
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
     spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
+    spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
     spacelab bench                         throughput numbers (physics, exploration, workers)
 
 Bad input ends with one line on stderr and exit code 2.
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from planners.agents import UnknownAgentError
@@ -20,7 +22,7 @@ from scenes.spec import SceneError
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)
-COMMANDS = ("eval", "scene", "render-scene", "score", "bench")
+COMMANDS = ("eval", "scene", "render-scene", "score", "report", "bench")
 
 
 def fail(msg: str) -> None:
@@ -45,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
             return _render(rest)
         if cmd == "score":
             return _score(rest)
+        if cmd == "report":
+            return _report(rest)
         return _bench(rest)
     except USER_ERRORS as e:
         fail(str(e))
@@ -149,6 +153,21 @@ def _score(rest: list[str]) -> int:
         raise ValueError(f"{a.gt}: no ground-truth entries with a position")
     s = score_map(pred, gt)
     print(json.dumps({k: round(s[k], 6) for k in ("pos", "dir", "facing", "overall")}))
+    return 0
+
+
+def _report(rest: list[str]) -> int:
+    from sim.report import make_report
+
+    p = argparse.ArgumentParser(prog="spacelab report", description="Leaderboard, plots and HTML from run directories.")
+    p.add_argument("runs", nargs="+", help="run directories (each with episodes.jsonl)")
+    p.add_argument("--out", help="output directory (default: RUN_DIR/report for one run, ./report otherwise)")
+    p.add_argument("--pictures", type=int, default=3, help="top-down pictures per agent and protocol")
+    a = _parse(p, rest)
+    out = a.out or (os.path.join(a.runs[0], "report") if len(a.runs) == 1 else "report")
+    result = make_report(a.runs, out, pictures=a.pictures)
+    print(result["table"])
+    print(f"report: {os.path.join(out, 'index.html')} ({result['pictures']} episode pictures)")
     return 0
 
 

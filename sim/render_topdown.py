@@ -14,7 +14,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib import patches  # noqa: E402
 
 from scenes.catalog import CATALOG  # noqa: E402
-from scenes.frames import heading_to_vec  # noqa: E402
+from scenes.frames import FACINGS, from_start_frame, heading_to_vec  # noqa: E402
 from scenes.spec import SceneError, SceneSpec  # noqa: E402
 from sim.compile_mujoco import wall_segments  # noqa: E402
 from sim.results import read_jsonl  # noqa: E402
@@ -30,7 +30,10 @@ def find_episode(path: str, spec: SceneSpec, agent: str | None = None) -> dict:
     raise SceneError(f"no finished episode of {spec.suite or 'this scene'} #{spec.seed}{who} in {path}")
 
 
-def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, dpi: int = 120) -> None:
+def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, dpi: int = 120,
+                   belief: dict | None = None) -> None:
+    """Top-down PNG. `belief`: a cognitive map (start frame) drawn as hollow markers with a
+    line from each believed position to the true one."""
     xmin, ymin, xmax, ymax = spec.bounds
     fig, ax = plt.subplots(figsize=(max(4, (xmax - xmin) * 0.6), max(4, (ymax - ymin) * 0.6)))
     for r in spec.rooms:
@@ -67,6 +70,9 @@ def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, 
                  f"coverage {episode.get('coverage', 0):.2f}")
     else:
         title = f"{spec.suite or 'scene'} #{spec.seed}"
+    if belief:
+        _draw_belief(ax, spec, belief)
+        title += " — hollow: believed"
     ax.set_title(title, fontsize=9)
     ax.set_xlim(xmin - 0.5, xmax + 0.5)
     ax.set_ylim(ymin - 0.5, ymax + 0.5)
@@ -76,6 +82,20 @@ def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, 
     fig.tight_layout()
     fig.savefig(out_path, dpi=dpi)
     plt.close(fig)
+
+
+def _draw_belief(ax, spec: SceneSpec, belief: dict) -> None:
+    truth = {o.name: o.position for o in spec.objects} | {d.name: d.position for d in spec.doors}
+    for name, e in belief.items():
+        pos = e.get("position") if isinstance(e, dict) else None
+        if name == "agent" or not pos or name not in truth:
+            continue
+        w = from_start_frame(pos, spec.start_position, spec.start_heading)
+        ax.plot([w[0], truth[name][0]], [w[1], truth[name][1]], color="#e76f51", lw=0.8, zorder=8)
+        ax.add_patch(patches.Circle(w, 0.22, fill=False, ec="#e76f51", lw=1.5, zorder=9))
+        if e.get("facing") in FACINGS:
+            v = heading_to_vec(FACINGS.index(e["facing"]) * 90.0 + spec.start_heading) * 0.35
+            ax.plot([w[0], w[0] + v[0]], [w[1], w[1] + v[1]], color="#e76f51", lw=1.2, zorder=9)
 
 
 def _pose_marker(ax, xy, heading, color, label):

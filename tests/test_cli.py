@@ -82,7 +82,8 @@ def test_eval_writes_results_and_resumes(tmp_path):
 @pytest.mark.parametrize(
     "override,msg",
     [("suite=nope", "unknown suite 'nope'"), ("n_scenes=abc", "n_scenes must be an integer"),
-     ("agents=[ghost]", "unknown agent 'ghost'"), ("n_scenes=500", "outside suite")],
+     ("agents=[ghost]", "unknown agent 'ghost'"), ("n_scenes=500", "outside suite"),
+     ("protocols=[telepathy]", "unknown protocol 'telepathy'")],
 )
 def test_eval_bad_config_exit_2(tmp_path, override, msg):
     r = cli("eval", override, f"hydra.run.dir={tmp_path}")
@@ -130,3 +131,13 @@ def test_score_bad_files(tmp_path, capsys, pred, gt, msg):
         main(["score", "--pred", str(tmp_path / "p.json"), "--gt", str(tmp_path / "g.json")])
     err = capsys.readouterr().err
     assert e.value.code == 2 and msg in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_all_protocols(tmp_path):
+    run = tmp_path / "run"
+    r = cli("eval", "n_scenes=1", "workers=1", "protocols=all", "agents=[oracle]", "progress=false", f"hydra.run.dir={run}")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((run / "summary.json").read_text())["rows"]
+    assert [x["protocol"] for x in rows] == ["active", "passive", "false-belief", "exploitation"]
+    assert rows[0]["belief_overall"] == 1.0 and rows[3]["qa_accuracy"] == 1.0 and rows[2]["identification_f1"] is not None
+    assert "ident. F1" in r.stdout and "QA acc." in r.stdout

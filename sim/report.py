@@ -1,0 +1,132 @@
+"""`spacelab report`: leaderboard, curves and pictures from one or more run directories.
+
+Writes into the output directory: `leaderboard.json`, `belief_vs_step.png` (belief
+accuracy, object coverage and information gain against the step), one top-down picture
+per shown episode (ground truth, the agent's final believed map and its path), and
+`index.html` tying them together. Everything is static: open index.html in a browser.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from scenes.changes import Change, apply_changes  # noqa: E402
+from scenes.spec import SceneError  # noqa: E402
+from scenes.suites import load_suite_scene  # noqa: E402
+from sim.leaderboard import METRICS, aggregate, format_table  # noqa: E402
+from sim.render_topdown import render_topdown  # noqa: E402
+from sim.results import read_jsonl, write_json_atomic, write_text_atomic  # noqa: E402
+
+CURVES = [("overall", "belief accuracy (overall)"), ("coverage", "object coverage"), ("info_gain", "information gain")]
+
+
+def load_runs(run_dirs: list[str]) -> list[dict]:
+    records = []
+    for d in run_dirs:
+        path = os.path.join(d, "episodes.jsonl")
+        if not os.path.isfile(path):
+            raise SceneError(f"{d} is not a run directory (no episodes.jsonl)")
+        records += read_jsonl(path)
+    if not records:
+        raise SceneError(f"no episode records in {', '.join(run_dirs)}")
+    return records
+
+
+def step_curves(records: list[dict], key: str) -> dict[tuple, np.ndarray]:
+    """Mean of a per-step probe value for each (agent, protocol); episodes that ended early
+    keep their last value (the belief they stopped with)."""
+    out = {}
+    groups: dict[tuple, list[list[float]]] = {}
+    for r in records:
+        rows = r.get("probes") or []
+        if r.get("error") is None and rows:
+            groups.setdefault((r["agent"], r.get("protocol", "active")), []).append([row.get(key) or 0.0 for row in rows])
+    for g, series in groups.items():
+        n = max(len(s) for s in series)
+        out[g] = np.mean([s + [s[-1]] * (n - len(s)) for s in series], axis=0)
+    return out
+
+
+def plot_curves(records: list[dict], path: str) -> None:
+    fig, axes = plt.subplots(1, len(CURVES), figsize=(5 * len(CURVES), 3.6))
+    for ax, (key, label) in zip(axes, CURVES):
+        for (agent, protocol), ys in sorted(step_curves(records, key).items()):
+            ax.plot(np.arange(1, len(ys) + 1), ys, marker=".", label=f"{agent} ({protocol})")
+        ax.set_xlabel("step (turn)")
+        ax.set_ylabel(label)
+        ax.set_ylim(0, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def make_report(run_dirs: list[str], out_dir: str, pictures: int = 3) -> dict:
+    records = load_runs(run_dirs)
+    os.makedirs(out_dir, exist_ok=True)
+    rows = aggregate(records)
+    write_json_atomic(os.path.join(out_dir, "leaderboard.json"), rows)
+    plot_curves(records, os.path.join(out_dir, "belief_vs_step.png"))
+    shown: dict[tuple, int] = {}
+    figures = []
+    for r in records:
+        key = (r["agent"], r.get("protocol", "active"))
+        if r.get("error") is not None or shown.get(key, 0) >= pictures:
+            continue
+        shown[key] = shown.get(key, 0) + 1
+        name = f"ep_{r['agent']}_{key[1]}_{r['suite']}_{r['index']}.png".replace("@", "-")
+        render_topdown(_scene_of(r), os.path.join(out_dir, name), episode=r, belief=r.get("final_map"))
+        figures.append((name, r))
+    table = format_table(rows)
+    write_text_atomic(os.path.join(out_dir, "index.html"), _html(rows, figures, run_dirs))
+    return {"rows": rows, "table": table, "out_dir": out_dir, "pictures": len(figures)}
+
+
+def _scene_of(record: dict):
+    """The scene as the episode ended: with the false-belief changes applied, if any."""
+    spec = load_suite_scene(record["suite"], record["index"])
+    changes = (record.get("false_belief") or {}).get("changes")
+    if changes:
+        spec = apply_changes(spec, [Change(**{k: tuple(v) if isinstance(v, list) else v for k, v in c.items()})
+                                    for c in changes])
+    return spec
+
+
+def _html(rows: list[dict], figures, run_dirs) -> str:
+    cols = ["agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
+    cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join(
+        "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows
+    )
+    pics = "".join(
+        f'<figure><img src="{html.escape(n)}" width="420"><figcaption>{html.escape(r["agent"])} · '
+        f'{html.escape(r.get("protocol", "active"))} · {html.escape(r["scene"])} · belief '
+        f'{_cell((r.get("belief") or {}).get("final", {}).get("overall"))}</figcaption></figure>'
+        for n, r in figures
+    )
+    return f"""<!doctype html>
+<html><head><meta charset="utf-8"><title>spacelab report</title>
+<style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:13px}}
+td,th{{border:1px solid #ccc;padding:3px 7px;text-align:right}} td:first-child,td:nth-child(2){{text-align:left}}
+figure{{display:inline-block;margin:6px}} figcaption{{font-size:12px}}</style></head>
+<body><h1>spacelab report</h1><p>runs: {html.escape(", ".join(run_dirs))}</p>
+<h2>Leaderboard</h2><table><tr>{head}</tr>{body}</table>
+<h2>Belief, coverage and information gain per step</h2><img src="belief_vs_step.png" width="1100">
+<h2>Episodes: ground truth, believed map (hollow, red lines to the truth) and path</h2>{pics}
+</body></html>
+"""
+
+
+def _cell(v) -> str:
+    if v is None:
+        return "–"
+    return f"{v:.3f}" if isinstance(v, float) else str(v)

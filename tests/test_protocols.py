@@ -1,0 +1,122 @@
+import json
+
+import pytest
+
+from perception.cogmap import CognitiveMap
+from perception.questions import QUESTION_TYPES, answer_from_map, generate_questions
+from planners.agents.sweeper import Scout
+from scenes import load_suite_scene
+from scenes.changes import plan_changes
+from sim.env import ExplorationEnv
+from sim.protocols import run_false_belief
+from sim.runner import run_job
+
+
+def test_planned_changes_follow_the_rules():
+    for i in range(20):
+        spec = load_suite_scene("tos-3room", i)
+        changes = plan_changes(spec, seed=i)
+        assert len(changes) == 4 and len({c.name for c in changes}) == 4
+        for c in changes:
+            o = spec.object(c.name)
+            if c.kind == "moved":
+                assert c.new_heading == o.heading and ((c.new_position[0] - o.position[0]) ** 2 + (c.new_position[1] - o.position[1]) ** 2) ** 0.5 >= 6.0
+            else:
+                assert o.has_facing and c.new_position == o.position and c.new_heading != o.heading
+
+
+def test_changes_take_effect_in_physics_and_truth():
+    spec = load_suite_scene("tos-3room", 5)
+    env = ExplorationEnv(spec)
+    changes = plan_changes(spec, seed=5)
+    env.apply_changes(changes)
+    env.reset()
+    poses = env.backend.object_poses()
+    truth = env.truth_map()
+    for c in changes:
+        assert poses[c.name][:2] == pytest.approx(c.new_position)
+        assert poses[c.name][2] == pytest.approx(c.new_heading % 360.0)
+        assert env.scene.object(c.name).position == c.new_position
+    assert truth.entries["agent"].position == (0.0, 0.0)
+
+
+def test_oracle_false_belief_finds_what_it_sees_again():
+    rec = run_job({"suite": "tos-3room", "index": 1, "agent": "oracle", "seed": 1, "protocol": "false-belief"})
+    fb = rec["false_belief"]
+    seen = set(fb["changes_seen"])
+    assert set(fb["reported"]) == seen  # every change it saw again is reported, nothing else
+    assert fb["belief_inertia"] == 0.0 and fb["identification_f1"] == 1.0 and fb["changed_belief"] == 1.0
+
+
+class Stubborn(Scout):
+    """Never revises a belief once formed: the pure Belief Inertia case."""
+
+    def observe(self, observation, info):
+        known = {n: (it.position, it.facing) for n, it in self.memory.items.items()}
+        super().observe(observation, info)
+        for n, (p, f) in known.items():
+            self.memory.items[n].position, self.memory.items[n].facing = p, f
+        self.memory.changed.clear()
+
+
+def test_stubborn_agent_shows_full_belief_inertia():
+    env = ExplorationEnv(load_suite_scene("tos-3room", 1))
+    rec = run_false_belief(env, Stubborn(), seed=1)
+    fb = rec["false_belief"]
+    assert fb["belief_inertia"] == 1.0 and fb["identification_f1"] == 0.0 and fb["reported"] == []
+    assert fb["changed_belief"] < 0.7
+
+
+def test_passive_reads_the_scout_log():
+    a = run_job({"suite": "tos-3room", "index": 2, "agent": "strategist", "seed": 2, "protocol": "passive"})
+    s = run_job({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "protocol": "active"})
+    assert a["actions"] == s["actions"] and a["proxy"] == "scout"
+    assert a["belief"]["final"] == s["belief"]["final"]
+
+
+def test_questions_cover_nine_types_and_are_answerable_from_truth():
+    spec = load_suite_scene("tos-3room", 3)
+    truth = CognitiveMap.from_dict(spec.ground_truth())
+    qs = generate_questions(truth, seed=3)
+    assert {q.kind for q in qs} == set(QUESTION_TYPES) and len(qs) == 18
+    assert all(answer_from_map(q, truth) == q.answer and q.answer in q.options for q in qs)
+    assert all(answer_from_map(q, CognitiveMap()) is None for q in qs)
+    # a map turned 180 degrees about the start gets most direction questions wrong
+    turned = CognitiveMap.from_dict({n: {"position": [-e.position[0], -e.position[1]]} for n, e in truth.entries.items()})
+    wrong = [q for q in qs if q.kind == "direction" and answer_from_map(q, turned) != q.answer]
+    assert len(wrong) == 2
+
+
+def test_exploitation_scores_answers():
+    rec = run_job({"suite": "tos-3room", "index": 3, "agent": "oracle", "seed": 3, "protocol": "exploitation"})
+    ex = rec["exploitation"]
+    assert ex["accuracy"] == 1.0 and len(ex["questions"]) == 18
+    rnd = run_job({"suite": "tos-3room", "index": 3, "agent": "random", "seed": 3, "protocol": "exploitation"})
+    assert rnd["exploitation"]["accuracy"] < 1.0
+
+
+def test_report_from_a_run(tmp_path):
+    from sim.cli import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    recs = [run_job({"suite": "tos-2room", "index": i, "agent": a, "seed": i, "protocol": p})
+            for a in ("scout", "noisy-oracle") for p in ("active", "passive") for i in range(2)]
+    (run / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
+    assert main(["report", str(run), "--pictures", "1"]) == 0
+    out = run / "report"
+    board = json.loads((out / "leaderboard.json").read_text())
+    assert [(r["agent"], r["protocol"]) for r in board] == [("scout", "active"), ("scout", "passive"),
+                                                            ("noisy-oracle", "active"), ("noisy-oracle", "passive")]
+    assert board[0]["active_passive_gap"] == 0.0 and board[0]["belief_overall"] == 1.0
+    page = (out / "index.html").read_text()
+    assert "belief_vs_step.png" in page and page.count("<figure>") == 4
+    assert (out / "belief_vs_step.png").stat().st_size > 10_000
+
+
+def test_report_on_a_directory_without_runs(tmp_path, capsys):
+    from sim.cli import main
+
+    with pytest.raises(SystemExit) as e:
+        main(["report", str(tmp_path)])
+    assert e.value.code == 2 and "no episodes.jsonl" in capsys.readouterr().err
