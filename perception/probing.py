@@ -19,7 +19,7 @@ import math
 
 import numpy as np
 
-from perception.belief import score_map, set_f1, std_calibration
+from perception.belief import score_map, set_f1, std_calibration, topology_f1
 from perception.cogmap import CognitiveMap, Entry, extract_json, normalise_name, parse_map
 from perception.efficiency import information_gain
 from scenes.frames import FACINGS, facing_name, to_start_frame
@@ -141,7 +141,9 @@ class ProbeTracker:
             xs = [r[key] for r in rows if r.get(key) is not None]
             return round(float(np.mean(xs)), 4) if xs else None
 
-        calib = std_calibration(self.last_global, self.env.truth_map())
+        truth = self.env.truth_map()
+        calib = std_calibration(self.last_global, truth)
+        topo = topology_f1(self.last_global, truth) if self.last_global.rooms else None
         return {
             "final": {k: last.get(k) for k in ("pos", "dir", "facing", "overall", "overall_seen")},
             "info_gain": last.get("info_gain"),
@@ -153,5 +155,6 @@ class ProbeTracker:
             "stability": round(1 - self._drift[0] / self._drift[1], 4) if self._drift[1] else None,
             "unexplored_f1": mean("unexplored_f1"),
             "std_calibration": round(calib, 4) if calib is not None else None,
+            "topology_f1": round(topo, 4) if topo is not None else None,
             "probe_errors": len(self.probe_errors),
         }

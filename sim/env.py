@@ -233,6 +233,9 @@ class ExplorationEnv(gym.Env):
     def truth_map(self) -> CognitiveMap:
         """Ground truth in the start frame, with the agent where it is now."""
         truth = CognitiveMap.from_dict(self._truth)
+        truth.rooms = [{"id": r.id, "objects": sorted(o.name for o in self.scene.objects if o.room == r.id)}
+                       for r in self.scene.rooms]
+        truth.doors = [{"name": d.name, "rooms": list(d.rooms)} for d in self.scene.doors]
         pose = self.start_frame_pose()
         truth.entries["agent"] = Entry(tuple(pose["position"]), pose["facing"])
         return truth

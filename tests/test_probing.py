@@ -71,3 +71,24 @@ def test_malformed_probe_replies_are_scored_logged_and_never_crash():
 def test_bad_agent_parameter():
     with pytest.raises(ValueError, match="noisy-oracle@0.5"):
         make_agent("noisy-oracle@lots")
+
+
+class Cartographer(Scout):
+    """Reports the true room topology (as a perfect mapper would) next to its map."""
+
+    def probe(self, kind="global"):
+        out = super().probe(kind)
+        if kind == "global":
+            out["rooms"] = [{"id": r["id"], "objects": r["objects"]} for r in self.truth.rooms]
+            out["doors"] = self.truth.doors[:1]  # one of the two doors
+        return out
+
+
+def test_topology_f1_is_scored_when_rooms_are_reported():
+    env = ExplorationEnv(load_suite_scene("tos-3room", 0))
+    env.reset()
+    agent = Cartographer()
+    agent.truth = env.truth_map()
+    rec = run_episode(env, agent)
+    assert rec["belief"]["topology_f1"] == pytest.approx(2 / 3)  # precision 1, recall 1/2
+    assert run_job({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})["belief"]["topology_f1"] is None
