@@ -45,7 +45,7 @@ def exploration_rate(suite: str, episodes: int = 20) -> dict:
     wall = 0.0
     for i, env in enumerate(envs):
         t0 = time.perf_counter()
-        rec = run_episode(env, make_agent("scout"), seed=i)
+        rec = run_episode(env, make_agent("scout"), seed=i, probe=False)  # env stepping only
         wall += time.perf_counter() - t0
         turns += rec["steps"]
         physics += rec["physics_steps"]
