@@ -92,3 +92,37 @@ def test_topology_f1_is_scored_when_rooms_are_reported():
     rec = run_episode(env, agent)
     assert rec["belief"]["topology_f1"] == 0.6667  # precision 1, recall 1/2, rounded to 4 places
     assert run_job({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})["belief"]["topology_f1"] is None
+
+
+def test_information_gain_by_hand():
+    import math
+
+    from perception.efficiency import information_gain
+
+    cells = np.array([[0, 1], [0, 2], [1, 1], [3, 3]], float)
+    log = [{"position": [0, 0], "heading": 0.0,
+            "sightings": [{"name": "chair", "direction": "front", "distance": "near"}]}]
+    # chair: 2 of 4 cells feasible ((0,1), (0,2)); lamp unseen: all 4 -> E = log2(4/2) / (2 log2 4) = 0.25
+    assert information_gain(cells, ["chair", "lamp"], log) == pytest.approx(0.25)
+    assert information_gain(cells, ["chair", "lamp"], []) == 0.0
+    assert math.isclose(information_gain(cells, ["chair"], log), 0.5)
+
+
+class Drifter(Scout):
+    """Lets every object it cannot see now drift 1 m east per turn."""
+
+    def probe(self, kind="global"):
+        out = super().probe(kind)
+        if kind == "global":
+            in_view = {s["name"] for s in self.memory.last_view}
+            self.t = getattr(self, "t", 0) + 1
+            for name, e in out.items():
+                if name != "agent" and name not in in_view:
+                    e["position"] = [e["position"][0] + self.t, e["position"][1]]
+        return out
+
+
+def test_stability_catches_drifting_beliefs():
+    rec = run_episode(ExplorationEnv(load_suite_scene("tos-3room", 0)), Drifter())
+    assert rec["belief"]["stability"] < 0.5
+    assert run_job({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0})["belief"]["stability"] == 1.0
