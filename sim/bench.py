@@ -5,15 +5,18 @@ Measures, on one scene of the suite:
 - text-mode exploration: turns/s for the scout, physics steps simulated per turn, and the
   physics-limit ratio (physics steps/s achieved inside the env / raw mj_step/s);
 - sensing: Observe() turns/s (ray-cast visibility + text) with no motion;
-- episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio.
+- episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
+  cold (a whole `spacelab eval`, worker start-up included) and steady (warm workers).
 """
 
 from __future__ import annotations
 
+import multiprocessing as mp
 import os
 import platform
 import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 import mujoco
 
@@ -23,7 +26,7 @@ from sim.compile_mujoco import compile_scene
 from sim.env import ExplorationEnv
 from sim.evaluate import EvalConfig, run_eval
 from sim.results import write_json_atomic
-from sim.runner import run_episode
+from sim.runner import run_episode, run_job
 
 
 def raw_step_rate(suite: str, seconds: float = 2.0) -> float:
@@ -62,10 +65,28 @@ def observe_rate(suite: str, n: int = 2000) -> float:
 
 
 def episodes_per_min(suite: str, episodes: int, workers: int) -> float:
+    """Cold: a whole `spacelab eval` run (worker start-up, probing, result files) in a temp dir."""
     with tempfile.TemporaryDirectory() as d:
-        cfg = EvalConfig(suite=suite, agents=["scout"], n_scenes=episodes, workers=workers)
+        cfg = EvalConfig(suite=suite, agents=["scout"], n_scenes=episodes, launcher={"name": "local", "workers": workers})
         t0 = time.perf_counter()
         run_eval(cfg, d, progress=False)
+        return 60.0 * episodes / (time.perf_counter() - t0)
+
+
+def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
+    """Warm: worker processes already started and imported; only the episodes are timed."""
+    jobs = [{"suite": suite, "index": i, "agent": "scout", "seed": i} for i in range(episodes)]
+    warm = [{"suite": suite, "index": 0, "agent": "scout", "seed": 0}] * workers
+    if workers == 1:
+        run_job(warm[0])
+        t0 = time.perf_counter()
+        for j in jobs:
+            run_job(j)
+        return 60.0 * episodes / (time.perf_counter() - t0)
+    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+        list(pool.map(run_job, warm))
+        t0 = time.perf_counter()
+        list(pool.map(run_job, jobs, chunksize=4))
         return 60.0 * episodes / (time.perf_counter() - t0)
 
 
@@ -75,6 +96,8 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
     obs = observe_rate(suite)
     epm1 = episodes_per_min(suite, episodes, 1)
     epm2 = episodes_per_min(suite, episodes, 2)
+    warm1 = steady_episodes_per_min(suite, episodes, 1)
+    warm2 = steady_episodes_per_min(suite, episodes, 2)
     result = {
         "suite": suite,
         "device": f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores",
@@ -87,6 +110,9 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
         "episodes_per_min_1_worker": round(epm1, 1),
         "episodes_per_min_2_workers": round(epm2, 1),
         "worker_scaling_2_vs_1": round(epm2 / epm1, 2),
+        "steady_episodes_per_min_1_worker": round(warm1, 1),
+        "steady_episodes_per_min_2_workers": round(warm2, 1),
+        "steady_worker_scaling_2_vs_1": round(warm2 / warm1, 2),
     }
     rows = [
         ("raw mj_step/s (physics limit)", result["raw_mj_step_per_s"]),
@@ -94,9 +120,12 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
         ("physics steps per turn", result["physics_steps_per_turn"]),
         ("physics-limit ratio in env", result["physics_limit_ratio"]),
         ("Observe() turns/s", result["observe_per_s"]),
-        (f"episodes/min, scout {suite}, 1 worker", result["episodes_per_min_1_worker"]),
-        (f"episodes/min, scout {suite}, 2 workers", result["episodes_per_min_2_workers"]),
-        ("2-worker / 1-worker", result["worker_scaling_2_vs_1"]),
+        (f"episodes/min, scout {suite}, 1 worker (cold)", result["episodes_per_min_1_worker"]),
+        (f"episodes/min, scout {suite}, 2 workers (cold)", result["episodes_per_min_2_workers"]),
+        ("2-worker / 1-worker (cold, whole run)", result["worker_scaling_2_vs_1"]),
+        ("steady episodes/min, 1 worker", result["steady_episodes_per_min_1_worker"]),
+        ("steady episodes/min, 2 workers", result["steady_episodes_per_min_2_workers"]),
+        ("2-worker / 1-worker (steady)", result["steady_worker_scaling_2_vs_1"]),
     ]
     w = max(len(r[0]) for r in rows)
     print(f"spacelab bench — {result['device']}, MuJoCo {result['mujoco']}")

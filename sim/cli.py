@@ -65,17 +65,24 @@ def _eval(rest: list[str]) -> int:
 
     @hydra.main(version_base=None, config_path="conf", config_name="eval")
     def task(cfg: DictConfig) -> None:
-        out_dir = HydraConfig.get().runtime.output_dir
+        hc = HydraConfig.get()
+        out_dir = hc.runtime.output_dir
         data = OmegaConf.to_container(cfg, resolve=True)
         progress = bool(data.pop("progress", True))
+        data.pop("workers", None)  # already inside launcher
+        sensors = data.pop("sensors", {}) or {}
+        if sensors.get("mode", "text") != "text":
+            fail(f"sensors.mode={sensors.get('mode')!r} is not available yet; use sensors=text")
+        data["fov_deg"], data["max_range"] = sensors.get("fov_deg", 90.0), sensors.get("max_range", 32.0)
+        for key in ("agents", "protocols"):
+            v = data.get(key)
+            data[key] = [v] if isinstance(v, str) else list(v or [])
+        if data["protocols"] == ["all"]:
+            data["protocols"] = list(PROTOCOLS)
+        meta = {"overrides": list(hc.overrides.task), "job_num": hc.job.get("num"), "output_dir": out_dir}
         try:
-            for key in ("agents", "protocols"):
-                v = data.get(key)
-                data[key] = [v] if isinstance(v, str) else list(v)
-            if data["protocols"] == ["all"]:
-                data["protocols"] = list(PROTOCOLS)
             ecfg = EvalConfig(**data)
-            summary = run_eval(ecfg, out_dir, progress=progress)
+            summary = run_eval(ecfg, out_dir, progress=progress, meta=meta)
         except TypeError as e:
             fail(f"bad config: {e}")
         except USER_ERRORS as e:
@@ -83,7 +90,7 @@ def _eval(rest: list[str]) -> int:
         print(summary_table(summary))
         run = summary["run"]
         print(f"{run['episodes_run']} episodes run ({run['episodes_resumed']} resumed), "
-              f"{summary['n_errors']} errors, {run['wall_time_s']} s on {run['workers']} workers")
+              f"{summary['n_errors']} errors, {run['wall_time_s']} s on {run['workers']} {run['launcher']} workers")
         print(f"results: {out_dir}/episodes.jsonl, {out_dir}/summary.json")
 
     saved = sys.argv

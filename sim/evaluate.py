@@ -8,10 +8,10 @@ is rewritten in key order and ``summary.json`` is written (both atomically).
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import hashlib
+import json
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields
 
 from tqdm import tqdm
@@ -20,13 +20,16 @@ from planners.agents import make_agent
 from scenes.spec import SceneError
 from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
+from sim.launchers import LAUNCHERS, run_jobs
 from sim.leaderboard import aggregate, format_table
 from sim.protocols import PROTOCOLS
+from sim.provenance import run_info
 from sim.results import append_jsonl, jsonl_line, read_jsonl, write_json_atomic, write_text_atomic
-from sim.runner import run_job
+from sim.tables import write_parquet
 
 EPISODES = "episodes.jsonl"
 SUMMARY = "summary.json"
+RUN_INFO = "run.json"
 
 
 @dataclass
@@ -37,20 +40,20 @@ class EvalConfig:
     n_scenes: int = 10
     start: int = 0
     seed: int = 0
-    workers: int = 2
+    launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
     max_steps: int = 20
     fov_deg: float = 90.0
     max_range: float = 32.0
     backend: str = "mujoco"
 
 
-_TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list"}
+_TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
 
 
 def validate_config(cfg: EvalConfig) -> None:
     """Raise a one-line error naming the option to fix."""
     for f in fields(cfg):
-        want = {"int": int, "float": float, "str": str}.get(f.type, list)
+        want = {"int": int, "float": float, "str": str, "dict": dict}.get(f.type, list)
         v = getattr(cfg, f.name)
         ok = isinstance(v, want) or (want is float and isinstance(v, int))
         if not ok or (want is int and isinstance(v, bool)):
@@ -67,17 +70,22 @@ def validate_config(cfg: EvalConfig) -> None:
         raise SceneError(
             f"start={cfg.start} n_scenes={cfg.n_scenes} is outside suite {cfg.suite!r} (scenes 0..{suite.size - 1})"
         )
-    if cfg.workers < 1:
-        raise ValueError(f"workers must be >= 1, got {cfg.workers}")
+    if cfg.launcher.get("name") not in LAUNCHERS:
+        raise ValueError(f"unknown launcher {cfg.launcher.get('name')!r}; choose one of: {', '.join(LAUNCHERS)}")
+    workers = cfg.launcher.get("workers", 1)
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if cfg.max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {cfg.max_steps}")
 
 
 def make_jobs(cfg: EvalConfig) -> list[dict]:
+    h = config_hash(cfg)
     return [
         {
             "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
             "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
+            "config_hash": h,
         }
         for p in cfg.protocols
         for a in cfg.agents
@@ -86,49 +94,54 @@ def make_jobs(cfg: EvalConfig) -> list[dict]:
 
 
 def job_key(r: dict) -> tuple:
-    return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), int(r["seed"]))
+    """(suite, scene index, agent, protocol, config hash, seed): what makes an episode unique."""
+    return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), r.get("config_hash", ""), int(r["seed"]))
 
 
-def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True) -> dict:
+def config_hash(cfg: EvalConfig) -> str:
+    """Hash of the settings that change an episode's outcome (not where or how fast it runs)."""
+    relevant = {"max_steps": cfg.max_steps, "fov_deg": float(cfg.fov_deg), "max_range": float(cfg.max_range),
+                "backend": cfg.backend}
+    return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | None = None) -> dict:
     """Run (or resume) an evaluation in `out_dir`; returns the summary."""
     validate_config(cfg)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, EPISODES)
-    done = {job_key(r): r for r in read_jsonl(path) if r.get("error") is None and "suite" in r}
-    jobs = [j for j in make_jobs(cfg) if job_key(j) not in done]
+    started = time.time()
+    existing = read_jsonl(path)
+    finished = {job_key(r) for r in existing if r.get("error") is None and "suite" in r}
+    wanted = make_jobs(cfg)
+    jobs = [j for j in wanted if job_key(j) not in finished]
     t0 = time.perf_counter()
     new: list[dict] = []
     with open(path, "a", encoding="utf-8") as f, tqdm(
-        total=len(jobs), desc=f"{cfg.suite}", unit="ep", disable=not progress or not jobs
+        total=len(jobs), desc=f"{cfg.suite} [{cfg.launcher['name']}]", unit="ep", disable=not progress or not jobs
     ) as bar:
-        for rec in _run_jobs(jobs, cfg.workers):
+        for rec in run_jobs(jobs, cfg.launcher, out_dir):
             append_jsonl(f, rec)
             new.append(rec)
             bar.update(1)
+            bar.set_postfix(errors=sum(r.get("error") is not None for r in new))
     wall = time.perf_counter() - t0
-    wanted = {job_key(j) for j in make_jobs(cfg)}
-    records = sorted(
-        [r for k, r in done.items() if k in wanted] + new,
-        key=lambda r: (cfg.protocols.index(r["protocol"]), cfg.agents.index(r["agent"]), r["index"]),
-    )
-    write_text_atomic(path, "".join(jsonl_line(r) for r in records))
+    # keep every record of earlier runs in this directory; a rerun key replaces its old error record
+    rerun = {job_key(r) for r in new}
+    kept = [r for r in existing if "suite" in r and job_key(r) not in rerun] + new
+    kept.sort(key=lambda r: (r.get("config_hash", ""), r.get("protocol", "active"), r["agent"], r["suite"], r["index"], r["seed"]))
+    write_text_atomic(path, "".join(jsonl_line(r) for r in kept))
+    keys = {job_key(j) for j in wanted}
+    order = {k: i for i, k in enumerate(job_key(j) for j in wanted)}
+    records = sorted((r for r in kept if job_key(r) in keys), key=lambda r: order[job_key(r)])
+    write_parquet(out_dir, kept)
     summary = summarise(records, cfg)
     summary["run"] = {"episodes_run": len(new), "episodes_resumed": len(records) - len(new), "wall_time_s": round(wall, 3),
-                      "workers": cfg.workers, "episodes_per_min": round(60 * len(new) / wall, 2) if new and wall > 0 else None}
+                      "launcher": cfg.launcher["name"], "workers": cfg.launcher.get("workers"),
+                      "episodes_per_min": round(60 * len(new) / wall, 2) if new and wall > 0 else None}
     write_json_atomic(os.path.join(out_dir, SUMMARY), summary)
+    write_json_atomic(os.path.join(out_dir, RUN_INFO), run_info(cfg, meta, started))
     return summary
-
-
-def _run_jobs(jobs: list[dict], workers: int):
-    if workers == 1 or len(jobs) <= 1:
-        for j in jobs:
-            yield run_job(j)
-        return
-    # spawn: workers start clean (no inherited MuJoCo/GL state or threads).
-    with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-        futures = [pool.submit(run_job, j) for j in jobs]
-        for fut in as_completed(futures):
-            yield fut.result()
 
 
 def summarise(records: list[dict], cfg: EvalConfig) -> dict:

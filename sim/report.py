@@ -27,13 +27,22 @@ from sim.results import read_jsonl, write_json_atomic, write_text_atomic  # noqa
 CURVES = [("overall", "belief accuracy (overall)"), ("coverage", "object coverage"), ("info_gain", "information gain")]
 
 
+def find_runs(d: str) -> list[str]:
+    """`d` itself if it holds episodes.jsonl, else its sweep job subdirectories that do."""
+    if os.path.isfile(os.path.join(d, "episodes.jsonl")):
+        return [d]
+    subs = sorted((os.path.join(d, s) for s in os.listdir(d)) if os.path.isdir(d) else [])
+    return [s for s in subs if os.path.isfile(os.path.join(s, "episodes.jsonl"))]
+
+
 def load_runs(run_dirs: list[str]) -> list[dict]:
     records = []
     for d in run_dirs:
-        path = os.path.join(d, "episodes.jsonl")
-        if not os.path.isfile(path):
-            raise SceneError(f"{d} is not a run directory (no episodes.jsonl)")
-        records += read_jsonl(path)
+        found = find_runs(d)
+        if not found:
+            raise SceneError(f"{d} is not a run or sweep directory (no episodes.jsonl in it or its subdirectories)")
+        for run in found:
+            records += read_jsonl(os.path.join(run, "episodes.jsonl"))
     if not records:
         raise SceneError(f"no episode records in {', '.join(run_dirs)}")
     return records

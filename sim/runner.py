@@ -93,6 +93,7 @@ def run_job(job: dict) -> dict:
     protocol = job.get("protocol", "active")
     record = {k: job[k] for k in ("suite", "index", "agent", "seed")}
     record["protocol"] = protocol
+    record["config_hash"] = job.get("config_hash", "")
     record["scene"] = f"{job['suite']}/{job['index']}"
     try:
         scene = load_suite_scene(job["suite"], job["index"])

@@ -120,3 +120,15 @@ def test_report_on_a_directory_without_runs(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["report", str(tmp_path)])
     assert e.value.code == 2 and "no episodes.jsonl" in capsys.readouterr().err
+
+
+def test_report_merges_a_sweep_directory(tmp_path):
+    from sim.report import make_report
+
+    for job, agent in enumerate(["scout", "strategist"]):
+        d = tmp_path / "sweep" / str(job)
+        d.mkdir(parents=True)
+        rec = run_job({"suite": "tos-2room", "index": 0, "agent": agent, "seed": 0})
+        (d / "episodes.jsonl").write_text(json.dumps(rec) + "\n")
+    result = make_report([str(tmp_path / "sweep")], str(tmp_path / "out"), pictures=0)
+    assert [r["agent"] for r in result["rows"]] == ["scout", "strategist"]
