@@ -71,9 +71,9 @@ def _eval(rest: list[str]) -> int:
         progress = bool(data.pop("progress", True))
         data.pop("workers", None)  # already inside launcher
         sensors = data.pop("sensors", {}) or {}
-        if sensors.get("mode", "text") != "text":
-            fail(f"sensors.mode={sensors.get('mode')!r} is not available yet; use sensors=text")
+        data["obs_mode"] = sensors.get("mode", "text")
         data["fov_deg"], data["max_range"] = sensors.get("fov_deg", 90.0), sensors.get("max_range", 32.0)
+        data["agent_options"] = data.get("agent_options") or {}
         for key in ("agents", "protocols"):
             v = data.get(key)
             data[key] = [v] if isinstance(v, str) else list(v or [])

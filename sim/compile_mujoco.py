@@ -93,6 +93,8 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     m.option.timestep = 0.005
     m.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     m.visual.quality.shadowsize = 1024  # MuJoCo's 4096 default costs ~10x per frame on CPU
+    m.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
+                  rgb1=[0.75, 0.82, 0.9], rgb2=[0.95, 0.95, 0.97], width=64, height=64)
     m.visual.headlight.ambient = [0.35, 0.35, 0.35]
     m.visual.headlight.diffuse = [0.55, 0.55, 0.55]
     xmin, ymin, xmax, ymax = spec.bounds

@@ -56,9 +56,15 @@ class ExplorationEnv(gym.Env):
         max_steps: int = 20,
         view: ViewConfig = ViewConfig(),
         drive: DriveConfig = DriveConfig(),
+        obs_mode: str = "text",
+        image_size: int = 256,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
+        if obs_mode not in ("text", "vision"):
+            raise ValueError(f"obs_mode must be 'text' or 'vision', got {obs_mode!r}")
+        self.obs_mode = obs_mode
+        self.image_size = image_size
         self.backend = make_backend(backend) if isinstance(backend, str) else backend
         self.backend.load(scene)
         self.max_steps = max_steps
@@ -106,7 +112,9 @@ class ExplorationEnv(gym.Env):
             "You are at your start position. Call your current facing 'north'. "
             f"You have {self.max_steps} turns. Send 'Actions: [<motions> <final>]'."
         )
-        return obs, self._info(invalid=None, sightings=[], new=[], turn="", final=None)
+        info = self._info(invalid=None, sightings=[], new=[], turn="", final=None)
+        info["scene"] = f"{self.scene.suite}/{self.scene.seed}"
+        return obs, info
 
     def step(self, action):
         if self.done:
@@ -116,6 +124,7 @@ class ExplorationEnv(gym.Env):
         invalid = None
         sightings: list[Sighting] = []
         new: list[str] = []
+        image = None
         terminated = False
         final_kind = None
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
@@ -129,7 +138,11 @@ class ExplorationEnv(gym.Env):
             self.cost += COSTS[type(final).__name__]
             if isinstance(final, Observe):
                 sightings, new = self._observe()
-                messages.append(describe_view(sightings))
+                if self.obs_mode == "vision":
+                    image = self._camera_png()
+                    messages.append("You observe the attached image.")
+                else:
+                    messages.append(describe_view(sightings))
             elif isinstance(final, Query):
                 messages.append(self._query(final.target))
             elif isinstance(final, Term):
@@ -137,6 +150,8 @@ class ExplorationEnv(gym.Env):
                 messages.append("Exploration terminated.")
         except ActionError as e:
             invalid = str(e)
+            if len(turn) > 300:  # keep records small whatever a model sends
+                turn = turn[:300] + f"... ({len(turn)} characters)"
             self.invalid += 1
             messages.append(f"Invalid action: {e}")
         truncated = not terminated and self.steps >= self.max_steps
@@ -145,6 +160,8 @@ class ExplorationEnv(gym.Env):
         self.done = terminated or truncated
         reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
         info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
+        if image is not None:
+            info["image_png"] = image
         return "\n".join(messages), reward, terminated, truncated, info
 
     def render(self):
@@ -190,6 +207,16 @@ class ExplorationEnv(gym.Env):
                 raise ActionError(f"{a} failed: {result.reason or 'ended away from its goal'}")
         self.pose_xy = tuple(path[-1])
         return f"You moved to {a.target}."
+
+    def _camera_png(self) -> str:
+        """The robot camera's RGB view as base64 PNG (vision mode)."""
+        import base64
+
+        import cv2
+
+        rgb = self.backend.render(self.image_size, self.image_size)
+        ok, buf = cv2.imencode(".png", rgb[:, :, ::-1])
+        return base64.b64encode(buf.tobytes()).decode("ascii") if ok else ""
 
     def _entity(self, name: str) -> int:
         if name not in self._index:

@@ -41,6 +41,8 @@ class EvalConfig:
     start: int = 0
     seed: int = 0
     launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
+    agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
+    obs_mode: str = "text"  # "text" or "vision" (adds a PNG of the camera view to each observation)
     max_steps: int = 20
     fov_deg: float = 90.0
     max_range: float = 32.0
@@ -60,7 +62,10 @@ def validate_config(cfg: EvalConfig) -> None:
             raise ValueError(f"{f.name} must be {_TYPES[want]}, got {v!r}")
     suite = get_suite(cfg.suite)
     for a in cfg.agents:
-        make_agent(a)  # raises a one-line UnknownAgentError
+        if not a.startswith(("llm", "replay")):  # those two need an endpoint or a file: checked when they start
+            make_agent(a)  # raises a one-line UnknownAgentError
+    if cfg.obs_mode not in ("text", "vision"):
+        raise ValueError(f"sensors mode must be 'text' or 'vision', got {cfg.obs_mode!r}")
     for p in cfg.protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")
@@ -85,7 +90,7 @@ def make_jobs(cfg: EvalConfig) -> list[dict]:
         {
             "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
             "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
-            "config_hash": h,
+            "config_hash": h, "agent_options": cfg.agent_options, "obs_mode": cfg.obs_mode,
         }
         for p in cfg.protocols
         for a in cfg.agents
@@ -101,7 +106,7 @@ def job_key(r: dict) -> tuple:
 def config_hash(cfg: EvalConfig) -> str:
     """Hash of the settings that change an episode's outcome (not where or how fast it runs)."""
     relevant = {"max_steps": cfg.max_steps, "fov_deg": float(cfg.fov_deg), "max_range": float(cfg.max_range),
-                "backend": cfg.backend}
+                "backend": cfg.backend, "obs_mode": cfg.obs_mode, "agent_options": cfg.agent_options}
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 

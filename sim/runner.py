@@ -6,14 +6,13 @@ the caller, so a sweep never loses the other episodes.
 
 from __future__ import annotations
 
-import time
 import traceback
 
-from perception.probing import ProbeTracker
 from perception.visibility import ViewConfig
 from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
+from sim.session import EpisodeSession
 
 
 def run_episode(
@@ -25,8 +24,8 @@ def run_episode(
     probed (the passive protocol). fresh=False keeps the agent's memory (restart()
     instead of reset()), for the second phase of the false-belief protocol.
     """
-    t0 = time.perf_counter()
-    obs, info = env.reset(seed=seed)
+    session = EpisodeSession(env, probe=probe)
+    obs, info = session.reset(seed=seed)
     if fresh:
         agent.reset(seed=seed, max_steps=env.max_steps)
     else:
@@ -34,55 +33,18 @@ def run_episode(
     actor = driver or agent
     if driver is not None:
         driver.reset(seed=seed, max_steps=env.max_steps)
-    tracker = ProbeTracker(env) if probe else None
     watchers = [agent] if driver is None else [agent, driver]
     for w in watchers:
         w.observe(obs, info)
-    actions, invalid, steps_to_full = [], [], None
-    first_seen: dict[str, int] = {}
-    n_doors = len(env.scene.doors)
-    done = False
-    while not done:
-        turn = actor.act(obs, info)
-        obs, reward, terminated, truncated, info = env.step(turn)
+    while not session.done:
+        obs, reward, terminated, truncated, info = session.step(actor.act(obs, info))
         for w in watchers:
             w.observe(obs, info)
-        actions.append(info["turn"])
-        for name in info["new"]:
-            first_seen.setdefault(name, info["step"])
-        if info["invalid"]:
-            invalid.append({"step": info["step"], "turn": info["turn"], "reason": info["invalid"]})
-        if tracker is not None:
-            tracker.after_step(agent, info)
-        if steps_to_full is None and info["coverage"] >= 1.0:
-            steps_to_full = info["step"]
-        done = terminated or truncated
-    object_names = {o.name for o in env.scene.objects}
-    record = {
-        "steps": env.steps,
-        "terminated_by_agent": bool(terminated),
-        "actions": actions,
-        "invalid_actions": invalid,
-        "n_invalid": len(invalid),
-        "coverage": env.object_coverage,
-        "full_coverage": env.object_coverage >= 1.0,
-        "steps_to_full_coverage": steps_to_full,
-        "doors_observed": sum(1 for n in env.observed if n not in object_names) / n_doors if n_doors else 1.0,
-        "observed": sorted(env.observed),
-        "first_seen": first_seen,
-        "cost": env.cost,
-        "physics_steps": env.backend.physics_steps,
-        "contact_ticks": env.contact_ticks,
-        "sim_time_s": round(env.backend.physics_steps * env.backend.timestep, 3),
-        "trajectory": env.trajectory,
-        "free_coverage": round(env.free_space_coverage, 4),
-        "wall_time_s": round(time.perf_counter() - t0, 4),
-    }
-    if tracker is not None:
-        record["belief"] = tracker.summary()
-        record["probes"] = tracker.rows
-        record["probe_errors"] = tracker.probe_errors
-        record["final_map"] = tracker.last_global.to_dict()
+        session.after_step(agent)
+    record = session.record()
+    stats = getattr(agent, "stats", None)
+    if callable(stats):
+        record["agent_stats"] = stats()
     return record
 
 
@@ -101,10 +63,12 @@ def run_job(job: dict) -> dict:
             scene,
             backend=job.get("backend", "mujoco"),
             max_steps=job.get("max_steps", 20),
+            obs_mode=job.get("obs_mode", "text"),
             view=ViewConfig(fov_deg=job.get("fov_deg", 90.0), max_range=job.get("max_range", 32.0)),
         )
         try:
-            record.update(run_protocol(protocol, env, make_agent(job["agent"]), seed=job["seed"]))
+            agent = make_agent(job["agent"], (job.get("agent_options") or {}).get(job["agent"].partition("@")[0]))
+            record.update(run_protocol(protocol, env, agent, seed=job["seed"]))
         finally:
             env.close()
         record["error"] = None

@@ -21,11 +21,22 @@ class UnknownAgentError(ValueError):
     pass
 
 
-def make_agent(name: str) -> Agent:
-    """An agent by name; "noisy-oracle@0.5" passes noise=0.5."""
+def make_agent(name: str, options: dict | None = None) -> Agent:
+    """An agent by name; "noisy-oracle@0.5" passes noise=0.5, "replay@runs/x/episodes.jsonl"
+    replays a run, "llm" takes its endpoint from `options` (see planners.agents.llm.LLMConfig)."""
     base, _, arg = name.partition("@")
+    if base == "llm":
+        from planners.agents.llm import LLMAgent, LLMConfig
+
+        return LLMAgent(LLMConfig.from_dict(options))
+    if base == "replay":
+        from planners.agents.replay import ReplayAgent
+
+        if not arg:
+            raise UnknownAgentError("replay needs a results file: replay@runs/<run>/episodes.jsonl")
+        return ReplayAgent(arg, **(options or {}))
     if base not in AGENTS:
-        raise UnknownAgentError(f"unknown agent {name!r}; choose one of: {', '.join(AGENTS)}")
+        raise UnknownAgentError(f"unknown agent {name!r}; choose one of: {', '.join([*AGENTS, 'llm', 'replay@FILE'])}")
     if arg:
         if base != "noisy-oracle":
             raise UnknownAgentError(f"agent {base!r} takes no parameter (got {name!r})")
