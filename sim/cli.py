@@ -5,6 +5,8 @@
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
     spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
     spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
+    spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
+    spacelab mcp                           MCP tool server over stdio (observe, move_to, rotate, query, probe, ...)
     spacelab bench                         throughput numbers (physics, exploration, workers)
 
 Bad input ends with one line on stderr and exit code 2.
@@ -21,8 +23,8 @@ from planners.agents import UnknownAgentError
 from scenes.spec import SceneError
 from sim.backends import BackendError
 
-USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)
-COMMANDS = ("eval", "scene", "render-scene", "score", "report", "bench")
+USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError is a ValueError
+COMMANDS = ("eval", "scene", "render-scene", "score", "report", "serve", "mcp", "bench")
 
 
 def fail(msg: str) -> None:
@@ -49,6 +51,13 @@ def main(argv: list[str] | None = None) -> int:
             return _score(rest)
         if cmd == "report":
             return _report(rest)
+        if cmd == "serve":
+            return _serve(rest)
+        if cmd == "mcp":
+            from sim.mcp_server import main as mcp_main
+
+            mcp_main()
+            return 0
         return _bench(rest)
     except USER_ERRORS as e:
         fail(str(e))
@@ -175,6 +184,23 @@ def _report(rest: list[str]) -> int:
     result = make_report(a.runs, out, pictures=a.pictures)
     print(result["table"])
     print(f"report: {os.path.join(out, 'index.html')} ({result['pictures']} episode pictures)")
+    return 0
+
+
+def _serve(rest: list[str]) -> int:
+    from sim.server import EnvServer
+
+    p = argparse.ArgumentParser(prog="spacelab serve", description="HTTP environment server.")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--max-sessions", type=int, default=32)
+    a = _parse(p, rest)
+    server = EnvServer(a.host, a.port, a.max_sessions)
+    print(f"spacelab env server on {server.url} (Ctrl-C to stop)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.stop()
     return 0
 
 
