@@ -64,6 +64,8 @@ class ObjectSpec:
     size: tuple[float, float, float]
     has_facing: bool
     room: int
+    dynamic: bool = False  # a free body (falls, can be pushed) instead of fixed furniture
+    drop_height: float = 0.0  # m above resting on the floor, for dynamic objects
 
 
 @dataclass(frozen=True)

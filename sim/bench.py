@@ -22,6 +22,7 @@ import mujoco
 
 from planners.agents import make_agent
 from scenes.suites import load_suite_scene
+from sim.bench_backends import backend_table
 from sim.compile_mujoco import compile_scene
 from sim.env import ExplorationEnv
 from sim.evaluate import EvalConfig, run_eval
@@ -90,7 +91,7 @@ def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
         return 60.0 * episodes / (time.perf_counter() - t0)
 
 
-def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.json") -> dict:
+def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.json", backends: bool = True) -> dict:
     raw = raw_step_rate(suite)
     explore = exploration_rate(suite)
     obs = observe_rate(suite)
@@ -127,6 +128,22 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
         ("steady episodes/min, 2 workers", result["steady_episodes_per_min_2_workers"]),
         ("2-worker / 1-worker (steady)", result["steady_worker_scaling_2_vs_1"]),
     ]
+    if backends:
+        result |= backend_table(suite)
+        for name, b in result["backends"].items():
+            rows += [(f"[{name}] raw physics steps/s", b["raw_physics_steps_per_s"]),
+                     (f"[{name}] env turns/s (physics-limit ratio)", f"{b['env_turns_per_s']} ({b['physics_limit_ratio']})"),
+                     (f"[{name}] camera frames/s at 128x128", b["render_fps_128"] if b["render_fps_128"] else "-")]
+        mb = result["mujoco_batch"]
+        rows += [(f"[mujoco.batch] worlds*steps/s, {mb['worlds']} worlds, 1 / 2 threads",
+                  f"{mb['threads_1']} / {mb['threads_2']} ({mb['scaling_2_vs_1']}x)")]
+        mw = result.get("mujoco_warp", {})
+        if "error" in mw:
+            rows.append(("[mujoco-warp]", mw["error"]))
+        else:
+            sizes = [k for k in mw if k.isdigit()]
+            rows.append((f"[mujoco-warp on {mw.get('gpu', mw['device'])}] worlds*steps/s at {'/'.join(sizes)} worlds",
+                         " / ".join(str(mw[k]) for k in sizes)))
     w = max(len(r[0]) for r in rows)
     print(f"spacelab bench — {result['device']}, MuJoCo {result['mujoco']}")
     for k, v in rows:

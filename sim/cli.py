@@ -219,8 +219,9 @@ def _bench(rest: list[str]) -> int:
     p.add_argument("--suite", default="tos-3room")
     p.add_argument("--episodes", type=int, default=100, help="episodes per worker-scaling measurement")
     p.add_argument("--out", default="bench.json")
+    p.add_argument("--no-backends", action="store_true", help="skip the per-backend section (PyBullet, batch, Warp)")
     a = _parse(p, rest)
-    run_bench(a.suite, a.episodes, a.out)
+    run_bench(a.suite, a.episodes, a.out, backends=not a.no_backends)
     return 0
 
 

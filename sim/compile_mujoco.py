@@ -26,6 +26,7 @@ from scenes.frames import heading_to_mujoco_yaw
 from scenes.spec import SceneSpec
 
 WALL_RGBA = [0.82, 0.80, 0.76, 1.0]
+DENSITY = 500.0  # kg/m^3 for dynamic objects (both engines use it)
 FLOOR_RGBA = [0.55, 0.55, 0.52, 1.0]
 DOOR_RGBA = [0.45, 0.28, 0.12, 1.0]
 
@@ -102,7 +103,7 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     m.worldbody.add_light(pos=[cx, cy, 8.0], dir=[0, 0, -1], diffuse=[0.7, 0.7, 0.7], castshadow=False)
     m.worldbody.add_geom(
         name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[(xmax - xmin) / 2 + 1, (ymax - ymin) / 2 + 1, 0.1],
-        pos=[cx, cy, 0], rgba=FLOOR_RGBA, contype=0, conaffinity=0,
+        pos=[cx, cy, 0], rgba=FLOOR_RGBA, contype=2, conaffinity=2,  # dynamic objects rest on it; the robot does not
     )
     t, h = spec.wall_thickness, spec.wall_height
     for k, (x0, y0, x1, y1) in enumerate(wall_segments(spec)):
@@ -119,19 +120,29 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
         rgba = list(cat.rgba) if cat else [0.5, 0.5, 0.5, 1.0]
         width, depth, height = o.size
         yaw = heading_to_mujoco_yaw(o.heading)
+        z0 = (height / 2 + o.drop_height) if o.dynamic else 0.0
         body = m.worldbody.add_body(
-            name=f"obj:{o.name}", pos=[o.position[0], o.position[1], 0], quat=_yaw_quat(yaw)
+            name=f"obj:{o.name}", pos=[o.position[0], o.position[1], z0], quat=_yaw_quat(yaw)
         )
+        if o.dynamic:  # free body: geoms centred on the body, mass from a wood-like density
+            body.add_freejoint()
+            z0 = -height / 2
         # Body +x is the object's front; footprint (width, depth) = (across, along) the facing.
+        zc = height / 2 + (z0 if o.dynamic else 0.0)
+        # dynamic objects also touch the floor (contype bit 2); fixed furniture never needs to
+        density = {"density": DENSITY, "contype": 3, "conaffinity": 3} if o.dynamic else {}
         if cat is not None and cat.shape == "cylinder":
-            body.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[width / 2, height / 2, 0], pos=[0, 0, height / 2], rgba=rgba)
+            body.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[width / 2, height / 2, 0], pos=[0, 0, zc], rgba=rgba,
+                          **density)
         else:
-            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[depth / 2, width / 2, height / 2], pos=[0, 0, height / 2], rgba=rgba)
+            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[depth / 2, width / 2, height / 2], pos=[0, 0, zc], rgba=rgba,
+                          **density)
         if o.has_facing:
             dark = [c * 0.35 for c in rgba[:3]] + [1.0]
             body.add_geom(
                 type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.02, width * 0.4, height * 0.3],
-                pos=[depth / 2 + 0.02, 0, height * 0.55], rgba=dark,
+                pos=[depth / 2 + 0.02, 0, zc - height / 2 + height * 0.55], rgba=dark, contype=0, conaffinity=0,
+                **({"mass": 0.0} if o.dynamic else {}),
             )
     for d in spec.doors:
         names.append(d.name)

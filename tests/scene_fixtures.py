@@ -31,3 +31,11 @@ def two_rooms(door_open: bool = True) -> SceneSpec:
         start_position=(3.5, 3.5),
         start_heading=90.0,
     )
+
+
+def with_dropped_box(spec: SceneSpec, height: float = 0.6) -> SceneSpec:
+    """The same scene with a dynamic box released `height` m above the floor in room 0."""
+    import dataclasses
+
+    box = dataclasses.replace(obj("crate", (1.5, 1.5)), dynamic=True, drop_height=height)
+    return dataclasses.replace(spec, objects=spec.objects + (box,))

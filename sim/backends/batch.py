@@ -1,0 +1,215 @@
+"""Batched physics: many worlds stepped together, on CPU threads or on a GPU.
+
+- `MujocoBatch`: `mujoco.batch.Batch`, one MjData per world, nthread threads,
+  bit-identical to stepping the same worlds one by one.
+- `WarpBatch`: MuJoCo Warp (`mujoco_warp`), nworld worlds on a CUDA GPU, or on the CPU
+  through Warp (slow; for parity checks).
+
+Both compile the scene with the same MjSpec compiler as the CPU backend, so the model is
+the same. `BatchWorld` wraps a one-world batch as an ordinary `Backend` (physics stepped
+by the batch, rays/contacts/rendering on a CPU mirror of the same state), which is how
+the exploration env runs with backend=mujoco-batch or backend=mujoco-warp.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import mujoco
+import mujoco.batch  # noqa: F401  (the submodule is not imported by `import mujoco`)
+import numpy as np
+
+from scenes.frames import mujoco_yaw_to_heading
+from scenes.spec import SceneSpec
+from sim.backends.base import BackendError
+from sim.backends.mujoco_cpu import MujocoBackend
+from sim.compile_mujoco import CompiledScene, compile_scene
+
+
+class BatchBackend(ABC):
+    name = "batch"
+    device = "cpu"
+
+    def __init__(self, nworld: int) -> None:
+        if nworld < 1:
+            raise BackendError(f"nworld must be >= 1, got {nworld}")
+        self.nworld = nworld
+
+    def load(self, spec: SceneSpec) -> None:
+        self.scene: CompiledScene = compile_scene(spec)
+        self.model = self.scene.model
+        self._load()
+        self.reset()
+
+    @abstractmethod
+    def _load(self) -> None: ...
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Every world back to the scene's initial state."""
+
+    @abstractmethod
+    def step(self, ctrl: np.ndarray, nsteps: int = 1) -> None:
+        """ctrl: (nworld, nu)."""
+
+    @abstractmethod
+    def qpos(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def qvel(self) -> np.ndarray: ...
+
+    @abstractmethod
+    def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
+        """Overwrite every world's (nworld, nq) positions and (nworld, nv) velocities."""
+
+    @property
+    def timestep(self) -> float:
+        return float(self.model.opt.timestep)
+
+    def robot_poses(self) -> np.ndarray:
+        """(nworld, 3): x, y, compass heading."""
+        q = self.qpos()[:, self.scene.robot_qpos]
+        return np.column_stack([q[:, 0], q[:, 1], (90.0 - np.degrees(q[:, 2])) % 360.0])
+
+
+class MujocoBatch(BatchBackend):
+    name = "mujoco-batch"
+
+    def __init__(self, nworld: int = 1, nthread: int = 1) -> None:
+        super().__init__(nworld)
+        self.nthread = nthread
+
+    def _load(self) -> None:
+        self.batch = mujoco.batch.Batch(self.model, self.nworld, nthread=self.nthread, persistent=True)
+        self._qpos = self.batch.bind("qpos")
+        self._qvel = self.batch.bind("qvel")
+        self._ctrl = self.batch.bind("ctrl")
+
+    def reset(self) -> None:
+        self.batch.reset(stage=0)
+        self._qpos[:] = self.scene.initial_qpos[None, :]
+        self.batch.forward()
+
+    def step(self, ctrl, nsteps: int = 1) -> None:
+        ctrl = np.asarray(ctrl, dtype=np.float64).reshape(self.nworld, -1)
+        if not np.isfinite(ctrl).all():
+            raise BackendError("control contains NaN or inf")
+        self._ctrl[:] = ctrl
+        self.batch.step(nstep=nsteps)
+        bad = [i for i in range(self.nworld) if self.batch.error(i)]
+        if bad:
+            raise BackendError(f"simulation diverged in world(s) {bad[:5]}: {self.batch.error(bad[0])}")
+
+    def qpos(self) -> np.ndarray:
+        return np.array(self._qpos)
+
+    def qvel(self) -> np.ndarray:
+        return np.array(self._qvel)
+
+    def set_state(self, qpos, qvel) -> None:
+        self._qpos[:] = qpos
+        self._qvel[:] = qvel
+        self.batch.forward()
+
+
+class WarpBatch(BatchBackend):
+    name = "mujoco-warp"
+
+    def __init__(self, nworld: int = 1, device: str | None = None) -> None:
+        super().__init__(nworld)
+        try:
+            import warp as wp
+
+            wp.config.log_level = 30  # warnings only: no banner, no per-kernel load lines
+            import mujoco_warp as mjw
+        except ImportError:
+            raise BackendError("backend 'mujoco-warp' needs MuJoCo Warp: pip install mujoco-warp (or use backend=mujoco)") from None
+        self.wp, self.mjw = wp, mjw
+        wp.init()
+        if device is None:
+            if not wp.is_cuda_available():
+                raise BackendError("no CUDA GPU for backend 'mujoco-warp': use backend=mujoco-warp-cpu (slow) or backend=mujoco")
+            device = "cuda:0"
+        self.device = device
+
+    def _load(self) -> None:
+        wp, mjw = self.wp, self.mjw
+        d = mujoco.MjData(self.model)
+        d.qpos[:] = self.scene.initial_qpos
+        mujoco.mj_forward(self.model, d)
+        self._d0 = d
+        with wp.ScopedDevice(self.device):
+            self.m_w = mjw.put_model(self.model)
+            self.d_w = mjw.put_data(self.model, d, nworld=self.nworld)
+
+    def reset(self) -> None:
+        q = np.repeat(self.scene.initial_qpos[None, :], self.nworld, axis=0)
+        self.set_state(q, np.zeros((self.nworld, self.model.nv)))
+        self.d_w.ctrl.assign(np.zeros((self.nworld, self.model.nu), dtype=np.float32))
+        with self.wp.ScopedDevice(self.device):
+            self.mjw.forward(self.m_w, self.d_w)
+
+    def step(self, ctrl, nsteps: int = 1) -> None:
+        ctrl = np.asarray(ctrl, dtype=np.float32).reshape(self.nworld, -1)
+        if not np.isfinite(ctrl).all():
+            raise BackendError("control contains NaN or inf")
+        self.d_w.ctrl.assign(ctrl)
+        with self.wp.ScopedDevice(self.device):
+            for _ in range(nsteps):
+                self.mjw.step(self.m_w, self.d_w)
+        self.wp.synchronize()
+
+    def qpos(self) -> np.ndarray:
+        return self.d_w.qpos.numpy().astype(np.float64)
+
+    def qvel(self) -> np.ndarray:
+        return self.d_w.qvel.numpy().astype(np.float64)
+
+    def set_state(self, qpos, qvel) -> None:
+        self.d_w.qpos.assign(np.asarray(qpos, dtype=np.float32))
+        self.d_w.qvel.assign(np.asarray(qvel, dtype=np.float32))
+
+
+class BatchWorld(MujocoBackend):
+    """World 0 of a batch backend as a single-world Backend (for the env).
+
+    The batch steps the physics; a CPU MjData mirrors its state after each step for rays,
+    contacts and rendering, so sensing is identical across MuJoCo backends."""
+
+    def __init__(self, batch: BatchBackend) -> None:
+        super().__init__()
+        self.batch = batch
+        self.name = batch.name
+
+    def load(self, spec: SceneSpec) -> None:
+        self.batch.load(spec)
+        super().load(spec)
+        self.scene = self.batch.scene  # same compiled model
+        self.model = self.batch.model
+        self.data = mujoco.MjData(self.model)
+        self.reset()
+
+    def reset(self, state=None) -> None:
+        if state is not None:
+            raise BackendError(f"backend {self.name!r} resets to the initial state only")
+        self.batch.reset()
+        self._sync()
+
+    def _sync(self) -> None:
+        self.data.qpos[:] = self.batch.qpos()[0]
+        self.data.qvel[:] = self.batch.qvel()[0]
+        mujoco.mj_forward(self.model, self.data)
+
+    def step(self, ctrl, nsteps: int = 1) -> None:
+        self.batch.step(np.asarray(ctrl, dtype=np.float64)[None, :], nsteps)
+        self._steps += nsteps
+        self._sync()
+        if not np.isfinite(self.data.qpos).all():
+            raise BackendError("simulation diverged (non-finite state)")
+
+    def robot_pose(self) -> tuple[float, float, float]:
+        x, y, yaw = self.data.qpos[self.scene.robot_qpos].tolist()
+        return x, y, mujoco_yaw_to_heading(yaw)
+
+    def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
+        raise BackendError(f"backend {self.name!r} cannot move scene objects yet; use backend=mujoco for false-belief")

@@ -1,0 +1,134 @@
+"""Per-backend throughput for `spacelab bench`: physics limit, env steps, batches, rendering.
+
+Each backend is measured on the same compiled scene: raw physics steps/s with the robot
+turning in place (no contacts, actuators live), env turns/s for the scout with the
+physics-limit ratio (physics steps simulated per second inside the env / raw rate),
+batched worlds*steps/s on 1 and 2 threads (mujoco.batch) or on a GPU at 1k/4k/8k worlds
+(MuJoCo Warp; on CPU through Warp when no GPU), and camera frames/s.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from planners.agents import make_agent
+from scenes.suites import load_suite_scene
+from sim.backends import BackendError, make_backend
+from sim.env import ExplorationEnv
+from sim.runner import run_episode
+
+TURNING = (0.0, 0.0, 0.5)
+
+
+def _rate(fn, seconds: float) -> float:
+    n, t0 = 0, time.perf_counter()
+    while time.perf_counter() - t0 < seconds:
+        n += fn()
+    return n / (time.perf_counter() - t0)
+
+
+def raw_rate(backend: str, suite: str, seconds: float = 1.5) -> float:
+    b = make_backend(backend)
+    b.load(load_suite_scene(suite, 0))
+
+    def run():
+        b.step(TURNING, 200)
+        return 200
+
+    rate = _rate(run, seconds)
+    b.close()
+    return rate
+
+
+def env_rate(backend: str, suite: str, episodes: int = 5) -> dict:
+    envs = [ExplorationEnv(load_suite_scene(suite, i), backend=backend) for i in range(episodes)]
+    turns = physics = 0
+    wall = 0.0
+    for i, env in enumerate(envs):
+        t0 = time.perf_counter()
+        rec = run_episode(env, make_agent("scout"), seed=i, probe=False)
+        wall += time.perf_counter() - t0
+        turns += rec["steps"]
+        physics += rec["physics_steps"]
+        env.close()
+    return {"turns_per_s": turns / wall, "physics_steps_per_s": physics / wall}
+
+
+def batch_rate(suite: str, nworld: int, nthread: int, nstep: int = 100) -> float:
+    from sim.backends.batch import MujocoBatch
+
+    b = MujocoBatch(nworld=nworld, nthread=nthread)
+    b.load(load_suite_scene(suite, 0))
+    ctrl = np.tile(TURNING, (nworld, 1))
+    b.step(ctrl, 10)
+
+    def run():
+        b.step(ctrl, nstep)
+        return nworld * nstep
+
+    return _rate(run, 1.5)
+
+
+def warp_rates(suite: str) -> dict:
+    """worlds*steps/s for MuJoCo Warp: 1k/4k/8k worlds on a GPU, or 64 worlds on CPU."""
+    from sim.backends.batch import WarpBatch
+
+    try:
+        WarpBatch(nworld=1)
+        device, sizes = "cuda:0", (1024, 4096, 8192)
+    except BackendError:
+        device, sizes = "cpu", (64,)
+    out = {"device": device}
+    for n in sizes:
+        b = WarpBatch(nworld=n, device=device)
+        b.load(load_suite_scene(suite, 0))
+        ctrl = np.tile(TURNING, (n, 1))
+        b.step(ctrl, 2)  # compile / warm up
+        steps = 20 if device == "cpu" else 200
+        t0 = time.perf_counter()
+        b.step(ctrl, steps)
+        out[str(n)] = n * steps / (time.perf_counter() - t0)
+    if device != "cpu":
+        out["gpu"] = b.wp.get_device(device).name
+    return out
+
+
+def render_rate(backend: str, suite: str, size: int = 128, seconds: float = 1.0) -> float | None:
+    b = make_backend(backend)
+    b.load(load_suite_scene(suite, 0))
+    try:
+        b.render(size, size)
+    except BackendError:
+        return None
+
+    def run():
+        b.render(size, size)
+        return 1
+
+    rate = _rate(run, seconds)
+    b.close()
+    return rate
+
+
+def backend_table(suite: str, with_warp: bool = True) -> dict:
+    result: dict = {"backends": {}}
+    for name in ("mujoco", "pybullet", "mujoco-batch"):
+        raw = raw_rate(name, suite)
+        env = env_rate(name, suite)
+        result["backends"][name] = {
+            "raw_physics_steps_per_s": round(raw),
+            "env_turns_per_s": round(env["turns_per_s"], 1),
+            "physics_limit_ratio": round(env["physics_steps_per_s"] / raw, 3),
+            "render_fps_128": (round(r, 1) if (r := render_rate(name, suite)) else None) if name != "mujoco-batch" else None,
+        }
+    b1 = batch_rate(suite, 64, 1)
+    b2 = batch_rate(suite, 64, 2)
+    result["mujoco_batch"] = {"worlds": 64, "threads_1": round(b1), "threads_2": round(b2), "scaling_2_vs_1": round(b2 / b1, 2)}
+    if with_warp:
+        try:
+            result["mujoco_warp"] = {k: (round(v) if isinstance(v, float) else v) for k, v in warp_rates(suite).items()}
+        except BackendError as e:
+            result["mujoco_warp"] = {"error": str(e)}
+    return result

@@ -1,0 +1,162 @@
+import math
+
+import mujoco
+import numpy as np
+import pytest
+
+from scenes import load_suite_scene
+from sim.backends import BackendError, make_backend
+from sim.backends.batch import MujocoBatch
+from sim.compile_mujoco import compile_scene
+from sim.runner import run_job
+from sim.vector_env import NavVectorEnv
+from tests.scene_fixtures import two_rooms, with_dropped_box
+
+
+def _loaded(name, spec):
+    b = make_backend(name)
+    b.load(spec)
+    return b
+
+
+def test_mujoco_and_pybullet_agree_at_reset():
+    for i in range(5):
+        spec = load_suite_scene("tos-3room", i)
+        mj, pb = _loaded("mujoco", spec), _loaded("pybullet", spec)
+        a, b = mj.object_poses(), pb.object_poses()
+        assert a.keys() == b.keys()
+        for name in a:
+            assert a[name][:2] == pytest.approx(b[name][:2], abs=1e-6)
+            assert abs(((a[name][2] - b[name][2]) + 180) % 360 - 180) < 1e-4
+        assert mj.robot_pose() == pytest.approx(pb.robot_pose(), abs=1e-9)
+        assert mj.entity_names == pb.entity_names
+        pb.close()
+
+
+def test_dropped_object_rests_at_the_same_place():
+    spec = with_dropped_box(two_rooms(), height=0.6)
+    rest = {}
+    for name in ("mujoco", "pybullet"):
+        b = _loaded(name, spec)
+        for _ in range(400):  # 2 s
+            b.step((0.0, 0.0, 0.0), 1)
+        x, y, _ = b.object_poses()["crate"]
+        z = b.data.body("obj:crate").xpos[2] if name == "mujoco" else b.object_height("crate")
+        rest[name] = np.array([x, y, z])
+    assert rest["mujoco"][2] == pytest.approx(0.3, abs=0.01)  # the crate is 0.6 m tall
+    assert np.linalg.norm(rest["mujoco"] - rest["pybullet"]) < 0.01
+
+
+def test_rays_agree_across_engines():
+    spec = two_rooms()
+    mj, pb = _loaded("mujoco", spec), _loaded("pybullet", spec)
+    rng = np.random.default_rng(0)
+    dirs = rng.normal(size=(300, 3))
+    dirs[:, 2] = -np.abs(dirs[:, 2]) * 0.3
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    o = mj.camera_position()
+    d1, e1 = mj.cast_rays(o, dirs, 30.0)
+    d2, e2 = pb.cast_rays(o, dirs, 30.0)
+    hit = (d1 > 0) & (d2 > 0)
+    assert hit.mean() > 0.5 and np.all(e1 == e2)
+    # PyBullet's cylinders differ from MuJoCo's exact ones by up to ~1.5 cm along a grazing ray
+    assert np.abs(d1[hit] - d2[hit]).max() < 0.02 and np.median(np.abs(d1[hit] - d2[hit])) < 1e-6
+
+
+def test_batch_is_bit_identical_to_a_loop():
+    scene = compile_scene(load_suite_scene("tos-2room", 3))
+    m = scene.model
+    rng = np.random.default_rng(1)
+    ctrl = rng.uniform(-1, 1, size=(6, 40, m.nu))
+    batch = MujocoBatch(nworld=6, nthread=2)
+    batch.load(load_suite_scene("tos-2room", 3))
+    for k in range(40):
+        batch.step(ctrl[:, k], nsteps=5)
+    for w in range(6):
+        d = mujoco.MjData(m)
+        d.qpos[:] = scene.initial_qpos
+        mujoco.mj_forward(m, d)
+        for k in range(40):
+            d.ctrl[:] = ctrl[w, k]
+            mujoco.mj_step(m, d, nstep=5)
+        assert np.array_equal(d.qpos, batch.qpos()[w]) and np.array_equal(d.qvel, batch.qvel()[w])
+
+
+@pytest.mark.parametrize("backend", ["mujoco", "pybullet", "mujoco-batch"])
+def test_exploration_runs_on_every_cpu_backend(backend):
+    rec = run_job({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "backend": backend})
+    assert rec["error"] is None and rec["coverage"] == 1.0 and rec["n_invalid"] == 0
+
+
+def test_cpu_backends_take_the_same_decisions():
+    recs = {b: run_job({"suite": "tos-3room", "index": 5, "agent": "scout", "seed": 5, "backend": b})
+            for b in ("mujoco", "mujoco-batch", "pybullet")}
+    assert recs["mujoco"]["trajectory"] == recs["mujoco-batch"]["trajectory"]  # same engine, same numbers
+    assert recs["mujoco"]["actions"] == recs["pybullet"]["actions"]
+    assert recs["mujoco"]["observed"] == recs["pybullet"]["observed"]
+
+
+@pytest.mark.slow
+def test_warp_on_cpu_matches_mujoco_on_a_short_rollout():
+    pytest.importorskip("mujoco_warp")
+    from sim.backends.batch import WarpBatch
+
+    spec = load_suite_scene("tos-2room", 1)
+    warp = WarpBatch(nworld=2, device="cpu")
+    warp.load(spec)
+    cpu = MujocoBatch(nworld=2)
+    cpu.load(spec)
+    ctrl = np.array([[0.5, 0.2, 0.3], [-0.3, 0.4, -0.6]])
+    for _ in range(5):
+        warp.step(ctrl, 10)
+        cpu.step(ctrl, 10)
+    moved = np.linalg.norm(cpu.qpos()[:, :2] - cpu.scene.initial_qpos[:2], axis=1)
+    assert moved.min() > 0.05  # the robots really drove
+    assert np.abs(warp.qpos() - cpu.qpos()).max() < 2e-3
+
+
+@pytest.mark.slow
+def test_exploration_turns_on_warp_cpu():
+    pytest.importorskip("mujoco_warp")
+    rec = run_job({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco-warp-cpu", "max_steps": 2})
+    ref = run_job({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco", "max_steps": 2})
+    assert rec["error"] is None and rec["actions"] == ref["actions"] and rec["observed"] == ref["observed"]
+
+
+def test_unavailable_backends_say_what_to_do():
+    with pytest.raises(BackendError, match="unknown backend 'bullet3'; available: mujoco, pybullet"):
+        make_backend("bullet3")
+    pytest.importorskip("warp")
+    import warp as wp
+
+    if not wp.is_cuda_available():
+        with pytest.raises(BackendError, match="no CUDA GPU.*mujoco-warp-cpu"):
+            make_backend("mujoco-warp")
+
+
+def test_vector_env_batches_worlds_and_autoresets():
+    env = NavVectorEnv(load_suite_scene("tos-2room", 0), num_envs=4, max_steps=30)
+    obs, _ = env.reset(seed=3)
+    assert obs.shape == (4, 8) and env.action_space.shape == (4, 3)
+    first_goals = env.goals.copy()
+    ended = np.zeros(4, int)
+    for _ in range(30):
+        obs, reward, term, trunc, info = env.step(np.zeros((4, 3)))
+        ended += term | trunc
+    # standing still: a world whose goal is its own start cell arrives at once, the rest are cut at 30 steps
+    assert ended.sum() >= 4 and "final_obs" in info
+    assert not np.array_equal(first_goals, env.goals)  # new goals after the autoreset
+    env2 = NavVectorEnv(load_suite_scene("tos-2room", 0), num_envs=4, max_steps=30)
+    obs2, _ = env2.reset(seed=3)
+    assert np.array_equal(env2.goals, first_goals)  # seeded
+    # driving straight at the next free cell gets there
+    start = env2.backend.robot_poses()[0, :2]
+    d = np.linalg.norm(env2.cells - start, axis=1)
+    env2.goals[:] = env2.cells[np.argmin(np.where(d > 0.5, d, np.inf))]
+    env2.dist = env2._dist()
+    arrived = np.zeros(4, bool)
+    for _ in range(20):
+        obs2, r, term, trunc, _ = env2.step(np.column_stack([np.clip(obs2[:, 4:6], -1, 1), np.zeros(4)]))
+        arrived |= term
+    assert arrived.all()
+    assert math.isfinite(float(r.sum()))
