@@ -57,12 +57,17 @@ class ExplorationEnv(gym.Env):
         view: ViewConfig = ViewConfig(),
         drive: DriveConfig = DriveConfig(),
         obs_mode: str = "text",
-        image_size: int = 256,
+        image_size: int = 128,
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        if obs_mode not in ("text", "vision"):
-            raise ValueError(f"obs_mode must be 'text' or 'vision', got {obs_mode!r}")
+        if obs_mode not in ("text", "vision", "rgbd"):
+            raise ValueError(f"obs_mode must be 'text', 'vision' or 'rgbd', got {obs_mode!r}")
+        self.camera = None
+        if obs_mode == "rgbd":  # RGB, depth and segmentation frames for perception agents
+            from perception.sensors import RayCastCamera
+
+            self.camera = RayCastCamera(image_size)
         self.obs_mode = obs_mode
         self.image_size = image_size
         self.backend = make_backend(backend) if isinstance(backend, str) else backend
@@ -114,6 +119,9 @@ class ExplorationEnv(gym.Env):
         )
         info = self._info(invalid=None, sightings=[], new=[], turn="", final=None)
         info["scene"] = f"{self.scene.suite}/{self.scene.seed}"
+        # the segmentation sensor's legend: entity index -> name (objects first, then doors)
+        info["entities"] = list(self._names)
+        info["n_objects"] = len(self.scene.objects)
         return obs, info
 
     def step(self, action):
@@ -124,7 +132,7 @@ class ExplorationEnv(gym.Env):
         invalid = None
         sightings: list[Sighting] = []
         new: list[str] = []
-        image = None
+        image = frame = None
         terminated = False
         final_kind = None
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
@@ -141,6 +149,9 @@ class ExplorationEnv(gym.Env):
                 if self.obs_mode == "vision":
                     image = self._camera_png()
                     messages.append("You observe the attached image.")
+                elif self.obs_mode == "rgbd":
+                    frame = self.camera.render(self.backend)
+                    messages.append("You observe the attached RGB-D frame.")
                 else:
                     messages.append(describe_view(sightings))
             elif isinstance(final, Query):
@@ -162,6 +173,8 @@ class ExplorationEnv(gym.Env):
         info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
         if image is not None:
             info["image_png"] = image
+        if frame is not None:
+            info["frame"] = frame  # perception.sensors.Frame (in memory only, never stored)
         return "\n".join(messages), reward, terminated, truncated, info
 
     def render(self):

@@ -64,8 +64,8 @@ def validate_config(cfg: EvalConfig) -> None:
     for a in cfg.agents:
         if not a.startswith(("llm", "replay")):  # those two need an endpoint or a file: checked when they start
             make_agent(a)  # raises a one-line UnknownAgentError
-    if cfg.obs_mode not in ("text", "vision"):
-        raise ValueError(f"sensors mode must be 'text' or 'vision', got {cfg.obs_mode!r}")
+    if cfg.obs_mode not in ("text", "vision", "rgbd"):
+        raise ValueError(f"sensors mode must be 'text', 'vision' or 'rgbd', got {cfg.obs_mode!r}")
     for p in cfg.protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")

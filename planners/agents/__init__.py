@@ -29,6 +29,10 @@ def make_agent(name: str, options: dict | None = None) -> Agent:
         from planners.agents.llm import LLMAgent, LLMConfig
 
         return LLMAgent(LLMConfig.from_dict(options))
+    if base == "mapper":
+        from planners.agents.mapper import Mapper
+
+        return Mapper()
     if base == "replay":
         from planners.agents.replay import ReplayAgent
 

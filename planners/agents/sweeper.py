@@ -96,15 +96,17 @@ class Scout(Agent):
             n for n, it in sorted(m.items.items())
             if it.kind == "door" and n not in self.doors_done and n not in self.unreachable and it.position not in m.views
         ]
+        preferred = getattr(self, "_door_order", None)  # an explorer may rank doors (the mapper: by frontier)
         best = None
-        for d in doors:
+        for rank, d in enumerate(sorted(doors, key=lambda n: preferred.index(n) if preferred and n in preferred else 0)):
             hops = self._route(d)
             if hops is None:
                 self.unreachable.add(d)
                 continue
             dist = np.hypot(*np.subtract(m.items[d].position, m.position))
-            if best is None or (len(hops), dist, d) < best[0]:
-                best = ((len(hops), dist, d), hops)
+            key = (rank, len(hops), dist, d) if preferred else (len(hops), dist, d)
+            if best is None or key < best[0]:
+                best = (key, hops)
         if best is None:
             return None
         hops = best[1]

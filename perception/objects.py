@@ -1,0 +1,170 @@
+"""Objects from pixels: detections from segmentation (or colour), 3-D positions from depth,
+facing from the front-panel cue, and tracks with uncertainty that follow moves.
+
+A detection is one entity seen in one frame: its start-frame position (the centre of its
+top face when visible, else of its visible surface pushed back along the view), its
+facing when the dark front panel is in view, and a measurement noise growing with range.
+A track fuses detections of one object (inverse-variance weighting). Evidence that
+disagrees by more than 4 sigma and 0.75 m is a move, not noise: the track jumps to the new
+place and is marked "moved" instead of averaging old and new into a ghost; a clearly seen
+new facing marks it "rotated".
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+
+from perception.mapping import back_project, camera_to_start
+from perception.sensors import Frame
+from scenes.catalog import CATALOG
+from scenes.frames import FACINGS
+
+MIN_PIXELS = 6
+MOVE_SIGMAS, MOVE_METRES = 4.0, 0.75
+
+
+@dataclass
+class Detection:
+    name: str
+    position: np.ndarray  # start-frame (x, y)
+    facing: str | None  # start-frame facing, when the front panel is seen
+    sigma: float  # m
+    pixels: int
+
+
+def detect_segmentation(frame: Frame, names: list[str], n_objects: int, pose_xy, heading_deg: float) -> list[Detection]:
+    """One detection per object entity present in the segmentation image."""
+    seg = frame.segmentation
+    albedo = albedo_brightness(frame)
+    out = []
+    for e in np.unique(seg):
+        if e < 0 or e >= n_objects:
+            continue
+        mask = seg == e
+        if mask.sum() < MIN_PIXELS:
+            continue
+        det = _locate(frame, mask, names[e], pose_xy, heading_deg, albedo)
+        if det is not None:
+            out.append(det)
+    return out
+
+
+def detect_colour(frame: Frame, candidates: list[str], pose_xy, heading_deg: float, tolerance: float = 0.12) -> list[Detection]:
+    """Without segmentation: pixels near a category's colour (lit or in shadow), split into
+    blobs with OpenCV; the largest blob of a colour is that object."""
+    rgb = frame.rgb.astype(np.float32) / 255.0
+    brightness = rgb.sum(axis=2, keepdims=True) + 1e-6
+    chroma = rgb / brightness
+    out = []
+    for name in candidates:
+        cat = CATALOG.get(name.rsplit("_", 1)[0] if name not in CATALOG else name)
+        if cat is None:
+            continue
+        ref = np.asarray(cat.rgba[:3], np.float32)
+        ref_chroma = ref / (ref.sum() + 1e-6)
+        close = np.linalg.norm(chroma - ref_chroma, axis=2) < tolerance
+        close &= np.abs(brightness[..., 0] - ref.sum() * 0.8) < ref.sum() * 0.7 + 0.1
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(close.astype(np.uint8), connectivity=8)
+        if n <= 1:
+            continue
+        best = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+        mask = labels == best
+        if mask.sum() >= MIN_PIXELS:
+            det = _locate(frame, mask, name, pose_xy, heading_deg, albedo_brightness(frame))
+            if det is not None:
+                out.append(det)
+    return out
+
+
+def albedo_brightness(frame: Frame) -> np.ndarray:
+    """Per-pixel brightness with the viewing-angle shading taken out: surface normals from
+    the depth image (cross product of neighbouring points), shade = 0.35 + 0.65 |n . view|
+    (the renderer's Lambert model), brightness / shade. Edges give noise; callers use medians."""
+    pts = frame.intrinsics.pixel_rays() * np.where(np.isfinite(frame.depth), frame.depth, 0.0)[..., None]
+    du, dv = np.gradient(pts, axis=1), np.gradient(pts, axis=0)
+    n = np.cross(du, dv)
+    n /= np.linalg.norm(n, axis=2, keepdims=True) + 1e-12
+    view = pts / (np.linalg.norm(pts, axis=2, keepdims=True) + 1e-12)
+    shade = 0.35 + 0.65 * np.abs((n * view).sum(axis=2))
+    return frame.rgb.astype(np.float32).sum(axis=2) / shade
+
+
+def _locate(frame: Frame, mask: np.ndarray, name: str, pose_xy, heading_deg: float, albedo: np.ndarray) -> Detection | None:
+    pts = camera_to_start(back_project(frame.depth, frame.intrinsics, mask), pose_xy, heading_deg)
+    if len(pts) < MIN_PIXELS:
+        return None
+    top = pts[pts[:, 2] >= pts[:, 2].max() - 0.03]
+    cam = camera_to_start(np.zeros((1, 3)), pose_xy, heading_deg)[0, :2]
+    if len(top) >= 12:  # the top face's centre is the footprint centre
+        centre = top[:, :2].mean(axis=0)
+    else:  # only sides visible: push the visible surface back by half its width
+        centre = pts[:, :2].mean(axis=0)
+        view = centre - cam
+        view /= np.linalg.norm(view) + 1e-9
+        lateral = pts[:, :2] @ np.array([-view[1], view[0]])
+        centre = centre + view * 0.5 * min(1.0, float(lateral.max() - lateral.min())) * 0.8
+    rng = float(np.linalg.norm(centre - cam))
+    facing = _facing(albedo[mask & np.isfinite(frame.depth)], pts, centre)
+    return Detection(name, centre, facing, sigma=0.05 + 0.03 * rng, pixels=int(mask.sum()))
+
+
+def _facing(lum: np.ndarray, pts: np.ndarray, centre: np.ndarray) -> str | None:
+    """The dark front panel (albedo 0.35x the body's) marks the front: facing = from the
+    centre towards the panel pixels, snapped to a compass direction."""
+    if len(lum) < MIN_PIXELS or len(lum) != len(pts):
+        return None
+    body = np.median(lum)
+    dark = lum < 0.55 * body
+    if dark.sum() < 3 or dark.sum() > 0.6 * len(lum):
+        return None
+    v = pts[dark, :2].mean(axis=0) - centre
+    if np.linalg.norm(v) < 0.12:
+        return None
+    heading = math.degrees(math.atan2(v[0], v[1])) % 360.0
+    return FACINGS[int(round(heading / 90.0)) % 4]
+
+
+@dataclass
+class Track:
+    name: str
+    mean: np.ndarray
+    var: float  # m^2, isotropic
+    facing: str | None = None
+    hits: int = 1
+    changed: str | None = None
+
+    @property
+    def std(self) -> float:
+        return math.sqrt(self.var)
+
+
+@dataclass
+class ObjectTracker:
+    tracks: dict[str, Track] = field(default_factory=dict)
+    watch_changes: bool = False  # set after a restart: report moves and turns
+
+    def update(self, det: Detection) -> Track:
+        t = self.tracks.get(det.name)
+        r = det.sigma ** 2
+        if t is None:
+            t = self.tracks[det.name] = Track(det.name, det.position.copy(), r, det.facing)
+            return t
+        gap = float(np.linalg.norm(det.position - t.mean))
+        if gap > MOVE_METRES and gap > MOVE_SIGMAS * math.sqrt(t.var + r):
+            t.mean, t.var, t.hits = det.position.copy(), r, 1  # moved: start again from the new evidence
+            if self.watch_changes:
+                t.changed = "moved"
+        else:
+            k = t.var / (t.var + r)
+            t.mean = t.mean + k * (det.position - t.mean)
+            t.var = (1 - k) * t.var
+            t.hits += 1
+        if det.facing is not None:
+            if t.facing is not None and det.facing != t.facing and self.watch_changes and t.changed is None:
+                t.changed = "rotated"
+            t.facing = det.facing
+        return t
