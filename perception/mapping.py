@@ -86,6 +86,10 @@ class OccupancyGrid:
         if len(obstacle):
             c = self.to_cell(obstacle[:, :2])
             self.grid[c[:, 1], c[:, 0]] = OCCUPIED
+        # close the pinholes between diverging rays: unknown cells enclosed by free space are free
+        free = (self.grid == FREE).astype(np.uint8)
+        closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
+        self.grid[(closed == 1) & (self.grid == UNKNOWN)] = FREE
 
     def coverage(self) -> int:
         return int((self.grid != UNKNOWN).sum())

@@ -97,10 +97,10 @@ def _locate(frame: Frame, mask: np.ndarray, name: str, pose_xy, heading_deg: flo
     pts = camera_to_start(back_project(frame.depth, frame.intrinsics, mask), pose_xy, heading_deg)
     if len(pts) < MIN_PIXELS:
         return None
-    top = pts[pts[:, 2] >= pts[:, 2].max() - 0.03]
+    top = pts[pts[:, 2] >= pts[:, 2].max() - 0.01]
     cam = camera_to_start(np.zeros((1, 3)), pose_xy, heading_deg)[0, :2]
-    if len(top) >= 12:  # the top face's centre is the footprint centre
-        centre = top[:, :2].mean(axis=0)
+    if len(top) >= 12:  # the top face's centre is the footprint centre (faces are axis-aligned)
+        centre = (top[:, :2].min(axis=0) + top[:, :2].max(axis=0)) / 2
     else:  # only sides visible: push the visible surface back by half its width
         centre = pts[:, :2].mean(axis=0)
         view = centre - cam

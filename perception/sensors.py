@@ -120,7 +120,7 @@ class RayCastCamera:
             p = pos[None, :] + t[:, None] * dirs
             along = p[:, 1 - ax] - door.position[1 - ax]
             through = (t > 0.3) & (t < dist) & (np.abs(along) < 0.45) & (p[:, 2] > 0) & (p[:, 2] < DOOR_HEIGHT)
-            ent = np.where(through & (ent < base), base + k, ent)
+            ent = np.where(through & (ent < 0), base + k, ent)  # objects seen through the door keep their id
         return ent
 
 
@@ -130,12 +130,16 @@ class GLCamera:
     def __init__(self, size: int = 128) -> None:
         self.size = size
         self.renderer = None
+        self._model = None
 
     def render(self, backend) -> Frame:
         if not hasattr(backend, "data"):
             raise BackendError(f"the GL camera needs a MuJoCo backend, not {backend.name!r}")
         m, d = backend.model, backend.data
+        if self.renderer is not None and self._model is not m:  # a renderer is bound to one model
+            self.close()
         if self.renderer is None:
+            self._model = m
             try:
                 self.renderer = mujoco.Renderer(m, height=self.size, width=self.size)
             except Exception as e:

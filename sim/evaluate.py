@@ -42,7 +42,8 @@ class EvalConfig:
     seed: int = 0
     launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
-    obs_mode: str = "text"  # "text" or "vision" (adds a PNG of the camera view to each observation)
+    obs_mode: str = "text"  # "text", "vision" (PNG camera view) or "rgbd" (frames for perception agents)
+    proxy: str = "scout"  # the agent whose actions the passive protocol replays
     max_steps: int = 20
     fov_deg: float = 90.0
     max_range: float = 32.0
@@ -90,7 +91,7 @@ def make_jobs(cfg: EvalConfig) -> list[dict]:
         {
             "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
             "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
-            "config_hash": h, "agent_options": cfg.agent_options, "obs_mode": cfg.obs_mode,
+            "config_hash": h, "agent_options": cfg.agent_options, "obs_mode": cfg.obs_mode, "proxy": cfg.proxy,
         }
         for p in cfg.protocols
         for a in cfg.agents
@@ -107,6 +108,8 @@ def config_hash(cfg: EvalConfig) -> str:
     """Hash of the settings that change an episode's outcome (not where or how fast it runs)."""
     relevant = {"max_steps": cfg.max_steps, "fov_deg": float(cfg.fov_deg), "max_range": float(cfg.max_range),
                 "backend": cfg.backend, "obs_mode": cfg.obs_mode, "agent_options": cfg.agent_options}
+    if "passive" in cfg.protocols and cfg.proxy != "scout":
+        relevant["proxy"] = cfg.proxy
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 

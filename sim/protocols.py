@@ -25,14 +25,14 @@ PROTOCOLS = ("active", "passive", "false-belief", "exploitation")
 PASSIVE_PROXY = "scout"
 
 
-def run_protocol(name: str, env: ExplorationEnv, agent, seed: int) -> dict:
+def run_protocol(name: str, env: ExplorationEnv, agent, seed: int, proxy: str = PASSIVE_PROXY) -> dict:
     if name == "active":
         return run_episode(env, agent, seed=seed)
     if name == "passive":
         from planners.agents import make_agent
 
-        rec = run_episode(env, agent, seed=seed, driver=make_agent(PASSIVE_PROXY))
-        rec["proxy"] = PASSIVE_PROXY
+        rec = run_episode(env, agent, seed=seed, driver=make_agent(proxy))
+        rec["proxy"] = proxy
         return rec
     if name == "false-belief":
         return run_false_belief(env, agent, seed)

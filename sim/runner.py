@@ -68,7 +68,7 @@ def run_job(job: dict) -> dict:
         )
         try:
             agent = make_agent(job["agent"], (job.get("agent_options") or {}).get(job["agent"].partition("@")[0]))
-            record.update(run_protocol(protocol, env, agent, seed=job["seed"]))
+            record.update(run_protocol(protocol, env, agent, seed=job["seed"], proxy=job.get("proxy", "scout")))
         finally:
             env.close()
         record["error"] = None

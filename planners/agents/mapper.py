@@ -48,7 +48,9 @@ class Mapper(Scout):
         if "entities" in info:
             self.names, self.n_objects = info["entities"], info["n_objects"]
         frame = info.get("frame")
-        if info.get("final") == "Observe" and frame is not None:
+        if info.get("final") == "Observe" and frame is None:
+            raise ValueError("the mapper sees RGB-D frames only: run it with sensors=rgbd (obs_mode='rgbd')")
+        if info.get("final") == "Observe":
             pose = info["pose"]
             xy, heading = tuple(pose["position"]), float(pose["heading"])
             self.grid.integrate(frame.depth, frame.intrinsics, xy, heading)

@@ -1,0 +1,142 @@
+import numpy as np
+import pytest
+
+from perception.mapping import FREE, OCCUPIED, OccupancyGrid, back_project, camera_to_start, frontiers, segment_rooms
+from perception.objects import Detection, ObjectTracker, detect_segmentation
+from perception.sensors import GLCamera, RayCastCamera
+from scenes import load_suite_scene
+from scenes.frames import to_start_frame
+from sim.backends import make_backend
+from sim.runner import run_job
+from tests.scene_fixtures import two_rooms
+
+
+def _backend(spec, heading=None):
+    b = make_backend("mujoco")
+    b.load(spec)
+    if heading is not None:  # turn the robot in place to a compass heading
+        from sim.navigation import rotate_to
+
+        rotate_to(b, heading)
+    return b
+
+
+def _pose(spec, b):
+    """The agent's own (start-frame) pose, as the env reports it."""
+    x, y, h = b.robot_pose()
+    p = to_start_frame((x, y), spec.start_position, spec.start_heading)
+    return (float(p[0]), float(p[1])), (h - spec.start_heading) % 360.0
+
+
+def test_back_projection_recovers_a_known_box():
+    spec = two_rooms()  # box (0.5 m cube) at world (5.5, 2.5); start (3.5, 3.5) facing east
+    b = _backend(spec)
+    frame = RayCastCamera(128).render(b)
+    box = spec.entity_names.index("box") if hasattr(spec, "entity_names") else b.entity_names.index("box")
+    xy, heading = _pose(spec, b)
+    dets = {d.name: d for d in detect_segmentation(frame, b.entity_names, len(spec.objects), xy, heading)}
+    truth = to_start_frame((5.5, 2.5), spec.start_position, spec.start_heading)
+    assert np.linalg.norm(dets["box"].position - truth) < 0.02
+    # every box pixel back-projects onto the box's surface
+    pts = camera_to_start(back_project(frame.depth, frame.intrinsics, frame.segmentation == box), xy, heading)
+    assert np.all(np.abs(pts[:, :2] - truth) <= 0.25 + 0.01) and np.all((pts[:, 2] > -0.01) & (pts[:, 2] < 0.51))
+
+
+def test_segmentation_ids_are_the_right_objects():
+    spec = load_suite_scene("tos-3room", 1)
+    b = _backend(spec)
+    for heading in (0.0, 90.0, 180.0, 270.0):
+        from sim.navigation import rotate_to
+
+        rotate_to(b, heading)
+        frame = RayCastCamera(96).render(b)
+        xy, h = _pose(spec, b)
+        for e in np.unique(frame.segmentation):
+            if 0 <= e < len(spec.objects):
+                o = spec.objects[e]
+                pts = camera_to_start(back_project(frame.depth, frame.intrinsics, frame.segmentation == e), xy, h)
+                centre = to_start_frame(o.position, spec.start_position, spec.start_heading)
+                reach = 0.5 * np.hypot(o.size[0], o.size[1]) + 0.05
+                assert np.all(np.linalg.norm(pts[:, :2] - centre, axis=1) <= reach), o.name
+
+
+def test_closed_door_hides_the_next_room_in_the_image():
+    lamp, vase = 0, 1  # room 1 objects of the fixture
+    for cam in (RayCastCamera(96), GLCamera(96)):
+        open_ids = np.unique(cam.render(_backend(two_rooms(door_open=True))).segmentation)
+        closed = cam.render(_backend(two_rooms(door_open=False)))
+        assert lamp in open_ids
+        assert lamp not in np.unique(closed.segmentation) and vase not in np.unique(closed.segmentation)
+
+
+@pytest.mark.parametrize("index,heading", [(0, 0.0), (1, 90.0), (2, 180.0), (4, 270.0)])
+def test_the_two_cameras_agree(index, heading):
+    spec = load_suite_scene("tos-3room", index)
+    b = _backend(spec, heading)
+    rc, gl = RayCastCamera(128).render(b), GLCamera(128).render(b)
+    both = np.isfinite(rc.depth) & np.isfinite(gl.depth)
+    assert (np.isfinite(rc.depth) == np.isfinite(gl.depth)).mean() > 0.99
+    assert (np.abs(rc.depth[both] - gl.depth[both]) < 0.01).mean() >= 0.99
+    doors = rc.segmentation >= len(spec.objects)  # door signs exist only in the ray-cast camera
+    seg = np.where(doors, -1, rc.segmentation)
+    assert (seg == gl.segmentation).mean() >= 0.98
+
+
+def test_occupancy_grid_carves_free_space_and_marks_walls():
+    spec = two_rooms()
+    b = _backend(spec, 0.0)  # facing north: the north wall is 2.5 m ahead (y = 6)
+    frame = RayCastCamera(64).render(b)
+    xy, heading = _pose(spec, b)
+    g = OccupancyGrid()
+    g.integrate(frame.depth, frame.intrinsics, xy, heading)
+    # in the start frame (start facing east), north of the agent is -x
+    ahead = g.to_cell(np.array([[xy[0] - 1.5, xy[1]]]))[0]
+    wall = g.to_cell(np.array([[xy[0] - 2.47, xy[1]]]))[0]
+    assert g.grid[ahead[1], ahead[0]] == FREE and g.grid[wall[1], wall[0]] == OCCUPIED
+    assert frontiers(g)  # the rest of the house is unknown
+    from sim.navigation import rotate_to
+
+    for h in (90.0, 180.0, 270.0):  # a full sweep maps the room
+        rotate_to(b, h)
+        frame = RayCastCamera(64).render(b)
+        xy, heading = _pose(spec, b)
+        g.integrate(frame.depth, frame.intrinsics, xy, heading)
+    rooms = segment_rooms(g, {})
+    largest = max(rooms.nodes[n]["area"] for n in rooms.nodes)
+    assert 15 < largest < 36  # most of the 6 m x 6 m room, furniture and wall margins taken out
+
+
+def test_tracks_follow_moves_instead_of_averaging_a_ghost():
+    t = ObjectTracker()
+    t.update(Detection("chair", np.array([1.0, 2.0]), "east", 0.1, 50))
+    t.update(Detection("chair", np.array([1.1, 2.0]), "east", 0.1, 50))
+    assert t.tracks["chair"].mean == pytest.approx([1.05, 2.0]) and t.tracks["chair"].std < 0.1
+    t.watch_changes = True
+    t.update(Detection("chair", np.array([6.0, -1.0]), "east", 0.1, 50))
+    assert t.tracks["chair"].mean == pytest.approx([6.0, -1.0]) and t.tracks["chair"].changed == "moved"
+    t.update(Detection("lamp", np.array([0.0, 0.0]), "north", 0.1, 50))
+    t.update(Detection("lamp", np.array([0.0, 0.05]), "west", 0.1, 50))
+    assert t.tracks["lamp"].changed == "rotated" and t.tracks["lamp"].facing == "west"
+
+
+def test_mapper_explores_from_pixels_and_is_scored():
+    rec = run_job({"suite": "tos-3room", "index": 0, "agent": "mapper", "seed": 0, "obs_mode": "rgbd"})
+    b = rec["belief"]
+    assert rec["error"] is None and rec["coverage"] == 1.0
+    assert b["final"]["pos"] > 0.95 and b["final"]["dir"] > 0.95 and b["topology_f1"] == 1.0
+    assert all(isinstance(e.get("std"), float) for n, e in rec["final_map"].items() if n not in ("agent", "rooms", "doors")
+               and "door" not in n)
+    oracle = run_job({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0, "obs_mode": "rgbd",
+                      "protocol": "passive", "proxy": "mapper"})
+    assert oracle["actions"] == rec["actions"] and oracle["belief"]["final"]["overall"] >= b["final"]["overall"]
+
+
+def test_mapper_notices_moved_objects():
+    rec = run_job({"suite": "tos-3room", "index": 1, "agent": "mapper", "seed": 1, "obs_mode": "rgbd", "protocol": "false-belief"})
+    fb = rec["false_belief"]
+    assert rec["error"] is None and fb["identification_f1"] > 0.5 and fb["belief_inertia"] is not None
+
+
+def test_mapper_needs_frames():
+    rec = run_job({"suite": "tos-2room", "index": 0, "agent": "mapper", "seed": 0})
+    assert "sensors=rgbd" in rec["error"]
