@@ -23,6 +23,7 @@ import mujoco
 from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.bench_backends import backend_table
+from sim.bench_perception import perception_table
 from sim.compile_mujoco import compile_scene
 from sim.env import ExplorationEnv
 from sim.evaluate import EvalConfig, run_eval
@@ -128,6 +129,13 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
         ("steady episodes/min, 2 workers", result["steady_episodes_per_min_2_workers"]),
         ("2-worker / 1-worker (steady)", result["steady_worker_scaling_2_vs_1"]),
     ]
+    per = perception_table(suite)
+    result["perception"] = per
+    cams = per["cameras"]
+    rows += [(f"ray-cast camera frames/s, 64 / 128 px (RGB+depth+seg)", f"{cams['raycast_64']} / {cams['raycast_128']}"),
+             (f"OpenGL camera ({per['gl_backend']}) frames/s, 64 / 128 px", f"{cams['gl_64']} / {cams['gl_128']}"),
+             ("map update ms/frame: occupancy / open3d TSDF", f"{per['occupancy_ms_per_frame']} / {per['tsdf_ms_per_frame']}"),
+             ("mapper episodes/min (1 process)", per["mapper_episodes_per_min"])]
     if backends:
         result |= backend_table(suite)
         for name, b in result["backends"].items():
