@@ -3,6 +3,7 @@
     spacelab eval [hydra overrides]        run a suite with agents (writes episodes.jsonl, summary.json)
     spacelab scene --suite S --index I     print a scene's SceneSpec and ground truth as JSON
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
+    spacelab render-episode ...            frames, fused map and believed vs true layout of one episode (PNG, mp4)
     spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
     spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
     spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
@@ -24,7 +25,7 @@ from scenes.spec import SceneError
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError is a ValueError
-COMMANDS = ("eval", "scene", "render-scene", "score", "report", "serve", "mcp", "bench")
+COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "bench")
 
 
 def fail(msg: str) -> None:
@@ -49,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
             return _render(rest)
         if cmd == "score":
             return _score(rest)
+        if cmd == "render-episode":
+            return _render_episode(rest)
         if cmd == "report":
             return _report(rest)
         if cmd == "serve":
@@ -144,6 +147,23 @@ def _render(rest: list[str]) -> int:
     episode = find_episode(a.episodes, spec, a.agent) if a.episodes else None
     render_topdown(spec, a.out, episode=episode)
     print(a.out)
+    return 0
+
+
+def _render_episode(rest: list[str]) -> int:
+    from sim.episode_figure import render_episode
+
+    p = argparse.ArgumentParser(prog="spacelab render-episode", description="Replay an episode and draw what the robot saw.")
+    p.add_argument("--suite", default="tos-3room")
+    p.add_argument("--index", type=int, default=0)
+    p.add_argument("--agent", default="mapper")
+    p.add_argument("--out", default="episode.png")
+    p.add_argument("--video", help="also write the frames as an mp4")
+    a = _parse(p, rest)
+    rec = render_episode(a.suite, a.index, a.agent, a.out, video=a.video)
+    if rec.get("error"):
+        raise ValueError(rec["error"])
+    print(a.out + (f", {a.video}" if a.video else ""))
     return 0
 
 

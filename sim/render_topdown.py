@@ -36,6 +36,15 @@ def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, 
     line from each believed position to the true one."""
     xmin, ymin, xmax, ymax = spec.bounds
     fig, ax = plt.subplots(figsize=(max(4, (xmax - xmin) * 0.6), max(4, (ymax - ymin) * 0.6)))
+    draw_topdown(ax, spec, episode, belief)
+    fig.tight_layout()
+    fig.savefig(out_path, dpi=dpi)
+    plt.close(fig)
+
+
+def draw_topdown(ax, spec: SceneSpec, episode: dict | None = None, belief: dict | None = None) -> None:
+    """Draw the scene (and an episode's path, and a believed map) on a matplotlib axis."""
+    xmin, ymin, xmax, ymax = spec.bounds
     for r in spec.rooms:
         ax.add_patch(patches.Rectangle((r.x0, r.y0), r.width, r.height, color="#f3efe6", zorder=0))
         ax.text(r.x0 + 0.15, r.y0 + r.height - 0.35, f"room {r.id}", fontsize=7, color="#888")
@@ -79,9 +88,6 @@ def render_topdown(spec: SceneSpec, out_path: str, episode: dict | None = None, 
     ax.set_aspect("equal")
     ax.set_xlabel("x (m, east)")
     ax.set_ylabel("y (m, north)")
-    fig.tight_layout()
-    fig.savefig(out_path, dpi=dpi)
-    plt.close(fig)
 
 
 def _draw_belief(ax, spec: SceneSpec, belief: dict) -> None:

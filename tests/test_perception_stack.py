@@ -140,3 +140,13 @@ def test_mapper_notices_moved_objects():
 def test_mapper_needs_frames():
     rec = run_job({"suite": "tos-2room", "index": 0, "agent": "mapper", "seed": 0})
     assert "sensors=rgbd" in rec["error"]
+
+
+def test_render_episode_figure_and_video(tmp_path):
+    from sim.cli import main
+
+    png, mp4 = tmp_path / "ep.png", tmp_path / "ep.mp4"
+    assert main(["render-episode", "--suite", "tos-2room", "--index", "0", "--agent", "mapper", "--out", str(png),
+                 "--video", str(mp4)]) == 0
+    assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 50_000
+    assert mp4.stat().st_size > 5_000 and b"ftyp" in mp4.read_bytes()[:64]
