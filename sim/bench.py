@@ -27,6 +27,7 @@ from sim.bench_perception import perception_table
 from sim.compile_mujoco import compile_scene
 from sim.env import ExplorationEnv
 from sim.evaluate import EvalConfig, run_eval
+from sim.manip.bench import manip_rates
 from sim.results import write_json_atomic
 from sim.runner import run_episode, run_job
 
@@ -132,10 +133,14 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
     per = perception_table(suite)
     result["perception"] = per
     cams = per["cameras"]
-    rows += [(f"ray-cast camera frames/s, 64 / 128 px (RGB+depth+seg)", f"{cams['raycast_64']} / {cams['raycast_128']}"),
+    rows += [("ray-cast camera frames/s, 64 / 128 px (RGB+depth+seg)", f"{cams['raycast_64']} / {cams['raycast_128']}"),
              (f"OpenGL camera ({per['gl_backend']}) frames/s, 64 / 128 px", f"{cams['gl_64']} / {cams['gl_128']}"),
              ("map update ms/frame: occupancy / open3d TSDF", f"{per['occupancy_ms_per_frame']} / {per['tsdf_ms_per_frame']}"),
              ("mapper episodes/min (1 process)", per["mapper_episodes_per_min"])]
+    man = manip_rates()
+    result["manipulation"] = man
+    rows += [("manipulation env steps/s (floating gripper, table-clutter)", man["env_steps_per_s"]),
+             ("  physics limit (raw mj_step/s / substeps) and ratio", f"{man['physics_limit_env_steps_per_s']} ({man['physics_limit_ratio']})")]
     if backends:
         result |= backend_table(suite)
         for name, b in result["backends"].items():

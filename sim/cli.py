@@ -8,6 +8,7 @@
     spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
     spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
     spacelab mcp                           MCP tool server over stdio (observe, move_to, rotate, query, probe, ...)
+    spacelab manip check|tasks ...         manipulation: skill success over seeded states, task success
     spacelab bench                         throughput numbers (physics, exploration, workers)
 
 Bad input ends with one line on stderr and exit code 2.
@@ -25,7 +26,7 @@ from scenes.spec import SceneError
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError is a ValueError
-COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "bench")
+COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "manip", "bench")
 
 
 def fail(msg: str) -> None:
@@ -52,6 +53,8 @@ def main(argv: list[str] | None = None) -> int:
             return _score(rest)
         if cmd == "render-episode":
             return _render_episode(rest)
+        if cmd == "manip":
+            return _manip(rest)
         if cmd == "report":
             return _report(rest)
         if cmd == "serve":
@@ -147,6 +150,36 @@ def _render(rest: list[str]) -> int:
     episode = find_episode(a.episodes, spec, a.agent) if a.episodes else None
     render_topdown(spec, a.out, episode=episode)
     print(a.out)
+    return 0
+
+
+def _manip(rest: list[str]) -> int:
+    from sim.manip.check import check_skills
+    from sim.manip.tasks import TASKS, run_task
+    from sim.results import write_json_atomic
+
+    p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
+    p.add_argument("what", choices=["check", "tasks"])
+    p.add_argument("--n", type=int, default=50, help="seeded initial states per skill or task")
+    p.add_argument("--skills", nargs="*", help="skills to check (default: all)")
+    p.add_argument("--robot", choices=["floating", "arm"], default="floating")
+    p.add_argument("--out", help="write the results as JSON")
+    a = _parse(p, rest)
+    if a.what == "check":
+        res = check_skills(a.skills, a.n, robot=a.robot)
+        print(f"skill success over {a.n} seeded states ({a.robot} gripper)")
+        for k, v in res.items():
+            rate = "-" if v["success_rate"] is None else f"{100 * v['success_rate']:.0f}%"
+            print(f"  {k:12s} {rate:>5s}  ({v['trials']} trials, {v['setup_failures']} setup failures)"
+                  + (f"  failures: {'; '.join(v['failures'])}" if v["failures"] else ""))
+    else:
+        res = {}
+        for name, task in TASKS.items():
+            runs = [run_task(task, s) for s in range(a.n)]
+            res[name] = {"success_rate": round(sum(r["success"] for r in runs) / len(runs), 3), "runs": len(runs)}
+            print(f"  {name:20s} {100 * res[name]['success_rate']:.0f}% of {a.n}")
+    if a.out:
+        write_json_atomic(a.out, res)
     return 0
 
 

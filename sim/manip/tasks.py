@@ -1,0 +1,72 @@
+"""Manipulation tasks: a scene, a success predicate over the symbolic state, and a scripted
+skill sequence that solves it (the reference the planner of issue 5 is measured against).
+
+Example:
+    >>> from scenes.tabletop import load_table_scene
+    >>> task = TASKS["pick-and-place"]
+    >>> run_task(task, 0)["success"]
+    True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+from scenes.tabletop import generate_table, load_table_scene
+from sim.backends.base import BackendError
+from sim.manip.skills import Skills
+from sim.manip.state import symbolic_state
+from sim.manip.world import ManipWorld
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    scene: Callable[[int], object]  # seed -> TableSpec
+    goal: Callable[[ManipWorld], set]  # literals that must hold
+    plan: Callable[[ManipWorld], list[tuple]]  # (skill, args...) steps
+
+
+TASKS = {
+    t.name: t for t in [
+        Task("pick-and-place", lambda s: load_table_scene("table-pick", s),
+             lambda w: {("in", "block_0", "bowl")},
+             lambda w: [("grasp", "block_0"), ("place", "block_0", "bowl")]),
+        Task("stack-3", lambda s: generate_table(s, n_blocks=3, containers=0, suite="stack-3"),
+             lambda w: {("on", "block_1", "block_0"), ("on", "block_2", "block_1")},
+             lambda w: [("grasp", "block_1"), ("place", "block_1", "block_0"), ("grasp", "block_2"), ("place", "block_2", "block_1")]),
+        Task("put-in-drawer", lambda s: generate_table(s, n_blocks=2, containers=0, drawer=True, suite="put-in-drawer"),
+             lambda w: {("in", "block_0", "drawer")},
+             lambda w: [("open", "drawer"), ("grasp", "block_0"), ("place", "block_0", "drawer"), ("close", "drawer")]),
+        Task("find-hidden-object", lambda s: load_table_scene("kitchen-drawer", s),
+             lambda w: {("on", "block_0", "table"), ("visible", "block_0")},
+             lambda w: [("look_around",), ("open", "drawer"), ("grasp", "block_0"), ("place", "block_0", "table"),
+                        ("look_around",)]),
+        Task("rearrange-to-goal", lambda s: generate_table(s, n_blocks=3, containers=1, suite="rearrange"),
+             lambda w: {("in", "block_0", "bowl"), ("on", "block_2", "block_1")},
+             lambda w: [("grasp", "block_0"), ("place", "block_0", "bowl"), ("grasp", "block_2"), ("place", "block_2", "block_1")]),
+    ]
+}
+
+
+def run_task(task: Task, seed: int) -> dict:
+    """Play a task's skill plan; a simulation that diverges is a failed episode, not a crash."""
+    w = ManipWorld(task.scene(seed))
+    sk = Skills(w)
+    log = []
+    try:
+        for step in task.plan(w):
+            out = getattr(sk, step[0])(*step[1:])
+            log.append({"skill": step[0], "args": list(step[1:]), "success": out.success, "steps": out.steps,
+                        "reason": out.reason})
+            if not out.success:
+                break
+    except BackendError as e:
+        return {"task": task.name, "seed": seed, "success": False, "skills": log, "error": str(e),
+                "ticks": sk.ticks, "physics_steps": w.physics_steps, "final_state": []}
+    state = symbolic_state(w)
+    goal = task.goal(w)
+    ok = goal <= state and not (task.name == "put-in-drawer" and ("open", "drawer") in state)  # and shut again
+    return {"task": task.name, "seed": seed, "success": ok, "skills": log, "ticks": sk.ticks,
+            "physics_steps": w.physics_steps, "final_state": sorted(map(list, state))}

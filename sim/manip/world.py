@@ -1,0 +1,246 @@
+"""A tabletop world: a TableSpec compiled to MuJoCo with the floating gripper, and its controls.
+
+Blocks are free bodies; containers are open trays; the cabinet's drawer slides on a
+joint. The gripper follows a commanded TCP pose (mocap target, speed-limited per control
+tick) and squeezes with force-limited fingers.
+
+Example:
+    >>> from scenes.tabletop import load_table_scene
+    >>> w = ManipWorld(load_table_scene("table-pick", 0))
+    >>> round(float(w.block_pos("block_0")[2]), 3)
+    0.425
+"""
+
+from __future__ import annotations
+
+import math
+
+import mujoco
+import numpy as np
+
+from robots.arm import JOINTS, ArmIK, add_arm
+from robots.gripper import FINGERS, GRIPPER, TARGET, TCP, GripperConfig, add_floating_gripper
+from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
+from sim.backends.base import BackendError
+
+HOME = (0.0, -0.25, TABLE_TOP + 0.25)
+CABINET_HALF = (0.12, 0.12, 0.08)
+DRAWER_INNER = (0.09, 0.09, 0.03)
+TCP_OFFSET = 0.075  # m from the gripper body origin down to the TCP
+CAMERA = "head_camera"
+_DIVERGENCE = [int(mujoco.mjtWarning.mjWARN_BADQACC), int(mujoco.mjtWarning.mjWARN_BADQPOS),
+               int(mujoco.mjtWarning.mjWARN_BADQVEL)]
+
+
+def _box(body, name, half, pos, rgba, **kw):
+    body.add_geom(name=name, type=mujoco.mjtGeom.mjGEOM_BOX, size=list(half), pos=list(pos), rgba=list(rgba), **kw)
+
+
+def build_table_model(spec: TableSpec, cfg: GripperConfig = GripperConfig(), robot: str = "floating") -> mujoco.MjModel:
+    m = mujoco.MjSpec()
+    m.modelname = f"spacelab_table_{spec.suite or 'scene'}_{spec.seed}"
+    m.option.timestep = 0.002
+    m.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
+    m.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC  # friction grasps hold with elliptic cones and a high impratio
+    m.option.impratio = 10.0
+    m.visual.quality.shadowsize = 1024
+    w = m.worldbody
+    w.add_light(pos=[0, -0.5, 2.0], dir=[0, 0.3, -1], diffuse=[0.8, 0.8, 0.8], castshadow=False)
+    w.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[2, 2, 0.1], rgba=[0.5, 0.5, 0.5, 1])
+    _box(w, "table", (TABLE_HALF[0], TABLE_HALF[1], TABLE_TOP / 2), (0, 0, TABLE_TOP / 2), (0.6, 0.45, 0.3, 1),
+         friction=[0.8, 0.02, 0.0001])
+    w.add_camera(name=CAMERA, pos=[0, -0.75, 1.15], xyaxes=[1, 0, 0, 0, 0.6, 0.8], fovy=60)
+    for c in spec.containers:
+        b = w.add_body(name=f"obj:{c.name}", pos=[c.position[0], c.position[1], TABLE_TOP])
+        hx, hy = c.half
+        t, h = 0.006, c.height
+        grey = (0.3, 0.35, 0.75, 1)
+        _box(b, None, (hx + t, hy + t, 0.004), (0, 0, 0.004), grey)
+        for sx in (-1, 1):
+            _box(b, None, (t / 2, hy + t, h / 2), (sx * (hx + t / 2), 0, h / 2), grey)
+        for sy in (-1, 1):
+            _box(b, None, (hx + t, t / 2, h / 2), (0, sy * (hy + t / 2), h / 2), grey)
+    if spec.drawer is not None:
+        d = spec.drawer
+        cab = w.add_body(name=f"cabinet:{d.name}", pos=[d.position[0], d.position[1], TABLE_TOP])
+        cx, cy, cz = CABINET_HALF
+        wood = (0.55, 0.35, 0.2, 1)
+        t = 0.008
+        _box(cab, None, (cx, cy, t / 2), (0, 0, 2 * cz - t / 2), wood)  # top
+        for sx in (-1, 1):
+            _box(cab, None, (t / 2, cy, cz), (sx * (cx - t / 2), 0, cz), wood)
+        _box(cab, None, (cx, t / 2, cz), (0, cy - t / 2, cz), wood)  # back
+        dr = cab.add_body(name=f"obj:{d.name}", pos=[0, 0, 0])
+        dr.add_joint(name=f"{d.name}_slide", type=mujoco.mjtJoint.mjJNT_SLIDE, axis=[0, -1, 0], range=[0, d.travel],
+                     damping=8.0, armature=0.05, frictionloss=1.5)  # stays shut unless pulled
+        ix, iy, iz = DRAWER_INNER
+        light = (0.75, 0.55, 0.35, 1)
+        _box(dr, None, (ix + t, iy + t, t / 2), (0, 0.005, t / 2 + 0.002), light, mass=0.3)  # bottom
+        for sx in (-1, 1):
+            _box(dr, None, (t / 2, iy + t, iz), (sx * (ix + t / 2), 0.005, iz + t), light, mass=0.1)
+        _box(dr, None, (ix + t, t / 2, iz), (0, 0.005 + iy + t / 2, iz + t), light, mass=0.1)  # rear
+        _box(dr, None, (cx, t / 2, cz - 0.01), (0, -(cy - t / 2), cz), light, mass=0.2)  # front panel closes the cabinet
+        _box(dr, f"{d.name}_handle", (0.05, 0.006, 0.008), (0, -(cy + 0.045), cz), (0.2, 0.2, 0.2, 1), mass=0.05)
+        for sx in (-1, 1):  # standoffs
+            _box(dr, None, (0.006, 0.02, 0.006), (sx * 0.045, -(cy + 0.022), cz), (0.2, 0.2, 0.2, 1), mass=0.01)
+    for blk in spec.blocks:
+        if blk.in_drawer:
+            d = spec.drawer
+            parent, pos = w, [d.position[0] + blk.position[0], d.position[1] + blk.position[1] + 0.005,
+                              TABLE_TOP + 0.012 + BLOCK_HALF]
+        else:
+            parent, pos = w, [blk.position[0], blk.position[1], TABLE_TOP + BLOCK_HALF]
+        yaw = math.radians(blk.yaw)
+        b = parent.add_body(name=f"obj:{blk.name}", pos=pos, quat=[math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)])
+        b.add_freejoint(name=f"{blk.name}_free")
+        _box(b, blk.name, (BLOCK_HALF,) * 3, (0, 0, 0), (*blk.rgb, 1), mass=0.1, friction=[1.0, 0.02, 0.0001], condim=4)
+    if robot == "floating":
+        add_floating_gripper(m, (HOME[0], HOME[1], HOME[2] + TCP_OFFSET), cfg)
+    elif robot == "arm":
+        add_arm(m, gripper=cfg)
+    else:
+        raise BackendError(f"unknown robot {robot!r}; use 'floating' or 'arm'")
+    return m.compile()
+
+
+class ManipWorld:
+    """Physics of one tabletop scene with the floating gripper."""
+
+    robot = "floating"
+
+    def __init__(self, spec: TableSpec, control_hz: float = 50.0, max_speed: float = 0.5, max_yaw_rate: float = 180.0) -> None:
+        self.spec = spec
+        self.model = build_table_model(spec, robot=self.robot)
+        self.data = mujoco.MjData(self.model)
+        m = self.model
+        self.substeps = max(1, int(round(1.0 / (control_hz * m.opt.timestep))))
+        self.max_speed = max_speed
+        self.max_yaw_rate = max_yaw_rate  # deg/s
+        self.gripper = m.body(GRIPPER).id
+        self.target = m.body(TARGET).mocapid[0] if self.robot == "floating" else None
+        self.tcp = m.site(TCP).id
+        self.finger_geoms = {m.geom(f"{f}_pad").id for f in FINGERS}
+        self.finger_act = [m.actuator(f).id for f in FINGERS]
+        self.blocks = {b.name: m.body(f"obj:{b.name}").id for b in spec.blocks}
+        self.block_ids = np.array([self.blocks[n] for n in sorted(self.blocks)], int)
+        self.finger_qpos = np.array([m.jnt_qposadr[m.actuator_trnid[a, 0]] for a in
+                                     [m.actuator(f).id for f in FINGERS]], int)
+        self.block_geom = {b.name: m.geom(b.name).id for b in spec.blocks}
+        self.containers = {c.name: c for c in spec.containers}
+        self.drawer_joint = m.joint(f"{spec.drawer.name}_slide").id if spec.drawer else None
+        self.table_geom = m.geom("table").id
+        self.physics_steps = 0
+        self.reset()
+
+    def reset(self) -> None:
+        mujoco.mj_resetData(self.model, self.data)
+        mujoco.mj_forward(self.model, self.data)
+        self.goal = np.array(HOME, float)
+        self.yaw = self._yaw_now = 0.0
+        self.opening = self.model.actuator_ctrlrange[self.finger_act[0], 1]
+        self.data.ctrl[self.finger_act] = self.opening
+        self._apply_target(self.goal, 0.0)
+        self.step(20)
+
+    # -- control -----------------------------------------------------------------------
+    def _apply_target(self, tcp, yaw_deg) -> None:
+        p = self.data.mocap_pos[self.target]
+        p[0], p[1], p[2] = tcp[0], tcp[1], tcp[2] + TCP_OFFSET
+        y = math.radians(yaw_deg)
+        self.data.mocap_quat[self.target] = (math.cos(y / 2), 0.0, 0.0, math.sin(y / 2))
+
+    def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
+        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
+        self.goal = np.asarray(tcp_goal, float)
+        if yaw_deg is not None:
+            self.yaw = yaw_deg
+        if opening is not None:
+            self.opening = float(opening)
+
+    def tick(self) -> None:
+        """One control step: move the mocap target toward the goal, then simulate."""
+        m = self.data.mocap_pos[self.target]
+        cur = (m[0], m[1], m[2] - TCP_OFFSET)
+        g = self.goal
+        dx, dy, dz = g[0] - cur[0], g[1] - cur[1], g[2] - cur[2]
+        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+        dt = self.substeps * self.model.opt.timestep
+        limit = self.max_speed * dt
+        f = 1.0 if dist <= limit else limit / dist
+        nxt = (cur[0] + f * dx, cur[1] + f * dy, cur[2] + f * dz)
+        # turn at a bounded rate too: a sudden jump of the weld target makes the gripper flail
+        dyaw = (self.yaw - self._yaw_now + 180.0) % 360.0 - 180.0
+        step = self.max_yaw_rate * dt
+        self._yaw_now += min(step, max(-step, dyaw))
+        self._apply_target(nxt, self._yaw_now)
+        self.data.ctrl[self.finger_act] = self.opening
+        self.step(self.substeps)
+
+    def step(self, n: int) -> None:
+        mujoco.mj_step(self.model, self.data, nstep=n)
+        self.physics_steps += n
+        if self.data.warning.number[_DIVERGENCE].any():
+            raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
+
+    # -- state -------------------------------------------------------------------------
+    def tcp_pos(self) -> np.ndarray:
+        return self.data.site_xpos[self.tcp].copy()
+
+    def block_pos(self, name: str) -> np.ndarray:
+        return self.data.xpos[self.blocks[name]].copy()
+
+    def block_yaw(self, name: str) -> float:
+        w, x, y, z = self.data.xquat[self.blocks[name]]
+        return math.degrees(math.atan2(2 * (w * z + x * y), 1 - 2 * (y * y + z * z)))
+
+    def drawer_opening(self) -> float:
+        return float(self.data.qpos[self.model.jnt_qposadr[self.drawer_joint]]) if self.drawer_joint is not None else 0.0
+
+    def handle_pos(self) -> np.ndarray:
+        return self.data.geom_xpos[self.model.geom(f"{self.spec.drawer.name}_handle").id].copy()
+
+    def contacts_of(self, geom: int) -> set[int]:
+        """Geoms touching `geom` right now."""
+        c = self.data.contact[: self.data.ncon]
+        out = set(c.geom2[c.geom1 == geom].tolist()) | set(c.geom1[c.geom2 == geom].tolist())
+        return out
+
+
+class ArmWorld(ManipWorld):
+    """The same scenes with the 7-DoF arm: the commanded TCP pose goes through mink IK
+    (warm-started every control tick) to joint position targets."""
+
+    robot = "arm"
+
+    def __init__(self, spec: TableSpec, **kw) -> None:
+        self.ik = ArmIK()
+        super().__init__(spec, **kw)
+
+    def reset(self) -> None:
+        m = self.model
+        self.arm_qpos = np.array([m.jnt_qposadr[m.joint(j).id] for j in JOINTS])
+        self.arm_act = np.array([m.actuator(f"arm_a{i}").id for i in range(1, 8)])
+        mujoco.mj_resetData(m, self.data)
+        self.data.qpos[self.arm_qpos] = self.ik.q_home
+        self.q_cmd = self.ik.q_home.copy()
+        self.data.ctrl[self.arm_act] = self.q_cmd
+        mujoco.mj_forward(m, self.data)
+        self.goal = self.tcp_pos()
+        self._tcp_cmd = self.goal.copy()
+        self.yaw = self._yaw_now = 0.0
+        self.opening = m.actuator_ctrlrange[self.finger_act[0], 1]
+        self.data.ctrl[self.finger_act] = self.opening
+        self.step(20)
+
+    def tick(self) -> None:
+        delta = self.goal - self._tcp_cmd
+        dist = float(np.linalg.norm(delta))
+        limit = self.max_speed * self.substeps * self.model.opt.timestep
+        self._tcp_cmd = self.goal.copy() if dist <= limit else self._tcp_cmd + delta / dist * limit
+        dyaw = (self.yaw - self._yaw_now + 180.0) % 360.0 - 180.0
+        step = self.max_yaw_rate * self.substeps * self.model.opt.timestep
+        self._yaw_now += float(np.clip(dyaw, -step, step))
+        self.q_cmd = self.ik.solve(self.q_cmd, self._tcp_cmd, self._yaw_now, iterations=15)
+        self.data.ctrl[self.arm_act] = self.q_cmd
+        self.data.ctrl[self.finger_act] = self.opening
+        self.step(self.substeps)
