@@ -93,7 +93,7 @@ def generate_table(seed: int, n_blocks: int = 3, containers: int = 1, drawer: bo
     spacing = 0.12 - 0.06 * float(np.clip(clutter, 0, 1))
     keepout = []  # (x, y, radius)
     if dr:
-        keepout.append((dr.position[0], dr.position[1] - 0.05, 0.22))
+        keepout.append((dr.position[0], dr.position[1] - 0.12, 0.28))  # the cabinet and the open drawer's path
     cons = []
     for k in range(containers):
         for _ in range(200):

@@ -9,6 +9,7 @@
     spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
     spacelab mcp                           MCP tool server over stdio (observe, move_to, rotate, query, probe, ...)
     spacelab manip check|tasks ...         manipulation: skill success over seeded states, task success
+    spacelab skills list|show|validate|learn|evaluate   the skill library and the composition benchmark
     spacelab bench                         throughput numbers (physics, exploration, workers)
 
 Bad input ends with one line on stderr and exit code 2.
@@ -25,8 +26,8 @@ from planners.agents import UnknownAgentError
 from scenes.spec import SceneError
 from sim.backends import BackendError
 
-USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError is a ValueError
-COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "manip", "bench")
+USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError, SkillError: ValueErrors
+COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "manip", "skills", "bench")
 
 
 def fail(msg: str) -> None:
@@ -55,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
             return _render_episode(rest)
         if cmd == "manip":
             return _manip(rest)
+        if cmd == "skills":
+            return _skills(rest)
         if cmd == "report":
             return _report(rest)
         if cmd == "serve":
@@ -180,6 +183,78 @@ def _manip(rest: list[str]) -> int:
             print(f"  {name:20s} {100 * res[name]['success_rate']:.0f}% of {a.n}")
     if a.out:
         write_json_atomic(a.out, res)
+    return 0
+
+
+def _skills(rest: list[str]) -> int:
+    from planners.skills.library import SkillLibrary
+    from planners.skills.record import SkillError
+    from sim.results import write_json_atomic
+
+    p = argparse.ArgumentParser(prog="spacelab skills", description="Skill library, learning and the chain benchmark.")
+    p.add_argument("what", choices=["list", "show", "validate", "learn", "evaluate"])
+    p.add_argument("name", nargs="?", help="skill id (show, validate)")
+    p.add_argument("--library", default="skills", help="library directory (default ./skills)")
+    p.add_argument("--chains", type=int, default=100, help="evaluate: number of chains")
+    p.add_argument("--train", type=int, default=12, help="learn: training chains")
+    p.add_argument("--validate-seeds", type=int, default=10, help="learn/validate: rollouts per skill")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--out", default="runs/skills", help="evaluate: output directory")
+    a = _parse(p, rest)
+    lib = SkillLibrary(a.library)
+    for err in lib.errors:  # corrupted files are named and skipped
+        print(f"spacelab: skipped {err}", file=sys.stderr)
+    if a.what == "list":
+        reuse = lib.reuse_counts()
+        for key, r in sorted(lib.skills.items()):
+            print(f"{key:34s} {r.kind:9s} {r.status:10s} depth {lib.depth(r.id)}  used by {reuse.get(r.id, 0)}  "
+                  f"runs {r.stats.get('attempts', 0)} ok {r.stats.get('successes', 0)}  {r.description}")
+        return 0
+    if a.what == "show":
+        rec = lib.latest(a.name or "")
+        if rec is None:
+            raise SkillError(f"no skill {a.name!r} in {a.library}")
+        print(json.dumps(rec.to_dict(), indent=2))
+        return 0
+    if a.what == "validate":
+        from planners.skills.benchmark import make_world
+        from planners.skills.learn import validate
+
+        targets = [lib.latest(a.name)] if a.name else [r for r in lib.skills.values() if r.kind == "composite"]
+        if a.name and targets[0] is None:
+            raise SkillError(f"no skill {a.name!r} in {a.library}")
+        for rec in targets:
+            validate(rec, lib, make_world, range(2000, 2000 + a.validate_seeds), scene_family="chains")
+            print(f"{rec.key}: {rec.status} (lower bound {rec.validated_on['lower_bound']}, {rec.validated_on['trials']} trials)")
+        return 0
+    if a.what == "learn":
+        from planners.skills.learn import learn_library
+
+        res = learn_library(lib, range(1000, 1000 + a.train), range(2000, 2000 + a.validate_seeds),
+                            progress=lambda n: print(f"validating {n} ...", flush=True))
+        print(f"{res['traces']} successful traces; composites: " + ", ".join(f"{k} ({v})" for k, v in res["status"].items()))
+        return 0
+    from planners.skills.benchmark import evaluate, plot_chains
+
+    os.makedirs(a.out, exist_ok=True)
+    seeds = range(100, 100 + a.chains)  # scenes never used for learning (transfer)
+    results = {"library off": evaluate(seeds, None, a.workers), "library on": evaluate(seeds, a.library, a.workers)}
+    off, on = results["library off"], results["library on"]
+    lib.reload()
+    created = [r for r in lib.skills.values() if r.kind == "composite" and r.status == "validated"]
+    summary = {k: {kk: vv for kk, vv in v.items() if kk != "per_chain"} for k, v in results.items()}
+    summary["reuse_factor"] = round(on["composite_calls"] / len(created), 2) if created else None
+    summary["expansion_reduction"] = (round(1 - on["expansions_per_solved"] / off["expansions_per_solved"], 3)
+                                      if off["expansions_per_solved"] else None)
+    write_json_atomic(os.path.join(a.out, "skills_benchmark.json"), {**summary, "per_chain": results})
+    plot_chains(results, os.path.join(a.out, "chains.png"))
+    for name, r in summary.items():
+        if isinstance(r, dict):
+            print(f"{name:12s} avg chain {r['avg_chain_length']}  in-a-row {r['in_a_row']}  expansions/task "
+                  f"{r['expansions_per_solved']}  sim steps/task {r['physics_steps_per_solved']}  s/chain {r['wall_s_per_chain']}"
+                  f"  primitive success {r['primitive_success_rate']}")
+    print(f"expansions saved by the library: {100 * (summary['expansion_reduction'] or 0):.0f}%  reuse factor "
+          f"{summary['reuse_factor']}  -> {a.out}/skills_benchmark.json, {a.out}/chains.png")
     return 0
 
 

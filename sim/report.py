@@ -9,6 +9,7 @@ per shown episode (ground truth, the agent's final believed map and its path), a
 from __future__ import annotations
 
 import html
+import json
 import os
 
 import matplotlib
@@ -35,9 +36,22 @@ def find_runs(d: str) -> list[str]:
     return [s for s in subs if os.path.isfile(os.path.join(s, "episodes.jsonl"))]
 
 
+def skills_results(run_dirs: list[str]) -> list[tuple[str, dict]]:
+    """(dir, skills_benchmark.json) for every `spacelab skills evaluate` output among the dirs."""
+    out = []
+    for d in run_dirs:
+        path = os.path.join(d, "skills_benchmark.json")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as f:
+                out.append((d, json.load(f)))
+    return out
+
+
 def load_runs(run_dirs: list[str]) -> list[dict]:
     records = []
     for d in run_dirs:
+        if os.path.isfile(os.path.join(d, "skills_benchmark.json")):
+            continue  # a skills benchmark, reported on its own
         found = find_runs(d)
         if not found:
             raise SceneError(f"{d} is not a run or sweep directory (no episodes.jsonl in it or its subdirectories)")
@@ -79,8 +93,11 @@ def plot_curves(records: list[dict], path: str) -> None:
 
 
 def make_report(run_dirs: list[str], out_dir: str, pictures: int = 3) -> dict:
-    records = load_runs(run_dirs)
+    skills = skills_results(run_dirs)
     os.makedirs(out_dir, exist_ok=True)
+    if skills and len(skills) == len(run_dirs):
+        return _skills_report(skills, out_dir)
+    records = load_runs(run_dirs)
     rows = aggregate(records)
     write_json_atomic(os.path.join(out_dir, "leaderboard.json"), rows)
     plot_curves(records, os.path.join(out_dir, "belief_vs_step.png"))
@@ -97,6 +114,34 @@ def make_report(run_dirs: list[str], out_dir: str, pictures: int = 3) -> dict:
     table = format_table(rows)
     write_text_atomic(os.path.join(out_dir, "index.html"), _html(rows, figures, run_dirs))
     return {"rows": rows, "table": table, "out_dir": out_dir, "pictures": len(figures)}
+
+
+def _skills_report(skills, out_dir: str) -> dict:
+    from planners.skills.benchmark import plot_chains
+
+    rows, sections = [], []
+    for k, (d, res) in enumerate(skills):
+        per = res["per_chain"]
+        name = f"chains_{k}.png"
+        plot_chains(per, os.path.join(out_dir, name))
+        for cond in ("library off", "library on"):
+            r = res[cond]
+            rows.append({"agent": f"{os.path.basename(d.rstrip('/'))}: {cond}", "protocol": "chains", "episodes": r["chains"],
+                         "errors": 0, "avg_chain_length": r["avg_chain_length"], **{f"{i}_in_a_row": r["in_a_row"][str(i)]
+                                                                                   for i in range(1, 6)},
+                         "expansions_per_task": r["expansions_per_solved"], "sim_steps_per_task": r["physics_steps_per_solved"],
+                         "s_per_chain": r["wall_s_per_chain"]})
+        sections.append(f'<img src="{name}" width="600">')
+    cols = list(rows[0])
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows)
+    write_json_atomic(os.path.join(out_dir, "leaderboard.json"), rows)
+    write_text_atomic(os.path.join(out_dir, "index.html"), f"""<!doctype html><html><head><meta charset="utf-8">
+<title>spacelab skills report</title></head><body style="font-family:sans-serif"><h1>Skill composition</h1>
+<table border="1" cellspacing="0" cellpadding="4"><tr>{head}</tr>{body}</table>{''.join(sections)}</body></html>""")
+    table = "\n".join(f"{r['agent']:40s} avg chain {r['avg_chain_length']}  expansions/task {r['expansions_per_task']}"
+                      for r in rows)
+    return {"rows": rows, "table": table, "out_dir": out_dir, "pictures": len(sections)}
 
 
 def _scene_of(record: dict):

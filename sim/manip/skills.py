@@ -194,7 +194,9 @@ class Skills:
                     return np.array([x, y, TABLE_TOP + BLOCK_HALF + 0.008])
         return np.array([-0.3, -0.2, TABLE_TOP + BLOCK_HALF + 0.008])
 
-    def push(self, obj: str, direction: str = "+x", distance: float = 0.08) -> Outcome:
+    def push(self, obj: str, direction: str = "+x", distance: float = 0.08, overshoot: float = 0.012) -> Outcome:
+        """`overshoot`: how far past the nominal contact end the fingers travel (m); hand-set
+        default 0.012, tunable by CEM (planners.skills.learn)."""
         t0 = self.ticks
         s = symbolic_state(self.w)
         dirs = {"+x": (1, 0), "-x": (-1, 0), "+y": (0, 1), "-y": (0, -1)}
@@ -209,7 +211,7 @@ class Skills:
         self._travel(behind[0], behind[1], p0[2] + CLEAR, yaw, CLOSED)
         self._move([behind[0], behind[1], p0[2]], yaw, CLOSED)
         self.w.max_speed, speed = 0.15, self.w.max_speed
-        self._move(p0 + v * (distance - BLOCK_HALF - 0.03 + 0.012) + [0, 0, 0], yaw, CLOSED, tol=0.006)
+        self._move(p0 + v * (distance - BLOCK_HALF - 0.03 + overshoot), yaw, CLOSED, tol=0.006)
         self.w.max_speed = speed
         self._lift()
         moved = float((self.w.block_pos(obj) - p0) @ v)
