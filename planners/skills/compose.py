@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from planners.skills.domain import PRIMITIVE_OPS, abstract, applicable, apply, expand_composite, groundings
+from planners.skills.domain import PRIMITIVE_OPS, abstract, applicable, apply, composite_groundings, expand_composite, groundings
 from planners.skills.library import SkillLibrary
 from planners.skills.record import SkillRecord
 
@@ -83,21 +83,8 @@ class Planner:
                 if applicable(s, op, args, objects):
                     yield (op, args), apply(s, op, args), self._cost(op)
         for rec in self._composites():
-            names = list(rec.params)
-            pools = [objects["blocks"] if rec.params[n].get("role") == "block" else
-                     objects["blocks"] + objects["containers"] + objects["drawers"] + ["table"] for n in names]
-            for combo in itertools.product(*pools):
-                if len(set(combo)) < len(combo):
-                    continue
-                binding = {f"?{n}": v for n, v in zip(names, combo)}
-                t, ok = s, True
-                for op, args in expand_composite(rec.steps, binding):
-                    if not applicable(t, op, args, objects):
-                        ok = False
-                        break
-                    t = apply(t, op, args)
-                if ok:
-                    yield (rec.id, tuple(combo)), t, self._cost(rec.id)
+            for combo, _binding, t in composite_groundings(rec.params, rec.steps, s, objects):
+                yield (rec.id, tuple(combo)), t, self._cost(rec.id)
 
     @staticmethod
     def _plan_to(s, parent, cost, expansions, g) -> Plan:

@@ -91,3 +91,24 @@ def expand_composite(steps: list[dict], binding: dict) -> list[tuple]:
         args = tuple(binding.get(v, v) if isinstance(v, str) and v.startswith("?") else v for v in st["args"].values())
         out.append((st["skill"], args))
     return out
+
+
+def composite_groundings(params: dict, steps: list[dict], state: frozenset, objects: dict):
+    """Every binding of a composite's parameters to distinct scene objects under which all its
+    children apply in sequence from `state`: yields (objects chosen, binding, resulting state)."""
+    import itertools
+
+    names = list(params)
+    everything = objects["blocks"] + objects["containers"] + objects["drawers"] + ["table"]
+    pools = [objects["blocks"] if params[n].get("role") == "block" else everything for n in names]
+    for combo in itertools.product(*pools):
+        if len(set(combo)) < len(combo):
+            continue
+        binding = {f"?{n}": v for n, v in zip(names, combo)}
+        s = state
+        for op, args in expand_composite(steps, binding):
+            if not applicable(s, op, args, objects):
+                break
+            s = apply(s, op, args)
+        else:
+            yield combo, binding, s

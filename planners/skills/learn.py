@@ -22,7 +22,7 @@ from collections import Counter
 import numpy as np
 
 from planners.skills.compose import Planner, scene_objects
-from planners.skills.domain import abstract, applicable, apply, expand_composite
+from planners.skills.domain import abstract, apply, composite_groundings, expand_composite
 from planners.skills.library import SkillLibrary
 from planners.skills.record import SkillError, SkillRecord
 
@@ -121,24 +121,7 @@ def needs_revalidation(rec: SkillRecord, scene_family: str, backend: str) -> boo
 
 
 def _first_grounding(rec: SkillRecord, state, objects) -> dict | None:
-    import itertools
-
-    names = list(rec.params)
-    pools = [objects["blocks"] if rec.params[n].get("role") == "block" else
-             objects["blocks"] + objects["containers"] + objects["drawers"] + ["table"] for n in names]
-    for combo in itertools.product(*pools):
-        if len(set(combo)) < len(combo):
-            continue
-        binding = {f"?{n}": v for n, v in zip(names, combo)}
-        s, ok = state, True
-        for op, args in expand_composite(rec.steps, binding):
-            if not applicable(s, op, args, objects):
-                ok = False
-                break
-            s = apply(s, op, args)
-        if ok:
-            return binding
-    return None
+    return next((binding for _c, binding, _s in composite_groundings(rec.params, rec.steps, state, objects)), None)
 
 
 def push_error(overshoot: float, seeds, distance: float = 0.08) -> float:
