@@ -109,14 +109,13 @@ class Mapper(Scout):
         return out
 
     # -- exploration -------------------------------------------------------------------
-    def _advance(self) -> str | None:
+    def rank_doors(self, doors: list[str]) -> list[str]:
+        """The unvisited door nearest the biggest frontier of the occupancy map first."""
         front = frontiers(self.grid)
-        if front:  # prefer the unvisited door nearest the biggest frontier
-            target = front[0][0]
-            m = self.memory
-            doors = [n for n, it in m.items.items() if it.kind == "door" and n not in self.doors_done]
-            self._door_order = sorted(doors, key=lambda n: np.linalg.norm(np.asarray(m.items[n].position) - target))
-        return super()._advance()
+        if not front:
+            return doors
+        target, m = front[0][0], self.memory
+        return sorted(doors, key=lambda n: (float(np.linalg.norm(np.asarray(m.items[n].position) - target)), n))
 
     def _refine(self, steps_left: int) -> str | None:
         """With doors done: go to the known object nearest the largest frontier and sweep."""

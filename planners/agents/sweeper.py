@@ -96,15 +96,15 @@ class Scout(Agent):
             n for n, it in sorted(m.items.items())
             if it.kind == "door" and n not in self.doors_done and n not in self.unreachable and it.position not in m.views
         ]
-        preferred = getattr(self, "_door_order", None)  # an explorer may rank doors (the mapper: by frontier)
+        ranked = self.rank_doors(doors)
         best = None
-        for rank, d in enumerate(sorted(doors, key=lambda n: preferred.index(n) if preferred and n in preferred else 0)):
+        for rank, d in enumerate(ranked):
             hops = self._route(d)
             if hops is None:
                 self.unreachable.add(d)
                 continue
             dist = np.hypot(*np.subtract(m.items[d].position, m.position))
-            key = (rank, len(hops), dist, d) if preferred else (len(hops), dist, d)
+            key = (rank, len(hops), dist, d) if ranked is not doors else (len(hops), dist, d)
             if best is None or key < best[0]:
                 best = (key, hops)
         if best is None:
@@ -118,6 +118,10 @@ class Scout(Agent):
         if r:
             motions.append(f"Rotate({r})")
         return "Actions: [" + ", ".join(motions + ["Observe()"]) + "]"
+
+    def rank_doors(self, doors: list[str]) -> list[str]:
+        """Order of preference among unvisited doors (the scout has none: nearest route wins)."""
+        return doors
 
     def _refine(self, steps_left: int) -> str | None:
         return None

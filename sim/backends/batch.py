@@ -182,11 +182,12 @@ class BatchWorld(MujocoBackend):
         self.name = batch.name
 
     def load(self, spec: SceneSpec) -> None:
-        self.batch.load(spec)
-        super().load(spec)
-        self.scene = self.batch.scene  # same compiled model
+        self.close()
+        self.batch.load(spec)  # compiles the scene once; the mirror shares the model
+        self.scene = self.batch.scene
         self.model = self.batch.model
         self.data = mujoco.MjData(self.model)
+        self._steps = 0
         self.reset()
 
     def reset(self, state=None) -> None:
