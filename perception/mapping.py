@@ -159,8 +159,9 @@ class Tsdf:
         self.vbg.integrate(block_coords=blocks, depth=dimg, color=cimg, intrinsic=K, extrinsic=extrinsic, depth_scale=1.0,
                            depth_max=self.depth_max)
 
-    def points(self) -> tuple[np.ndarray, np.ndarray]:
-        pc = self.vbg.extract_point_cloud()
+    def points(self, weight_threshold: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
+        """Surface points (zero crossings whose fused weight exceeds `weight_threshold`; one frame gives 1) and colours."""
+        pc = self.vbg.extract_point_cloud(weight_threshold=weight_threshold)
         if "positions" not in pc.point:
             return np.zeros((0, 3)), np.zeros((0, 3))
         return pc.point.positions.numpy(), pc.point.colors.numpy()

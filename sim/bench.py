@@ -20,42 +20,14 @@ from concurrent.futures import ProcessPoolExecutor
 
 import mujoco
 
-from planners.agents import make_agent
 from scenes.suites import load_suite_scene
-from sim.bench_backends import backend_table
+from sim.bench_backends import backend_table, env_rate, raw_rate
 from sim.bench_perception import perception_table
-from sim.compile_mujoco import compile_scene
 from sim.env import ExplorationEnv
 from sim.evaluate import EvalConfig, run_eval
 from sim.manip.bench import manip_rates
 from sim.results import write_json_atomic
-from sim.runner import run_episode, run_job
-
-
-def raw_step_rate(suite: str, seconds: float = 2.0) -> float:
-    scene = compile_scene(load_suite_scene(suite, 0))
-    m = scene.model
-    d = mujoco.MjData(m)
-    d.qpos[:] = scene.initial_qpos
-    d.ctrl[:] = [0.0, 0.0, 0.5]  # turn in place: actuators live, no contacts, as in a collision-free drive
-    n, t0 = 0, time.perf_counter()
-    while time.perf_counter() - t0 < seconds:
-        mujoco.mj_step(m, d, nstep=1000)
-        n += 1000
-    return n / (time.perf_counter() - t0)
-
-
-def exploration_rate(suite: str, episodes: int = 20) -> dict:
-    envs = [ExplorationEnv(load_suite_scene(suite, i)) for i in range(episodes)]  # compile outside the clock
-    turns = physics = 0
-    wall = 0.0
-    for i, env in enumerate(envs):
-        t0 = time.perf_counter()
-        rec = run_episode(env, make_agent("scout"), seed=i, probe=False)  # env stepping only
-        wall += time.perf_counter() - t0
-        turns += rec["steps"]
-        physics += rec["physics_steps"]
-    return {"turns_per_s": turns / wall, "physics_steps_per_turn": physics / turns, "physics_steps_per_s": physics / wall}
+from sim.runner import run_job
 
 
 def observe_rate(suite: str, n: int = 2000) -> float:
@@ -94,8 +66,8 @@ def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
 
 
 def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.json", backends: bool = True) -> dict:
-    raw = raw_step_rate(suite)
-    explore = exploration_rate(suite)
+    raw = raw_rate("mujoco", suite, seconds=2.0)
+    explore = env_rate("mujoco", suite, episodes=20)
     obs = observe_rate(suite)
     epm1 = episodes_per_min(suite, episodes, 1)
     epm2 = episodes_per_min(suite, episodes, 2)

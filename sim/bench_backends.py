@@ -53,7 +53,7 @@ def env_rate(backend: str, suite: str, episodes: int = 5) -> dict:
         turns += rec["steps"]
         physics += rec["physics_steps"]
         env.close()
-    return {"turns_per_s": turns / wall, "physics_steps_per_s": physics / wall}
+    return {"turns_per_s": turns / wall, "physics_steps_per_s": physics / wall, "physics_steps_per_turn": physics / turns}
 
 
 def batch_rate(suite: str, nworld: int, nthread: int, nstep: int = 100) -> float:

@@ -27,7 +27,6 @@ from scenes.spec import SceneError
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError, SkillError: ValueErrors
-COMMANDS = ("eval", "scene", "render-scene", "render-episode", "score", "report", "serve", "mcp", "manip", "skills", "bench")
 
 
 def fail(msg: str) -> None:
@@ -41,35 +40,25 @@ def main(argv: list[str] | None = None) -> int:
         print(__doc__.strip())
         return 0
     cmd, rest = argv[0], argv[1:]
-    if cmd not in COMMANDS:
-        fail(f"unknown command {cmd!r}; choose one of: {', '.join(COMMANDS)}")
+    commands = _commands()
+    if cmd not in commands:
+        fail(f"unknown command {cmd!r}; choose one of: {', '.join(commands)}")
     try:
-        if cmd == "eval":
-            return _eval(rest)
-        if cmd == "scene":
-            return _scene(rest)
-        if cmd == "render-scene":
-            return _render(rest)
-        if cmd == "score":
-            return _score(rest)
-        if cmd == "render-episode":
-            return _render_episode(rest)
-        if cmd == "manip":
-            return _manip(rest)
-        if cmd == "skills":
-            return _skills(rest)
-        if cmd == "report":
-            return _report(rest)
-        if cmd == "serve":
-            return _serve(rest)
-        if cmd == "mcp":
-            from sim.mcp_server import main as mcp_main
-
-            mcp_main()
-            return 0
-        return _bench(rest)
+        return commands[cmd](rest)
     except USER_ERRORS as e:
         fail(str(e))
+    return 0
+
+
+def _commands() -> dict:
+    return {"eval": _eval, "scene": _scene, "render-scene": _render, "render-episode": _render_episode, "score": _score,
+            "report": _report, "serve": _serve, "mcp": _mcp, "manip": _manip, "skills": _skills, "bench": _bench}
+
+
+def _mcp(rest: list[str]) -> int:
+    from sim.mcp_server import main as mcp_main
+
+    mcp_main()
     return 0
 
 

@@ -150,3 +150,33 @@ def test_render_episode_figure_and_video(tmp_path):
                  "--video", str(mp4)]) == 0
     assert png.read_bytes()[:4] == b"\x89PNG" and png.stat().st_size > 50_000
     assert mp4.stat().st_size > 5_000 and b"ftyp" in mp4.read_bytes()[:64]
+
+
+def test_colour_detector_finds_objects_without_segmentation():
+    from perception.objects import detect_colour
+
+    spec = two_rooms()
+    b = _backend(spec)
+    frame = RayCastCamera(128).render(b)
+    xy, heading = _pose(spec, b)
+    dets = {d.name: d for d in detect_colour(frame, ["box", "chair", "lamp", "vase"], xy, heading)}
+    for name, world in (("box", (5.5, 2.5)), ("chair", (5.5, 4.5))):
+        truth = to_start_frame(world, spec.start_position, spec.start_heading)
+        assert np.linalg.norm(dets[name].position - truth) < 0.15, name
+    assert "vase" not in dets  # behind the wall
+
+
+def test_tsdf_fuses_depth_into_surfaces():
+    from perception.mapping import Tsdf
+
+    spec = two_rooms()
+    b = _backend(spec, 0.0)  # facing the north wall, 2.5 m away
+    frame = RayCastCamera(64).render(b)
+    xy, heading = _pose(spec, b)
+    tsdf = Tsdf()
+    tsdf.integrate(frame.depth, frame.rgb, frame.intrinsics, xy, heading)
+    pts, colours = tsdf.points()
+    assert len(pts) > 200 and colours.shape == pts.shape
+    wall_x = xy[0] - 2.45  # start frame: north is -x (the start faced east)
+    near_wall = np.abs(pts[:, 0] - wall_x) < 0.08
+    assert near_wall.mean() > 0.3
