@@ -147,7 +147,10 @@ def _render(rest: list[str]) -> int:
 
 def _manip(rest: list[str]) -> int:
     from sim.manip.check import check_skills
-    from sim.manip.tasks import TASKS, run_task
+    from tqdm import tqdm
+
+    from sim.manip.tasks import TASKS, needs_drawer, run_task
+    from sim.manip.world import MANIP_BACKENDS, check_backend
     from sim.results import write_json_atomic
 
     p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
@@ -155,19 +158,28 @@ def _manip(rest: list[str]) -> int:
     p.add_argument("--n", type=int, default=50, help="seeded initial states per skill or task")
     p.add_argument("--skills", nargs="*", help="skills to check (default: all)")
     p.add_argument("--robot", choices=["floating", "arm"], default="floating")
+    p.add_argument("--backend", choices=list(MANIP_BACKENDS), default="mujoco")
     p.add_argument("--out", help="write the results as JSON")
     a = _parse(p, rest)
     if a.what == "check":
-        res = check_skills(a.skills, a.n, robot=a.robot)
-        print(f"skill success over {a.n} seeded states ({a.robot} gripper)")
+        res = check_skills(a.skills, a.n, robot=a.robot, backend=a.backend)
+        print(f"skill success over {a.n} seeded states ({a.robot} gripper, {a.backend})")
         for k, v in res.items():
+            if "skipped" in v:
+                print(f"  {k:12s} skipped: {v['skipped']}")
+                continue
             rate = "-" if v["success_rate"] is None else f"{100 * v['success_rate']:.0f}%"
             print(f"  {k:12s} {rate:>5s}  ({v['trials']} trials, {v['setup_failures']} setup failures)"
                   + (f"  failures: {'; '.join(v['failures'])}" if v["failures"] else ""))
     else:
+        check_backend(a.backend, a.robot)
         res = {}
+        print(f"task success over {a.n} seeds ({a.robot} gripper, {a.backend})")
         for name, task in TASKS.items():
-            runs = [run_task(task, s) for s in range(a.n)]
+            if a.backend == "pybullet" and needs_drawer(task):
+                print(f"  {name:20s} skipped: the drawer is MuJoCo-only")
+                continue
+            runs = [run_task(task, s, backend=a.backend, robot=a.robot) for s in tqdm(range(a.n), desc=name, leave=False)]
             res[name] = {"success_rate": round(sum(r["success"] for r in runs) / len(runs), 3), "runs": len(runs)}
             print(f"  {name:20s} {100 * res[name]['success_rate']:.0f}% of {a.n}")
     if a.out:

@@ -36,8 +36,15 @@ class BatchBackend(ABC):
         self.nworld = nworld
 
     def load(self, spec: SceneSpec) -> None:
+        """An exploration scene, compiled as for the CPU backend."""
         self.scene: CompiledScene = compile_scene(spec)
-        self.model = self.scene.model
+        self.load_model(self.scene.model, self.scene.initial_qpos)
+
+    def load_model(self, model: mujoco.MjModel, initial_qpos: np.ndarray | None = None) -> None:
+        """Any compiled model (a tabletop scene, for instance); worlds start at `initial_qpos`
+        (default: the model's qpos0)."""
+        self.model = model
+        self.initial_qpos = np.array(model.qpos0 if initial_qpos is None else initial_qpos, dtype=np.float64)
         self._load()
         self.reset()
 
@@ -61,6 +68,10 @@ class BatchBackend(ABC):
     @abstractmethod
     def set_state(self, qpos: np.ndarray, qvel: np.ndarray) -> None:
         """Overwrite every world's (nworld, nq) positions and (nworld, nv) velocities."""
+
+    @abstractmethod
+    def set_mocap(self, pos: np.ndarray, quat: np.ndarray) -> None:
+        """Every world's (nworld, nmocap, 3) mocap positions and (nworld, nmocap, 4) quaternions."""
 
     @property
     def timestep(self) -> float:
@@ -87,7 +98,7 @@ class MujocoBatch(BatchBackend):
 
     def reset(self) -> None:
         self.batch.reset(stage=0)
-        self._qpos[:] = self.scene.initial_qpos[None, :]
+        self._qpos[:] = self.initial_qpos[None, :]
         self.batch.forward()
 
     def step(self, ctrl, nsteps: int = 1) -> None:
@@ -111,12 +122,19 @@ class MujocoBatch(BatchBackend):
         self._qvel[:] = qvel
         self.batch.forward()
 
+    def set_mocap(self, pos, quat) -> None:
+        if self.model.nmocap:
+            self.batch.bind("mocap_pos")[:] = pos
+            self.batch.bind("mocap_quat")[:] = quat
+
 
 class WarpBatch(BatchBackend):
     name = "mujoco-warp"
 
-    def __init__(self, nworld: int = 1, device: str | None = None) -> None:
+    def __init__(self, nworld: int = 1, device: str | None = None, nconmax: int | None = None,
+                 njmax: int | None = None) -> None:
         super().__init__(nworld)
+        self.nconmax, self.njmax = nconmax, njmax  # per world; None = MuJoCo Warp's defaults
         try:
             import warp as wp
 
@@ -135,15 +153,15 @@ class WarpBatch(BatchBackend):
     def _load(self) -> None:
         wp, mjw = self.wp, self.mjw
         d = mujoco.MjData(self.model)
-        d.qpos[:] = self.scene.initial_qpos
+        d.qpos[:] = self.initial_qpos
         mujoco.mj_forward(self.model, d)
         self._d0 = d
         with wp.ScopedDevice(self.device):
             self.m_w = mjw.put_model(self.model)
-            self.d_w = mjw.put_data(self.model, d, nworld=self.nworld)
+            self.d_w = mjw.put_data(self.model, d, nworld=self.nworld, nconmax=self.nconmax, njmax=self.njmax)
 
     def reset(self) -> None:
-        q = np.repeat(self.scene.initial_qpos[None, :], self.nworld, axis=0)
+        q = np.repeat(self.initial_qpos[None, :], self.nworld, axis=0)
         self.set_state(q, np.zeros((self.nworld, self.model.nv)))
         self.d_w.ctrl.assign(np.zeros((self.nworld, self.model.nu), dtype=np.float32))
         with self.wp.ScopedDevice(self.device):
@@ -168,6 +186,11 @@ class WarpBatch(BatchBackend):
     def set_state(self, qpos, qvel) -> None:
         self.d_w.qpos.assign(np.asarray(qpos, dtype=np.float32))
         self.d_w.qvel.assign(np.asarray(qvel, dtype=np.float32))
+
+    def set_mocap(self, pos, quat) -> None:
+        if self.model.nmocap:
+            self.d_w.mocap_pos.assign(np.asarray(pos, dtype=np.float32))
+            self.d_w.mocap_quat.assign(np.asarray(quat, dtype=np.float32))
 
 
 class BatchWorld(MujocoBackend):

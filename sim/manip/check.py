@@ -13,7 +13,9 @@ from tqdm import tqdm
 from scenes.tabletop import TABLE_TOP, load_table_scene
 from sim.manip.skills import PRIMITIVES, Skills
 from sim.manip.state import REGIONS
-from sim.manip.world import ArmWorld, ManipWorld
+from sim.manip.world import ManipWorld, check_backend, make_world
+
+DRAWER_SKILLS = ("open", "close", "look_around")  # tried in the kitchen-drawer scenes
 
 
 def _push_direction(w: ManipWorld, obj: str) -> str:
@@ -21,12 +23,12 @@ def _push_direction(w: ManipWorld, obj: str) -> str:
     return ("+x" if p[0] < 0 else "-x") if abs(p[0]) > abs(p[1]) else ("+y" if p[1] < 0 else "-y")
 
 
-def run_skill_case(skill: str, seed: int, robot: str = "floating") -> dict:
+def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str = "mujoco") -> dict:
     """One seeded trial: returns {"success", "setup_ok", "reason", "state"}."""
     rng = np.random.default_rng([seed, 99])
-    drawer = skill in ("open", "close", "look_around")
-    world = ArmWorld if robot == "arm" else ManipWorld
-    w = world(load_table_scene("kitchen-drawer" if drawer else "table-clutter" if skill == "grasp" else "table-pick", seed))
+    drawer = skill in DRAWER_SKILLS
+    w = make_world(load_table_scene("kitchen-drawer" if drawer else "table-clutter" if skill == "grasp" else "table-pick",
+                                    seed), backend=backend, robot=robot)
     sk = Skills(w)
     setup_ok = True
     if skill == "reach":
@@ -56,12 +58,17 @@ def run_skill_case(skill: str, seed: int, robot: str = "floating") -> dict:
             "state": sorted(map(list, out.state))}
 
 
-def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = True, robot: str = "floating") -> dict:
+def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = True, robot: str = "floating",
+                 backend: str = "mujoco") -> dict:
+    check_backend(backend, robot)
     out = {}
     for skill in skills or list(PRIMITIVES):
         if skill not in PRIMITIVES:
             raise ValueError(f"unknown skill {skill!r}; choose from: {', '.join(PRIMITIVES)}")
-        runs = [run_skill_case(skill, s, robot) for s in tqdm(range(n), desc=skill, disable=not progress, leave=False)]
+        if backend == "pybullet" and skill in DRAWER_SKILLS:
+            out[skill] = {"skipped": "the drawer is MuJoCo-only"}
+            continue
+        runs = [run_skill_case(skill, s, robot, backend) for s in tqdm(range(n), desc=skill, disable=not progress, leave=False)]
         valid = [r for r in runs if r["setup_ok"]]
         out[skill] = {"trials": len(valid), "setup_failures": n - len(valid),
                       "success_rate": round(sum(r["success"] for r in valid) / len(valid), 3) if valid else None,

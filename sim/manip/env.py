@@ -20,14 +20,14 @@ import gymnasium as gym
 import numpy as np
 
 from scenes.tabletop import TABLE_HALF, TABLE_TOP, TableSpec
-from sim.manip.world import ManipWorld
+from sim.manip.world import make_world
 
 STEP_M = 0.02
 
 
 class ManipEnv(gym.Env):
-    def __init__(self, spec: TableSpec, max_steps: int = 500) -> None:
-        self.world = ManipWorld(spec)
+    def __init__(self, spec: TableSpec, max_steps: int = 500, backend: str = "mujoco") -> None:
+        self.world = make_world(spec, backend=backend)
         self.max_steps = max_steps
         n = 4 + 3 * len(self.world.blocks) + 1
         self._buf = np.zeros(n)
@@ -37,11 +37,11 @@ class ManipEnv(gym.Env):
         self.bounds = (lo, np.array([TABLE_HALF[0], TABLE_HALF[1], TABLE_TOP + 0.5]))
 
     def _obs(self) -> np.ndarray:
-        w, d = self.world, self.world.data
+        w = self.world
         out = self._buf
-        out[:3] = d.site_xpos[w.tcp]
-        out[3] = d.qpos[w.finger_qpos].sum()
-        out[4:-1] = d.xpos[w.block_ids].ravel()
+        out[:3] = w.tcp_pos()
+        out[3] = w.finger_opening()
+        out[4:-1] = w.block_positions().ravel()
         out[-1] = w.drawer_opening()
         return out.copy()
 

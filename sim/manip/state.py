@@ -14,14 +14,12 @@ Example:
 
 from __future__ import annotations
 
-import mujoco
 import numpy as np
 
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP
-from sim.manip.world import CABINET_HALF, CAMERA, DRAWER_INNER, HOME, ManipWorld
+from sim.manip.world import CABINET_HALF, DRAWER_INNER, HOME, ManipWorld
 
 OPEN_AT = 0.08  # m of drawer travel
-NOT_ROBOT = np.array([1, 1, 1, 0, 1, 1], np.uint8)  # geom group 3 holds the arm: it does not hide things
 REGIONS = {  # name -> (centre, half extents) of TCP positions
     "home": (HOME, (0.06, 0.06, 0.06)),
     "table_left": ((-0.25, 0.0, TABLE_TOP + 0.15), (0.1, 0.2, 0.1)),
@@ -63,23 +61,8 @@ def _inside(w: ManipWorld, name: str) -> str | None:
 
 
 def visible(w: ManipWorld) -> set[str]:
-    """Blocks the head camera sees: a ray reaches the block's top centre or a top corner."""
-    m, d = w.model, w.data
-    cam = m.camera(CAMERA).id
-    origin = d.cam_xpos[cam]
-    out = set()
-    for name, g in w.block_geom.items():
-        c = w.block_pos(name)
-        pts = [c + [sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF] for sx in (-1, 0, 1) for sy in (-1, 1)]
-        for p in pts:
-            v = p - origin
-            dist = np.linalg.norm(v)
-            gid = np.array([-1], np.int32)
-            hit = mujoco.mj_ray(m, d, origin, v / dist, NOT_ROBOT, 1, w.gripper, gid)
-            if gid[0] == g or hit < 0 or hit >= dist - 1e-3:
-                out.add(name)
-                break
-    return out
+    """Blocks the head camera sees (each world casts its own rays)."""
+    return w.visible_blocks()
 
 
 def at_regions(w: ManipWorld) -> list[str]:

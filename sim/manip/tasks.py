@@ -17,7 +17,7 @@ from scenes.tabletop import generate_table, load_table_scene
 from sim.backends.base import BackendError
 from sim.manip.skills import Skills
 from sim.manip.state import symbolic_state
-from sim.manip.world import ManipWorld
+from sim.manip.world import ManipWorld, make_world
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,13 @@ TASKS = {
 }
 
 
-def run_task(task: Task, seed: int) -> dict:
-    """Play a task's skill plan; a simulation that diverges is a failed episode, not a crash."""
-    w = ManipWorld(task.scene(seed))
+def needs_drawer(task: Task) -> bool:
+    return task.scene(0).drawer is not None
+
+
+def run_task(task: Task, seed: int, backend: str = "mujoco", robot: str = "floating") -> dict:
+    """Play a task's skill plan on a backend; a simulation that diverges is a failed episode, not a crash."""
+    w = make_world(task.scene(seed), backend=backend, robot=robot)
     sk = Skills(w)
     log = []
     try:
@@ -63,10 +67,10 @@ def run_task(task: Task, seed: int) -> dict:
             if not out.success:
                 break
     except BackendError as e:
-        return {"task": task.name, "seed": seed, "success": False, "skills": log, "error": str(e),
+        return {"task": task.name, "seed": seed, "backend": backend, "success": False, "skills": log, "error": str(e),
                 "ticks": sk.ticks, "physics_steps": w.physics_steps, "final_state": []}
     state = symbolic_state(w)
     goal = task.goal(w)
     ok = goal <= state and not (task.name == "put-in-drawer" and ("open", "drawer") in state)  # and shut again
-    return {"task": task.name, "seed": seed, "success": ok, "skills": log, "ticks": sk.ticks,
+    return {"task": task.name, "seed": seed, "backend": backend, "success": ok, "skills": log, "ticks": sk.ticks,
             "physics_steps": w.physics_steps, "final_state": sorted(map(list, state))}

@@ -28,6 +28,10 @@ CABINET_HALF = (0.12, 0.12, 0.08)
 DRAWER_INNER = (0.09, 0.09, 0.03)
 TCP_OFFSET = 0.075  # m from the gripper body origin down to the TCP
 CAMERA = "head_camera"
+CAMERA_POS = (0.0, -0.75, 1.15)
+NOT_ROBOT = np.array([1, 1, 1, 0, 1, 1], np.uint8)  # geom group 3 holds the arm: it does not hide things
+MUJOCO_BACKENDS = ("mujoco", "mujoco-batch", "mujoco-warp", "mujoco-warp-cpu")
+MANIP_BACKENDS = MUJOCO_BACKENDS + ("pybullet",)
 _DIVERGENCE = [int(mujoco.mjtWarning.mjWARN_BADQACC), int(mujoco.mjtWarning.mjWARN_BADQPOS),
                int(mujoco.mjtWarning.mjWARN_BADQVEL)]
 
@@ -49,7 +53,7 @@ def build_table_model(spec: TableSpec, cfg: GripperConfig = GripperConfig(), rob
     w.add_geom(name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[2, 2, 0.1], rgba=[0.5, 0.5, 0.5, 1])
     _box(w, "table", (TABLE_HALF[0], TABLE_HALF[1], TABLE_TOP / 2), (0, 0, TABLE_TOP / 2), (0.6, 0.45, 0.3, 1),
          friction=[0.8, 0.02, 0.0001])
-    w.add_camera(name=CAMERA, pos=[0, -0.75, 1.15], xyaxes=[1, 0, 0, 0, 0.6, 0.8], fovy=60)
+    w.add_camera(name=CAMERA, pos=list(CAMERA_POS), xyaxes=[1, 0, 0, 0, 0.6, 0.8], fovy=60)
     for c in spec.containers:
         b = w.add_body(name=f"obj:{c.name}", pos=[c.position[0], c.position[1], TABLE_TOP])
         hx, hy = c.half
@@ -103,15 +107,58 @@ def build_table_model(spec: TableSpec, cfg: GripperConfig = GripperConfig(), rob
     return m.compile()
 
 
+class _BatchPhysics:
+    """A tabletop world's physics stepped by a one-world batch backend (mujoco.batch or
+    MuJoCo Warp). The world's MjData is the mirror that controllers write (mocap target,
+    ctrl) and that state, skills and tasks read; it is refreshed after every call."""
+
+    def __init__(self, backend: str, model: mujoco.MjModel) -> None:
+        from sim.backends.batch import MujocoBatch, WarpBatch
+
+        self.exact = backend == "mujoco-batch"  # mujoco.batch hands back its whole MjData
+        if self.exact:
+            self.batch = MujocoBatch(1)
+        else:  # grasps and stacks touch at many points: room for them in Warp's fixed-size buffers
+            self.batch = WarpBatch(1, device="cpu" if backend.endswith("-cpu") else None, nconmax=96, njmax=768)
+        self.batch.load_model(model)
+
+    def reset(self, d: mujoco.MjData) -> None:
+        """Start the batch from the mirror's state (called after a reset)."""
+        self.batch.set_state(d.qpos[None], d.qvel[None])
+        self.batch.set_mocap(d.mocap_pos[None], d.mocap_quat[None])
+
+    def step(self, m: mujoco.MjModel, d: mujoco.MjData, n: int) -> None:
+        self.batch.set_mocap(d.mocap_pos[None], d.mocap_quat[None])
+        self.batch.step(d.ctrl[None], n)
+        if self.exact:
+            self.batch.batch.get_data(0, d)  # bit-identical to mj_step on the CPU, derived fields included
+            return
+        d.qpos[:], d.qvel[:] = self.batch.qpos()[0], self.batch.qvel()[0]
+        d.time += n * m.opt.timestep
+        if not np.isfinite(d.qpos).all():
+            raise BackendError("simulation diverged (non-finite state from MuJoCo Warp)")
+        mujoco.mj_forward(m, d)
+
+
 class ManipWorld:
-    """Physics of one tabletop scene with the floating gripper."""
+    """Physics of one tabletop scene with the floating gripper.
+
+    backend: "mujoco" (mj_step), "mujoco-batch" (a one-world mujoco.batch, bit-identical),
+    "mujoco-warp" (MuJoCo Warp on the GPU) or "mujoco-warp-cpu" (Warp on the CPU, slow).
+    For PyBullet see `sim.manip.pybullet_world` and `make_world`.
+    """
 
     robot = "floating"
 
-    def __init__(self, spec: TableSpec, control_hz: float = 50.0, max_speed: float = 0.5, max_yaw_rate: float = 180.0) -> None:
+    def __init__(self, spec: TableSpec, control_hz: float = 50.0, max_speed: float = 0.5, max_yaw_rate: float = 180.0,
+                 backend: str = "mujoco") -> None:
+        if backend not in MUJOCO_BACKENDS:
+            raise BackendError(f"unknown manipulation backend {backend!r}; use one of {', '.join(MANIP_BACKENDS)}")
         self.spec = spec
+        self.backend = backend
         self.model = build_table_model(spec, robot=self.robot)
         self.data = mujoco.MjData(self.model)
+        self._physics = None if backend == "mujoco" else _BatchPhysics(backend, self.model)
         m = self.model
         self.substeps = max(1, int(round(1.0 / (control_hz * m.opt.timestep))))
         self.max_speed = max_speed
@@ -140,7 +187,12 @@ class ManipWorld:
         self.opening = self.model.actuator_ctrlrange[self.finger_act[0], 1]
         self.data.ctrl[self.finger_act] = self.opening
         self._apply_target(self.goal, 0.0)
+        self._restart_physics()
         self.step(20)
+
+    def _restart_physics(self) -> None:
+        if self._physics is not None:
+            self._physics.reset(self.data)
 
     # -- control -----------------------------------------------------------------------
     def _apply_target(self, tcp, yaw_deg) -> None:
@@ -160,24 +212,17 @@ class ManipWorld:
     def tick(self) -> None:
         """One control step: move the mocap target toward the goal, then simulate."""
         m = self.data.mocap_pos[self.target]
-        cur = (m[0], m[1], m[2] - TCP_OFFSET)
-        g = self.goal
-        dx, dy, dz = g[0] - cur[0], g[1] - cur[1], g[2] - cur[2]
-        dist = math.sqrt(dx * dx + dy * dy + dz * dz)
-        dt = self.substeps * self.model.opt.timestep
-        limit = self.max_speed * dt
-        f = 1.0 if dist <= limit else limit / dist
-        nxt = (cur[0] + f * dx, cur[1] + f * dy, cur[2] + f * dz)
-        # turn at a bounded rate too: a sudden jump of the weld target makes the gripper flail
-        dyaw = (self.yaw - self._yaw_now + 180.0) % 360.0 - 180.0
-        step = self.max_yaw_rate * dt
-        self._yaw_now += min(step, max(-step, dyaw))
+        nxt, self._yaw_now = next_target((m[0], m[1], m[2] - TCP_OFFSET), self.goal, self._yaw_now, self.yaw,
+                                         self.substeps * self.model.opt.timestep, self.max_speed, self.max_yaw_rate)
         self._apply_target(nxt, self._yaw_now)
         self.data.ctrl[self.finger_act] = self.opening
         self.step(self.substeps)
 
     def step(self, n: int) -> None:
-        mujoco.mj_step(self.model, self.data, nstep=n)
+        if self._physics is None:
+            mujoco.mj_step(self.model, self.data, nstep=n)
+        else:
+            self._physics.step(self.model, self.data, n)
         self.physics_steps += n
         if self.data.warning.number[_DIVERGENCE].any():
             raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
@@ -188,6 +233,14 @@ class ManipWorld:
 
     def block_pos(self, name: str) -> np.ndarray:
         return self.data.xpos[self.blocks[name]].copy()
+
+    def block_positions(self) -> np.ndarray:
+        """(n, 3) block centres in name order."""
+        return self.data.xpos[self.block_ids]
+
+    def finger_opening(self) -> float:
+        """Distance the two fingers have moved out from closed, summed (m)."""
+        return float(self.data.qpos[self.finger_qpos].sum())
 
     def block_yaw(self, name: str) -> float:
         w, x, y, z = self.data.xquat[self.blocks[name]]
@@ -204,6 +257,44 @@ class ManipWorld:
         c = self.data.contact[: self.data.ncon]
         out = set(c.geom2[c.geom1 == geom].tolist()) | set(c.geom1[c.geom2 == geom].tolist())
         return out
+
+    def visible_blocks(self) -> set[str]:
+        """Blocks the head camera sees: a ray reaches the block's top centre or a top corner."""
+        m, d = self.model, self.data
+        origin = d.cam_xpos[m.camera(CAMERA).id]
+        out = set()
+        gid = np.array([-1], np.int32)
+        for name, g in self.block_geom.items():
+            c = self.block_pos(name)
+            for sx in (-1, 0, 1):
+                for sy in (-1, 1):
+                    v = c + [sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF] - origin
+                    dist = np.linalg.norm(v)
+                    hit = mujoco.mj_ray(m, d, origin, v / dist, NOT_ROBOT, 1, self.gripper, gid)
+                    if gid[0] == g or hit < 0 or hit >= dist - 1e-3:
+                        out.add(name)
+                        break
+                if name in out:
+                    break
+        return out
+
+
+def next_target(cur, goal, yaw_now: float, yaw_goal: float, dt: float, max_speed: float, max_yaw_rate: float):
+    """The gripper target one control tick of `dt` s further toward (goal, yaw_goal): at most
+    max_speed m/s and max_yaw_rate deg/s, since a sudden jump of the target makes it flail.
+
+    Example:
+        >>> next_target((0, 0, 0), (1, 0, 0), 0.0, 90.0, 0.1, 0.5, 180.0)
+        ((0.05, 0.0, 0.0), 18.0)
+    """
+    dx, dy, dz = goal[0] - cur[0], goal[1] - cur[1], goal[2] - cur[2]
+    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
+    limit = max_speed * dt
+    f = 1.0 if dist <= limit else limit / dist
+    nxt = (float(cur[0] + f * dx), float(cur[1] + f * dy), float(cur[2] + f * dz))
+    dyaw = (yaw_goal - yaw_now + 180.0) % 360.0 - 180.0
+    step = max_yaw_rate * dt
+    return nxt, yaw_now + min(step, max(-step, dyaw))
 
 
 class ArmWorld(ManipWorld):
@@ -230,6 +321,7 @@ class ArmWorld(ManipWorld):
         self.yaw = self._yaw_now = 0.0
         self.opening = m.actuator_ctrlrange[self.finger_act[0], 1]
         self.data.ctrl[self.finger_act] = self.opening
+        self._restart_physics()
         self.step(20)
 
     def tick(self) -> None:
@@ -244,3 +336,30 @@ class ArmWorld(ManipWorld):
         self.data.ctrl[self.arm_act] = self.q_cmd
         self.data.ctrl[self.finger_act] = self.opening
         self.step(self.substeps)
+
+
+def check_backend(backend: str, robot: str = "floating") -> None:
+    """Raise a one-line BackendError unless `robot` can run on manipulation `backend`."""
+    if backend not in MANIP_BACKENDS:
+        raise BackendError(f"unknown manipulation backend {backend!r}; use one of {', '.join(MANIP_BACKENDS)}")
+    if robot not in ("floating", "arm"):
+        raise BackendError(f"unknown robot {robot!r}; use 'floating' or 'arm'")
+    if backend == "pybullet" and robot != "floating":
+        raise BackendError("the arm runs on the MuJoCo backends only; use robot=floating with backend=pybullet")
+
+
+def make_world(spec: TableSpec, backend: str = "mujoco", robot: str = "floating", **kw):
+    """A tabletop world on any manipulation backend: `ManipWorld` (MuJoCo family, floating
+    gripper), `ArmWorld` (7-DoF arm, MuJoCo family) or `PyBulletManipWorld`.
+
+    Example:
+        >>> from scenes.tabletop import load_table_scene
+        >>> make_world(load_table_scene("table-pick", 0), backend="mujoco-batch").backend
+        'mujoco-batch'
+    """
+    check_backend(backend, robot)
+    if backend == "pybullet":
+        from sim.manip.pybullet_world import PyBulletManipWorld
+
+        return PyBulletManipWorld(spec, **kw)
+    return (ArmWorld if robot == "arm" else ManipWorld)(spec, backend=backend, **kw)
