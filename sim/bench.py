@@ -119,6 +119,10 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
             rows += [(f"[{name}] raw physics steps/s", b["raw_physics_steps_per_s"]),
                      (f"[{name}] env turns/s (physics-limit ratio)", f"{b['env_turns_per_s']} ({b['physics_limit_ratio']})"),
                      (f"[{name}] camera frames/s at 128x128", b["render_fps_128"] if b["render_fps_128"] else "-")]
+            if "manipulation" in b:
+                t = b["manipulation"]
+                rows.append((f"[{name}] {t['task']}: success, physics steps/s, s/episode",
+                             f"{t['success_rate']:.0%}, {t['physics_steps_per_s']}, {t['seconds_per_episode']}"))
         mb = result["mujoco_batch"]
         rows += [(f"[mujoco.batch] worlds*steps/s, {mb['worlds']} worlds, 1 / 2 threads",
                   f"{mb['threads_1']} / {mb['threads_2']} ({mb['scaling_2_vs_1']}x)")]
@@ -129,6 +133,8 @@ def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.js
             sizes = [k for k in mw if k.isdigit()]
             rows.append((f"[mujoco-warp on {mw.get('gpu', mw['device'])}] worlds*steps/s at {'/'.join(sizes)} worlds",
                          " / ".join(str(mw[k]) for k in sizes)))
+            rows.append((f"[mujoco-warp] batched BVH render frames/s at 128x128, {mw['render_worlds']} worlds",
+                         mw["render_fps_128"]))
     w = max(len(r[0]) for r in rows)
     print(f"spacelab bench — {result['device']}, MuJoCo {result['mujoco']}")
     for k, v in rows:

@@ -4,7 +4,8 @@ Each backend is measured on the same compiled scene: raw physics steps/s with th
 turning in place (no contacts, actuators live), env turns/s for the scout with the
 physics-limit ratio (physics steps simulated per second inside the env / raw rate),
 batched worlds*steps/s on 1 and 2 threads (mujoco.batch) or on a GPU at 1k/4k/8k worlds
-(MuJoCo Warp; on CPU through Warp when no GPU), and camera frames/s.
+(MuJoCo Warp; on CPU through Warp when no GPU) with its batched BVH render, camera
+frames/s, and a scripted pick-and-place per backend (success, physics steps/s).
 """
 
 from __future__ import annotations
@@ -90,6 +91,12 @@ def warp_rates(suite: str) -> dict:
         t0 = time.perf_counter()
         b.step(ctrl, steps)
         out[str(n)] = n * steps / (time.perf_counter() - t0)
+    # batched BVH rendering of the robot camera in every world of the largest batch
+    b.render(128)
+    t0 = time.perf_counter()
+    b.render(128)
+    out["render_fps_128"] = n / (time.perf_counter() - t0)
+    out["render_worlds"] = n
     if device != "cpu":
         out["gpu"] = b.wp.get_device(device).name
     return out
@@ -123,6 +130,10 @@ def backend_table(suite: str, with_warp: bool = True) -> dict:
             "physics_limit_ratio": round(env["physics_steps_per_s"] / raw, 3),
             "render_fps_128": (round(r, 1) if (r := render_rate(name, suite)) else None) if name != "mujoco-batch" else None,
         }
+    from sim.manip.bench import task_rates
+
+    for name in ("mujoco", "mujoco-batch", "pybullet"):
+        result["backends"][name]["manipulation"] = task_rates(name)
     b1 = batch_rate(suite, 64, 1)
     b2 = batch_rate(suite, 64, 2)
     result["mujoco_batch"] = {"worlds": 64, "threads_1": round(b1), "threads_2": round(b2), "scaling_2_vs_1": round(b2 / b1, 2)}

@@ -116,6 +116,71 @@ def test_warp_on_cpu_matches_mujoco_on_a_short_rollout():
 
 
 @pytest.mark.slow
+def test_warp_batched_render_agrees_with_the_ray_cast_camera():
+    pytest.importorskip("mujoco_warp")
+    import mujoco
+
+    from perception.sensors import RayCastCamera
+    from sim.backends.batch import WarpBatch
+
+    spec = load_suite_scene("tos-3room", 2)
+    warp = WarpBatch(nworld=3, device="cpu")
+    warp.load(spec)
+    warp.step(np.array([[0.0, 0.0, 0.8], [0.3, 0.0, 0.0], [0.0, 0.0, 0.0]]), 300)  # three different views
+    frames = warp.render(96)
+    assert frames["rgb"].shape == (3, 96, 96, 3) and frames["rgb"].dtype == np.uint8
+    cpu = make_backend("mujoco")
+    cpu.load(spec)
+    views = set()
+    for i, q in enumerate(warp.qpos()):
+        cpu.data.qpos[:] = q
+        mujoco.mj_forward(cpu.model, cpu.data)
+        ref = RayCastCamera(96, stride=1).render(cpu)
+        depth, geom = frames["depth"][i], frames["geom"][i]
+        both = np.isfinite(ref.depth) & np.isfinite(depth)
+        assert (np.isfinite(ref.depth) == np.isfinite(depth)).mean() > 0.99
+        assert (np.abs(ref.depth[both] - depth[both]) < 0.01).mean() >= 0.99
+        ent = np.where(geom >= 0, cpu.scene.geom_entity[np.maximum(geom, 0)], -1)
+        ent[ent < -1] = -1  # the robot's own geoms count as background, as in the CPU cameras
+        seg = np.where(ref.segmentation >= len(spec.objects), -1, ref.segmentation)  # no door signs in Warp
+        assert (ent == seg).mean() >= 0.98
+        views.add(depth.round(2).tobytes())
+    assert len(views) == 3
+
+
+@pytest.mark.slow
+def test_warp_batched_rays_match_mj_multiray():
+    pytest.importorskip("mujoco_warp")
+    import mujoco
+
+    from sim.backends.batch import WarpBatch
+
+    spec = load_suite_scene("tos-3room", 2)
+    warp = WarpBatch(nworld=2, device="cpu")
+    warp.load(spec)
+    warp.step(np.array([[0.3, 0.1, 0.5], [0.0, 0.0, 0.0]]), 200)
+    dirs = np.random.default_rng(0).normal(size=(2, 400, 3))
+    dirs /= np.linalg.norm(dirs, axis=2, keepdims=True)
+    cpu = make_backend("mujoco")
+    cpu.load(spec)
+    origins = np.zeros_like(dirs)
+    for i, q in enumerate(warp.qpos()):
+        cpu.data.qpos[:] = q
+        mujoco.mj_forward(cpu.model, cpu.data)
+        origins[i] = cpu.data.cam_xpos[cpu.scene.camera]
+    dist, geom = warp.cast_rays(origins, dirs, bodyexclude=cpu.scene.robot_body)
+    assert dist.shape == geom.shape == (2, 400)
+    for i, q in enumerate(warp.qpos()):
+        cpu.data.qpos[:] = q
+        mujoco.mj_forward(cpu.model, cpu.data)
+        g, d = np.empty(400, np.int32), np.empty(400)
+        mujoco.mj_multiRay(cpu.model, cpu.data, origins[i, 0], dirs[i].reshape(-1), None, True, cpu.scene.robot_body,
+                           g, d, None, 400, 1e6)
+        assert np.array_equal(g, geom[i]) and 0 < (g < 0).sum() < 400  # some rays go up into the open sky
+        assert np.abs(d[g >= 0] - dist[i][g >= 0]).max() < 1e-4
+
+
+@pytest.mark.slow
 def test_exploration_turns_on_warp_cpu():
     pytest.importorskip("mujoco_warp")
     rec = run_job({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco-warp-cpu", "max_steps": 2})

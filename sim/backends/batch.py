@@ -192,6 +192,58 @@ class WarpBatch(BatchBackend):
             self.d_w.mocap_pos.assign(np.asarray(pos, dtype=np.float32))
             self.d_w.mocap_quat.assign(np.asarray(quat, dtype=np.float32))
 
+    def cast_rays(self, origins: np.ndarray, dirs: np.ndarray, bodyexclude: int = -1) -> tuple[np.ndarray, np.ndarray]:
+        """Rays in every world at once (`mujoco_warp.rays`): origins and unit dirs of shape
+        (nworld, nray, 3), or (nray, 3) for the same rays in every world. Returns distances
+        and geom ids, (nworld, nray) each, -1 where nothing is hit (as mj_multiRay)."""
+        wp, mjw = self.wp, self.mjw
+        origins, dirs = np.asarray(origins, np.float32), np.asarray(dirs, np.float32)
+        if origins.shape != dirs.shape or origins.shape[-1] != 3 or origins.ndim not in (2, 3):
+            raise BackendError(f"cast_rays wants origins and dirs of one shape (nray, 3) or (nworld, nray, 3), "
+                               f"got {origins.shape} and {dirs.shape}")
+        if origins.ndim == 2:
+            origins, dirs = origins[None], dirs[None]
+        nw, nray = self.nworld, origins.shape[1]
+        with wp.ScopedDevice(self.device):
+            dist = wp.zeros((nw, nray), dtype=wp.float32)
+            geom = wp.zeros((nw, nray), dtype=wp.int32)
+            normal = wp.zeros((nw, nray), dtype=wp.vec3f)
+            every_group = wp.types.vector(length=6, dtype=wp.float32)(*[-1.0] * 6)
+            mjw.kinematics(self.m_w, self.d_w)
+            mjw.rays(self.m_w, self.d_w, wp.array(origins, dtype=wp.vec3f), wp.array(dirs, dtype=wp.vec3f), every_group,
+                     True, wp.full(nray, bodyexclude, dtype=wp.int32), dist, geom, normal)
+        return dist.numpy().astype(np.float64), geom.numpy()
+
+    def render(self, size: int = 128, camera: int | None = None) -> dict[str, np.ndarray]:
+        """One camera (default: the robot's) in every world, with MuJoCo Warp's BVH ray tracer.
+
+        Returns rgb (nworld, size, size, 3) uint8, depth (nworld, size, size) in metres
+        along the optical axis (inf where nothing is hit) and geom (nworld, size, size),
+        the geom id per pixel (-1 = nothing), the same conventions as the CPU cameras.
+        """
+        wp, mjw = self.wp, self.mjw
+        cam = self.scene.camera if camera is None else camera
+        key = (size, cam)
+        with wp.ScopedDevice(self.device):
+            if getattr(self, "_render_key", None) != key:
+                self._rc = mjw.create_render_context(self.model, nworld=self.nworld, cam_res=(size, size), render_rgb=True,
+                                                     render_depth=True, render_seg=True, cam_active=[cam],
+                                                     use_textures=False, use_shadows=False)
+                self._out = (wp.zeros((self.nworld, size, size), dtype=wp.vec3),
+                             wp.zeros((self.nworld, size, size), dtype=wp.vec2i))
+                self._render_key = key
+            mjw.kinematics(self.m_w, self.d_w)  # poses of the current state (a step leaves the previous substep's)
+            mjw.camlight(self.m_w, self.d_w)
+            mjw.refit_bvh(self.m_w, self.d_w, self._rc)
+            mjw.render(self.m_w, self.d_w, self._rc)
+            rgb, seg = self._out
+            mjw.get_rgb(self._rc, 0, rgb)
+            mjw.get_segmentation(self._rc, 0, seg)
+        depth = self._rc.depth_data.numpy()[:, : size * size].reshape(self.nworld, size, size).astype(np.float64)
+        depth[depth <= 0] = np.inf
+        return {"rgb": (np.clip(rgb.numpy(), 0.0, 1.0) * 255 + 0.5).astype(np.uint8), "depth": depth,
+                "geom": seg.numpy()[..., 0].astype(np.int32)}
+
 
 class BatchWorld(MujocoBackend):
     """World 0 of a batch backend as a single-world Backend (for the env).

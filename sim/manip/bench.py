@@ -46,3 +46,15 @@ def manip_rates(suite: str = "table-clutter", steps: int = 3000, seed: int = 0) 
     limit = raw / w.substeps
     return {"suite": suite, "substeps": w.substeps, "raw_mj_step_per_s": round(raw), "physics_limit_env_steps_per_s": round(limit),
             "env_steps_per_s": round(env_rate), "physics_limit_ratio": round(env_rate / limit, 3)}
+
+
+def task_rates(backend: str, seeds: int = 3, task: str = "pick-and-place") -> dict:
+    """A scripted task on one backend: success share, physics steps/s and seconds per episode."""
+    from sim.manip.tasks import TASKS, run_task
+
+    t0 = time.perf_counter()
+    runs = [run_task(TASKS[task], s, backend=backend) for s in range(seeds)]
+    wall = time.perf_counter() - t0
+    return {"task": task, "episodes": seeds, "success_rate": round(sum(r["success"] for r in runs) / seeds, 3),
+            "physics_steps_per_s": round(sum(r["physics_steps"] for r in runs) / wall),
+            "seconds_per_episode": round(wall / seeds, 2)}
