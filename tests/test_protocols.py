@@ -48,6 +48,17 @@ def test_oracle_false_belief_finds_what_it_sees_again():
     assert fb["belief_inertia"] == 0.0 and fb["identification_f1"] == 1.0 and fb["changed_belief"] == 1.0
 
 
+@pytest.mark.parametrize("backend", ["mujoco-batch", pytest.param("mujoco-warp-cpu", marks=pytest.mark.slow)])
+def test_false_belief_moves_objects_on_the_batch_backends(backend):
+    if backend.startswith("mujoco-warp"):
+        pytest.importorskip("mujoco_warp")
+    job = {"suite": "tos-3room", "index": 1, "agent": "oracle", "seed": 1, "protocol": "false-belief"}
+    ref, rec = run_job(job), run_job(job | {"backend": backend})
+    assert rec["error"] is None and rec["actions"] == ref["actions"]
+    assert rec["false_belief"]["changes_seen"] == ref["false_belief"]["changes_seen"] == ["box", "lamp", "piano", "vase"]
+    assert rec["false_belief"]["identification_f1"] == 1.0
+
+
 class Stubborn(Scout):
     """Never revises a belief once formed: the pure Belief Inertia case."""
 

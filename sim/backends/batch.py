@@ -70,6 +70,10 @@ class BatchBackend(ABC):
         """Overwrite every world's (nworld, nq) positions and (nworld, nv) velocities."""
 
     @abstractmethod
+    def sync_body_poses(self) -> None:
+        """Take edits of `self.model.body_pos`/`body_quat` (objects moved in the model) into every world."""
+
+    @abstractmethod
     def set_mocap(self, pos: np.ndarray, quat: np.ndarray) -> None:
         """Every world's (nworld, nmocap, 3) mocap positions and (nworld, nmocap, 4) quaternions."""
 
@@ -120,6 +124,10 @@ class MujocoBatch(BatchBackend):
     def set_state(self, qpos, qvel) -> None:
         self._qpos[:] = qpos
         self._qvel[:] = qvel
+        self.batch.forward()
+
+    def sync_body_poses(self) -> None:
+        self.batch.set_models(self.model)  # the batch reads caller models, re-set after an edit
         self.batch.forward()
 
     def set_mocap(self, pos, quat) -> None:
@@ -186,6 +194,13 @@ class WarpBatch(BatchBackend):
     def set_state(self, qpos, qvel) -> None:
         self.d_w.qpos.assign(np.asarray(qpos, dtype=np.float32))
         self.d_w.qvel.assign(np.asarray(qvel, dtype=np.float32))
+
+    def sync_body_poses(self) -> None:
+        shape = self.m_w.body_pos.shape
+        self.m_w.body_pos.assign(np.broadcast_to(self.model.body_pos, (*shape, 3)).astype(np.float32))
+        self.m_w.body_quat.assign(np.broadcast_to(self.model.body_quat, (*shape, 4)).astype(np.float32))
+        with self.wp.ScopedDevice(self.device):
+            self.mjw.forward(self.m_w, self.d_w)
 
     def set_mocap(self, pos, quat) -> None:
         if self.model.nmocap:
@@ -288,4 +303,5 @@ class BatchWorld(MujocoBackend):
         return x, y, mujoco_yaw_to_heading(yaw)
 
     def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
-        raise BackendError(f"backend {self.name!r} cannot move scene objects yet; use backend=mujoco for false-belief")
+        super().set_object_pose(name, x, y, heading)  # edits the shared model and refreshes the mirror
+        self.batch.sync_body_poses()
