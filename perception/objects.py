@@ -3,7 +3,8 @@ facing from the front-panel cue, and tracks with uncertainty that follow moves.
 
 A detection is one entity seen in one frame: its start-frame position (the centre of its
 top face when visible, else of its visible surface pushed back along the view), its
-facing when the dark front panel is in view, and a measurement noise growing with range.
+facing when the dark front panel is in view (and the facings ruled out by plain sides seen
+squarely), and a measurement noise growing with range.
 A track fuses detections of one object (inverse-variance weighting). Evidence that
 disagrees by more than 4 sigma and 0.75 m is a move, not noise: the track jumps to the new
 place and is marked "moved" instead of averaging old and new into a ghost; a clearly seen
@@ -34,6 +35,7 @@ class Detection:
     facing: str | None  # start-frame facing, when the front panel is seen
     sigma: float  # m
     pixels: int
+    ruled_out: frozenset = frozenset()  # facings whose face was seen squarely and plain (no panel)
 
 
 def detect_segmentation(frame: Frame, names: list[str], n_objects: int, pose_xy, heading_deg: float) -> list[Detection]:
@@ -108,24 +110,66 @@ def _locate(frame: Frame, mask: np.ndarray, name: str, pose_xy, heading_deg: flo
         lateral = pts[:, :2] @ np.array([-view[1], view[0]])
         centre = centre + view * 0.5 * min(1.0, float(lateral.max() - lateral.min())) * 0.8
     rng = float(np.linalg.norm(centre - cam))
-    facing = _facing(albedo[mask & np.isfinite(frame.depth)], pts, centre)
-    return Detection(name, centre, facing, sigma=0.05 + 0.03 * rng, pixels=int(mask.sum()))
+    dark = _dark(albedo[mask & np.isfinite(frame.depth)], name)
+    facing = _facing(dark, pts, centre)
+    ruled_out = _plain_faces(dark, pts, cam, centre, _category(name)) - {facing}
+    return Detection(name, centre, facing, sigma=0.05 + 0.03 * rng, pixels=int(mask.sum()), ruled_out=ruled_out)
 
 
-def _facing(lum: np.ndarray, pts: np.ndarray, centre: np.ndarray) -> str | None:
-    """The dark front panel (albedo 0.35x the body's) marks the front: facing = from the
-    centre towards the panel pixels, snapped to a compass direction."""
-    if len(lum) < MIN_PIXELS or len(lum) != len(pts):
+def _category(name: str):
+    return CATALOG.get(name if name in CATALOG else name.rsplit("_", 1)[0])
+
+
+def _dark(lum: np.ndarray, name: str) -> np.ndarray:
+    """Pixels of the dark front panel (albedo 0.35x the body's): darker than 0.6x the body's
+    albedo brightness, known from the catalog colour (else the median pixel, which fails
+    when the panel fills most of the view)."""
+    cat = _category(name)
+    body = 255.0 * sum(cat.rgba[:3]) if cat is not None else float(np.median(lum)) if len(lum) else 0.0
+    return lum < 0.6 * body
+
+
+def _facing(dark: np.ndarray, pts: np.ndarray, centre: np.ndarray) -> str | None:
+    """The dark front panel marks the front: facing = from the centre towards the panel
+    pixels, snapped to a compass direction."""
+    if len(dark) < MIN_PIXELS or len(dark) != len(pts):
         return None
-    body = np.median(lum)
-    dark = lum < 0.55 * body
-    if dark.sum() < 3 or dark.sum() > 0.6 * len(lum):
+    if dark.sum() < 3:
         return None
     v = pts[dark, :2].mean(axis=0) - centre
     if np.linalg.norm(v) < 0.12:
         return None
     heading = math.degrees(math.atan2(v[0], v[1])) % 360.0
     return FACINGS[int(round(heading / 90.0)) % 4]
+
+
+# The side faces, in the start frame: (axis, outward sign, facing name).
+_SIDES = ((1, 1.0, FACINGS[0]), (0, 1.0, FACINGS[1]), (1, -1.0, FACINGS[2]), (0, -1.0, FACINGS[3]))
+
+
+def _plain_faces(dark: np.ndarray, pts: np.ndarray, cam: np.ndarray, centre: np.ndarray, cat) -> frozenset:
+    """Facings ruled out: side faces the camera looks at squarely (from >= 0.1 m beyond the
+    face plane) whose pixels (>= 10 within 2 cm of the plane) carry no dark panel. With a
+    catalog size, the plane must also sit half a footprint from the centre, so that an
+    occluded or clipped view is not taken for a face."""
+    if len(dark) < MIN_PIXELS or len(dark) != len(pts):
+        return frozenset()
+    halves = (cat.size[0] / 2, cat.size[1] / 2) if cat is not None else None
+    side = pts[:, 2] < pts[:, 2].max() - 0.02  # not the top face
+    out = set()
+    for axis, sign, name in _SIDES:
+        coord = pts[side, axis]
+        if len(coord) < 10:
+            break
+        plane = coord.max() if sign > 0 else coord.min()
+        if sign * (cam[axis] - plane) < 0.1:
+            continue
+        if halves is not None and min(abs(abs(plane - centre[axis]) - h) for h in halves) > 0.06:
+            continue
+        on_face = np.abs(coord - plane) < 0.02
+        if on_face.sum() >= 10 and dark[side][on_face].mean() < 0.05:
+            out.add(name)
+    return frozenset(out)
 
 
 @dataclass
@@ -136,10 +180,20 @@ class Track:
     facing: str | None = None
     hits: int = 1
     changed: str | None = None
+    ruled_out: set = field(default_factory=set)  # facings seen to be plain sides
 
     @property
     def std(self) -> float:
         return math.sqrt(self.var)
+
+    @property
+    def best_facing(self) -> str | None:
+        """The seen facing, else the first (in compass order) not ruled out by plain sides seen
+        (a guess among the rest when more than one is left), else None."""
+        if self.facing is not None:
+            return self.facing
+        left = [f for f in FACINGS if f not in self.ruled_out]
+        return left[0] if 0 < len(left) < len(FACINGS) else None
 
 
 @dataclass
@@ -151,11 +205,12 @@ class ObjectTracker:
         t = self.tracks.get(det.name)
         r = det.sigma ** 2
         if t is None:
-            t = self.tracks[det.name] = Track(det.name, det.position.copy(), r, det.facing)
+            t = self.tracks[det.name] = Track(det.name, det.position.copy(), r, det.facing, ruled_out=set(det.ruled_out))
             return t
         gap = float(np.linalg.norm(det.position - t.mean))
         if gap > MOVE_METRES and gap > MOVE_SIGMAS * math.sqrt(t.var + r):
             t.mean, t.var, t.hits = det.position.copy(), r, 1  # moved: start again from the new evidence
+            t.ruled_out = set(det.ruled_out)
             if self.watch_changes:
                 t.changed = "moved"
         else:
@@ -163,8 +218,14 @@ class ObjectTracker:
             t.mean = t.mean + k * (det.position - t.mean)
             t.var = (1 - k) * t.var
             t.hits += 1
+        if det.facing is None and t.facing in det.ruled_out:  # the believed front is a plain side now: turned
+            if self.watch_changes and t.changed is None:
+                t.changed = "rotated"
+            t.facing, t.ruled_out = None, set()
+        t.ruled_out |= det.ruled_out
         if det.facing is not None:
             if t.facing is not None and det.facing != t.facing and self.watch_changes and t.changed is None:
                 t.changed = "rotated"
             t.facing = det.facing
+            t.ruled_out.discard(det.facing)
         return t

@@ -151,6 +151,30 @@ def test_tracks_follow_moves_instead_of_averaging_a_ghost():
     assert t.tracks["lamp"].changed == "rotated" and t.tracks["lamp"].facing == "west"
 
 
+def test_plain_sides_narrow_the_facing_and_reveal_a_turn():
+    spec = two_rooms()  # the chair faces east (start frame); the agent sees its east and south sides
+    b = _backend(spec)
+    xy, heading = _pose(spec, b)
+    chair = {d.name: d for d in detect_segmentation(RayCastCamera(128).render(b), b.entity_names, len(spec.objects),
+                                                    xy, heading)}["chair"]
+    assert chair.facing == "east" and chair.ruled_out == {"south"}
+
+    def seen(facing=None, plain=()):
+        return Detection("chair", np.array([1.0, 2.0]), facing, 0.05, 500, frozenset(plain))
+
+    t = ObjectTracker()
+    t.update(seen(plain={"south", "west"}))
+    assert t.tracks["chair"].facing is None and t.tracks["chair"].best_facing == "north"  # a guess between two
+    t.update(seen(plain={"north"}))
+    assert t.tracks["chair"].best_facing == "east"  # the only side left
+    t.update(seen(facing="east"))
+    t.watch_changes = True
+    t.update(seen(plain={"east"}))  # the front seen before is a plain side now: the chair was turned
+    track = t.tracks["chair"]
+    assert track.changed == "rotated" and track.facing is None and track.ruled_out == {"east"}
+    assert track.best_facing == "north"  # the old evidence is dropped: a guess among the other three
+
+
 def test_mapper_explores_from_pixels_and_is_scored():
     rec = run_job({"suite": "tos-3room", "index": 0, "agent": "mapper", "seed": 0, "obs_mode": "rgbd"})
     b = rec["belief"]

@@ -58,7 +58,7 @@ class Mapper(Scout):
             self.last_local = {}
             for det in detect_segmentation(frame, self.names, self.n_objects, xy, heading):
                 track = self.tracker.update(det)
-                sightings.append(self._sighting(det.name, "object", track.mean, track.facing, xy, heading))
+                sightings.append(self._sighting(det.name, "object", track.mean, track.best_facing, xy, heading))
             for name, (pos, axis) in self._detect_doors(frame, xy, heading).items():
                 self.doors[name] = (pos, axis)
                 sightings.append(self._sighting(name, "door", pos, None, xy, heading, axis))
@@ -141,7 +141,7 @@ class Mapper(Scout):
         if kind == "global":
             out = {"agent": {"position": list(self.memory.position), "facing": facing_name(self.memory.heading)}}
             for name, t in sorted(self.tracker.tracks.items()):
-                out[name] = {"position": [float(v) for v in t.mean], "facing": t.facing, "std": round(t.std, 4)}
+                out[name] = {"position": [float(v) for v in t.mean], "facing": t.best_facing, "std": round(t.std, 4)}
             for name, (pos, _axis) in sorted(self.doors.items()):
                 out[name] = {"position": [float(v) for v in pos], "facing": None}
             out.update(self._topology())
