@@ -199,6 +199,24 @@ def test_unavailable_backends_say_what_to_do():
             make_backend("mujoco-warp")
 
 
+def test_vector_env_runs_different_scenes_per_world():
+    scenes = [load_suite_scene("tos-2room", i) for i in range(3)]
+    env = NavVectorEnv(scenes, num_envs=6, max_steps=10)
+    obs, _ = env.reset(seed=1)
+    assert obs.shape == (6, 8) and [g.ids.tolist() for g in env.groups] == [[0, 3], [1, 4], [2, 5]]
+    for i in range(6):  # every world starts where its own scene starts, and its goal is a free cell of that scene
+        sc = scenes[i % 3]
+        assert obs[i, :2] == pytest.approx(sc.start_position, abs=1e-6)
+        assert any(np.allclose(env.goals[i], c) for c in env.groups[i % 3].cells)
+    for _ in range(3):
+        obs, *_ = env.step(np.tile([1.0, 0.0, 0.0], (6, 1)))
+    moved = np.linalg.norm(obs[:, :2] - np.array([scenes[i % 3].start_position for i in range(6)]), axis=1)
+    assert (moved > 0.05).all()
+    assert obs[0, :2] == pytest.approx(obs[3, :2]) and not np.allclose(obs[0, :2], obs[1, :2])  # same scene, same drive
+    with pytest.raises(AttributeError, match="several scenes"):
+        env.backend
+
+
 def test_vector_env_batches_worlds_and_autoresets():
     env = NavVectorEnv(load_suite_scene("tos-2room", 0), num_envs=4, max_steps=30)
     obs, _ = env.reset(seed=3)
@@ -216,8 +234,9 @@ def test_vector_env_batches_worlds_and_autoresets():
     assert np.array_equal(env2.goals, first_goals)  # seeded
     # driving straight at the next free cell gets there
     start = env2.backend.robot_poses()[0, :2]
-    d = np.linalg.norm(env2.cells - start, axis=1)
-    env2.goals[:] = env2.cells[np.argmin(np.where(d > 0.5, d, np.inf))]
+    cells = env2.groups[0].cells
+    d = np.linalg.norm(cells - start, axis=1)
+    env2.goals[:] = cells[np.argmin(np.where(d > 0.5, d, np.inf))]
     env2.dist = env2._dist()
     arrived = np.zeros(4, bool)
     for _ in range(20):
