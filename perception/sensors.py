@@ -212,10 +212,10 @@ class RayCastCamera:
 
     def _cast(self, backend, pos, rot, pixels):
         """Rays through `pixels` (flat indices): geom ids (-1 = nothing), depth, |cos| to the normal."""
-        geom, dist, cos, _ = self._rays(backend, pos, np.take(self.unit_rays, pixels, axis=0) @ rot.T)
+        geom, dist, cos, _ = self._rays(pos, np.take(self.unit_rays, pixels, axis=0) @ rot.T)
         return geom, dist / self.norm[pixels], cos
 
-    def _rays(self, backend, pos, dirs):
+    def _rays(self, pos, dirs):
         """One mj_multiRay over unit `dirs` (n, 3): geom ids, distances, |cos| and world normals."""
         n = len(dirs)
         geom, dist, normal = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
@@ -226,7 +226,7 @@ class RayCastCamera:
     def _cast_adaptive(self, backend, pos, rot, flat):
         s = self.samples
         dirs = self._sample_rays @ rot.T
-        sg, sd, scos, normal = self._rays(backend, pos, dirs)
+        sg, sd, scos, normal = self._rays(pos, dirs)
         # each sample's face plane in the camera frame: normal n_c and n . (hit - camera)
         n_cam = normal @ rot
         offset = sd * np.einsum("ij,ij->i", normal, dirs)
