@@ -79,6 +79,7 @@ def _eval(rest: list[str]) -> int:
         data.pop("workers", None)  # already inside launcher
         sensors = data.pop("sensors", {}) or {}
         data["obs_mode"] = sensors.get("mode", "text")
+        data["image_format"] = sensors.get("image_format", "png")
         data["fov_deg"], data["max_range"] = sensors.get("fov_deg", 90.0), sensors.get("max_range", 32.0)
         data["agent_options"] = data.get("agent_options") or {}
         for key in ("agents", "protocols"):

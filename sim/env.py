@@ -37,6 +37,9 @@ POSE_TOLERANCE = 0.1  # m: how far the physics robot may end from its nominal gr
 _CHARSET = "".join(chr(c) for c in range(32, 127)) + "\n\t"
 
 
+IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg"}  # vision-mode encodings
+
+
 class ExplorationEnv(gym.Env):
     """Partially observable multi-room exploration with symbolic actions.
 
@@ -58,11 +61,15 @@ class ExplorationEnv(gym.Env):
         drive: DriveConfig = DriveConfig(),
         obs_mode: str = "text",
         image_size: int = 128,
+        image_format: str = "png",
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if obs_mode not in ("text", "vision", "rgbd"):
             raise ValueError(f"obs_mode must be 'text', 'vision' or 'rgbd', got {obs_mode!r}")
+        if image_format not in IMAGE_MIME:
+            raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
+        self.image_format = image_format
         self.camera = None
         if obs_mode == "rgbd":  # RGB, depth and segmentation frames for perception agents
             from perception.sensors import RayCastCamera
@@ -147,7 +154,7 @@ class ExplorationEnv(gym.Env):
             if isinstance(final, Observe):
                 sightings, new = self._observe()
                 if self.obs_mode == "vision":
-                    image = self._camera_png()
+                    image = self._camera_image()
                     messages.append("You observe the attached image.")
                 elif self.obs_mode == "rgbd":
                     frame = self.camera.render(self.backend)
@@ -172,7 +179,7 @@ class ExplorationEnv(gym.Env):
         reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
         info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
         if image is not None:
-            info["image_png"] = image
+            info["image"], info["image_mime"] = image, IMAGE_MIME[self.image_format]
         if frame is not None:
             info["frame"] = frame  # perception.sensors.Frame (in memory only, never stored)
         return "\n".join(messages), reward, terminated, truncated, info
@@ -221,14 +228,15 @@ class ExplorationEnv(gym.Env):
         self.pose_xy = tuple(path[-1])
         return f"You moved to {a.target}."
 
-    def _camera_png(self) -> str:
-        """The robot camera's RGB view as base64 PNG (vision mode)."""
+    def _camera_image(self) -> str:
+        """The robot camera's RGB view as base64 PNG or JPEG (quality 90) for vision mode."""
         import base64
 
         import cv2
 
         rgb = self.backend.render(self.image_size, self.image_size)
-        ok, buf = cv2.imencode(".png", rgb[:, :, ::-1])
+        params = [int(cv2.IMWRITE_JPEG_QUALITY), 90] if self.image_format == "jpeg" else []
+        ok, buf = cv2.imencode("." + self.image_format, rgb[:, :, ::-1], params)
         return base64.b64encode(buf.tobytes()).decode("ascii") if ok else ""
 
     def _entity(self, name: str) -> int:

@@ -43,6 +43,7 @@ class EvalConfig:
     launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
     obs_mode: str = "text"  # "text", "vision" (PNG camera view) or "rgbd" (frames for perception agents)
+    image_format: str = "png"  # vision mode: "png" or "jpeg"
     proxy: str = "scout"  # the agent whose actions the passive protocol replays
     max_steps: int = 20
     fov_deg: float = 90.0
@@ -67,6 +68,8 @@ def validate_config(cfg: EvalConfig) -> None:
             make_agent(a)  # raises a one-line UnknownAgentError
     if cfg.obs_mode not in ("text", "vision", "rgbd"):
         raise ValueError(f"sensors mode must be 'text', 'vision' or 'rgbd', got {cfg.obs_mode!r}")
+    if cfg.image_format not in ("png", "jpeg"):
+        raise ValueError(f"sensors.image_format must be 'png' or 'jpeg', got {cfg.image_format!r}")
     for p in cfg.protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")
@@ -92,6 +95,7 @@ def make_jobs(cfg: EvalConfig) -> list[dict]:
             "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
             "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
             "config_hash": h, "agent_options": cfg.agent_options, "obs_mode": cfg.obs_mode, "proxy": cfg.proxy,
+            "image_format": cfg.image_format,
         }
         for p in cfg.protocols
         for a in cfg.agents
@@ -108,6 +112,8 @@ def config_hash(cfg: EvalConfig) -> str:
     """Hash of the settings that change an episode's outcome (not where or how fast it runs)."""
     relevant = {"max_steps": cfg.max_steps, "fov_deg": float(cfg.fov_deg), "max_range": float(cfg.max_range),
                 "backend": cfg.backend, "obs_mode": cfg.obs_mode, "agent_options": cfg.agent_options}
+    if cfg.image_format != "png":  # only when set, so earlier runs keep their hashes
+        relevant["image_format"] = cfg.image_format
     if "passive" in cfg.protocols and cfg.proxy != "scout":
         relevant["proxy"] = cfg.proxy
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]

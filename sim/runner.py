@@ -64,6 +64,7 @@ def run_job(job: dict) -> dict:
             backend=job.get("backend", "mujoco"),
             max_steps=job.get("max_steps", 20),
             obs_mode=job.get("obs_mode", "text"),
+            image_format=job.get("image_format", "png"),
             view=ViewConfig(fov_deg=job.get("fov_deg", 90.0), max_range=job.get("max_range", 32.0)),
         )
         try:

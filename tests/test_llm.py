@@ -1,5 +1,6 @@
 import json
 
+import numpy as np
 import pytest
 
 from perception.questions import Question
@@ -123,16 +124,32 @@ def test_reply_parsing_helpers():
     assert extract_option("no idea", ("a1", "b2")) is None
 
 
-def test_vision_mode_sends_the_camera_image():
+@pytest.mark.parametrize("fmt,prefix,magic", [("png", "data:image/png;base64,", b"\x89PNG"),
+                                               ("jpeg", "data:image/jpeg;base64,", b"\xff\xd8\xff")])
+def test_vision_mode_sends_the_camera_image(fmt, prefix, magic):
+    import base64
+
+    import cv2
+
     chat = ScriptedChat(["Actions: [Observe()]", "{}", "{}", "{}", "Actions: [Term()]", "{}"])
     try:
         agent = LLMAgent(LLMConfig(base_url=chat.url, mode="vision"))
-        rec = run_episode(ExplorationEnv(load_suite_scene("tos-2room", 0), obs_mode="vision"), agent)
+        env = ExplorationEnv(load_suite_scene("tos-2room", 0), obs_mode="vision", image_format=fmt)
+        rec = run_episode(env, agent)
     finally:
         chat.close()
     assert rec["steps"] == 2
     parts = chat.requests[-2]["messages"][-1]["content"]  # the act request after the Observe
-    assert parts[0]["type"] == "text" and parts[1]["image_url"]["url"].startswith("data:image/png;base64,iVBOR")
+    url = parts[1]["image_url"]["url"]
+    assert parts[0]["type"] == "text" and url.startswith(prefix)
+    data = base64.b64decode(url[len(prefix):])
+    assert data.startswith(magic)
+    assert cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR).shape == (128, 128, 3)
+
+
+def test_unknown_image_format_is_refused():
+    with pytest.raises(ValueError, match="image_format must be 'png' or 'jpeg'"):
+        ExplorationEnv(load_suite_scene("tos-2room", 0), obs_mode="vision", image_format="gif")
 
 
 def test_answers_questions():

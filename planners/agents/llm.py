@@ -175,10 +175,10 @@ class LLMAgent(Agent):
             text = prompts.START if not observation else observation + "\n" + prompts.START
         else:
             text = prompts.TURN.format(step=step, budget=self.budget, left=info.get("steps_left", 0), obs=observation)
-        image = info.get("image_png")
+        image = info.get("image")
         if self.cfg.mode == "vision" and image:
-            content = [{"type": "text", "text": text},
-                       {"type": "image_url", "image_url": {"url": f"data:image/png;base64,{image}"}}]
+            url = f"data:{info.get('image_mime', 'image/png')};base64,{image}"
+            content = [{"type": "text", "text": text}, {"type": "image_url", "image_url": {"url": url}}]
         else:
             content = text
         self.messages.append({"role": "user", "content": content})
