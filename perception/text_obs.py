@@ -6,7 +6,7 @@ its wall instead of a facing: ``door_0: front-right, near, on the right wall``.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from perception.bins import agent_frame, direction_bin, distance_bin, egocentric, relative_facing, wall_side
 from scenes.spec import SceneSpec
@@ -26,7 +26,9 @@ class Sighting:
     offset: tuple[float, float]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        # by hand: dataclasses.asdict deep-copies field by field, about 6 % of an env step
+        return {"name": self.name, "kind": self.kind, "direction": self.direction, "distance": self.distance,
+                "facing": self.facing, "wall": self.wall, "offset": self.offset}
 
     def describe(self) -> str:
         extra = f", facing {self.facing}" if self.facing else ""

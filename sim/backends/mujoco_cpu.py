@@ -50,7 +50,8 @@ class MujocoBackend(Backend):
         mujoco.mj_step(self.model, self.data, nstep=nsteps)
         self._steps += nsteps
         # MuJoCo detects bad qpos/qvel/qacc itself, resets the data and counts a warning.
-        if self.data.warning.number[_DIVERGENCE].any():
+        w = self.data.warning.number
+        if w[_DIVERGENCE[0]] or w[_DIVERGENCE[1]] or w[_DIVERGENCE[2]]:
             raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
     # -- queries ---------------------------------------------------------------------
