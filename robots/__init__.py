@@ -1,6 +1,3 @@
 """Robot models authored with MjSpec from primitive geoms, and their controllers."""
 
-import os
-
-# Headless by default: MuJoCo picks its GL backend when it is first imported.
-os.environ.setdefault("MUJOCO_GL", "egl")
+import sim  # noqa: F401  (picks MuJoCo's headless GL backend before mujoco is imported)

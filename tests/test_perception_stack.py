@@ -236,3 +236,18 @@ def test_tsdf_fuses_depth_into_surfaces():
     wall_x = xy[0] - 2.45  # start frame: north is -x (the start faced east)
     near_wall = np.abs(pts[:, 0] - wall_x) < 0.08
     assert near_wall.mean() > 0.3
+
+
+def test_headless_gl_is_chosen_whatever_spacelab_module_is_imported_first():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from perception.sensors import GLCamera\n"  # perception before sim: mujoco must not load first
+            "import mujoco.gl_context as g, os\n"
+            "print(os.environ['MUJOCO_GL'], g.GLContext.__module__)")
+    env = {k: v for k, v in os.environ.items() if k != "MUJOCO_GL"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert out.stdout.split() in (["egl", "mujoco.egl"], ["osmesa", "mujoco.osmesa"]), out.stderr
