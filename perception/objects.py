@@ -63,7 +63,7 @@ def detect_colour(frame: Frame, candidates: list[str], pose_xy, heading_deg: flo
     chroma = rgb / brightness
     out = []
     for name in candidates:
-        cat = CATALOG.get(name.rsplit("_", 1)[0] if name not in CATALOG else name)
+        cat = _category(name)
         if cat is None:
             continue
         ref = np.asarray(cat.rgba[:3], np.float32)
@@ -156,18 +156,19 @@ def _plain_faces(dark: np.ndarray, pts: np.ndarray, cam: np.ndarray, centre: np.
         return frozenset()
     halves = (cat.size[0] / 2, cat.size[1] / 2) if cat is not None else None
     side = pts[:, 2] < pts[:, 2].max() - 0.02  # not the top face
+    if side.sum() < 10:
+        return frozenset()
+    side_pts, side_dark = pts[side], dark[side]
     out = set()
     for axis, sign, name in _SIDES:
-        coord = pts[side, axis]
-        if len(coord) < 10:
-            break
+        coord = side_pts[:, axis]
         plane = coord.max() if sign > 0 else coord.min()
         if sign * (cam[axis] - plane) < 0.1:
             continue
         if halves is not None and min(abs(abs(plane - centre[axis]) - h) for h in halves) > 0.06:
             continue
         on_face = np.abs(coord - plane) < 0.02
-        if on_face.sum() >= 10 and dark[side][on_face].mean() < 0.05:
+        if on_face.sum() >= 10 and side_dark[on_face].mean() < 0.05:
             out.add(name)
     return frozenset(out)
 

@@ -151,7 +151,7 @@ def _manip(rest: list[str]) -> int:
     from tqdm import tqdm
 
     from sim.manip.tasks import TASKS, needs_drawer, run_task
-    from sim.manip.world import MANIP_BACKENDS, check_backend
+    from sim.manip.world import MANIP_BACKENDS, check_backend, missing_drawer
     from sim.results import write_json_atomic
 
     p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
@@ -177,8 +177,8 @@ def _manip(rest: list[str]) -> int:
         res = {}
         print(f"task success over {a.n} seeds ({a.robot} gripper, {a.backend})")
         for name, task in TASKS.items():
-            if a.backend == "pybullet" and needs_drawer(task):
-                print(f"  {name:20s} skipped: the drawer is MuJoCo-only")
+            if needs_drawer(task) and missing_drawer(a.backend):
+                print(f"  {name:20s} skipped: {missing_drawer(a.backend)}")
                 continue
             runs = [run_task(task, s, backend=a.backend, robot=a.robot) for s in tqdm(range(a.n), desc=name, leave=False)]
             res[name] = {"success_rate": round(sum(r["success"] for r in runs) / len(runs), 3), "runs": len(runs)}

@@ -20,6 +20,7 @@ from planners.agents import make_agent
 from scenes.spec import SceneError
 from scenes.suites import get_suite
 from sim.backends import BACKENDS, BackendError
+from sim.env import IMAGE_MIME
 from sim.launchers import LAUNCHERS, run_jobs
 from sim.leaderboard import aggregate, format_table
 from sim.protocols import PROTOCOLS
@@ -68,7 +69,7 @@ def validate_config(cfg: EvalConfig) -> None:
             make_agent(a)  # raises a one-line UnknownAgentError
     if cfg.obs_mode not in ("text", "vision", "rgbd"):
         raise ValueError(f"sensors mode must be 'text', 'vision' or 'rgbd', got {cfg.obs_mode!r}")
-    if cfg.image_format not in ("png", "jpeg"):
+    if cfg.image_format not in IMAGE_MIME:
         raise ValueError(f"sensors.image_format must be 'png' or 'jpeg', got {cfg.image_format!r}")
     for p in cfg.protocols:
         if p not in PROTOCOLS:

@@ -115,26 +115,39 @@ def test_warp_on_cpu_matches_mujoco_on_a_short_rollout():
     assert np.abs(warp.qpos() - cpu.qpos()).max() < 2e-3
 
 
-@pytest.mark.slow
-def test_warp_batched_render_agrees_with_the_ray_cast_camera():
+def _warp_and_cpu_twin(spec, ctrl: np.ndarray, nsteps: int):
+    """MuJoCo Warp on the CPU driven `nsteps` with `ctrl` (one row per world), and a CPU
+    backend of the same scene with a function that puts it in world i's state."""
     pytest.importorskip("mujoco_warp")
     import mujoco
 
-    from perception.sensors import RayCastCamera
     from sim.backends.batch import WarpBatch
 
-    spec = load_suite_scene("tos-3room", 2)
-    warp = WarpBatch(nworld=3, device="cpu")
+    warp = WarpBatch(nworld=len(ctrl), device="cpu")
     warp.load(spec)
-    warp.step(np.array([[0.0, 0.0, 0.8], [0.3, 0.0, 0.0], [0.0, 0.0, 0.0]]), 300)  # three different views
-    frames = warp.render(96)
-    assert frames["rgb"].shape == (3, 96, 96, 3) and frames["rgb"].dtype == np.uint8
+    warp.step(ctrl, nsteps)
     cpu = make_backend("mujoco")
     cpu.load(spec)
-    views = set()
-    for i, q in enumerate(warp.qpos()):
-        cpu.data.qpos[:] = q
+
+    def pose_as(i: int) -> None:
+        cpu.data.qpos[:] = warp.qpos()[i]
         mujoco.mj_forward(cpu.model, cpu.data)
+
+    return warp, cpu, pose_as
+
+
+@pytest.mark.slow
+def test_warp_batched_render_agrees_with_the_ray_cast_camera():
+    from perception.sensors import RayCastCamera
+
+    spec = load_suite_scene("tos-3room", 2)
+    ctrl = np.array([[0.0, 0.0, 0.8], [0.3, 0.0, 0.0], [0.0, 0.0, 0.0]])  # three different views
+    warp, cpu, pose_as = _warp_and_cpu_twin(spec, ctrl, 300)
+    frames = warp.render(96)
+    assert frames["rgb"].shape == (3, 96, 96, 3) and frames["rgb"].dtype == np.uint8
+    views = set()
+    for i in range(3):
+        pose_as(i)
         ref = RayCastCamera(96, stride=1).render(cpu)
         depth, geom = frames["depth"][i], frames["geom"][i]
         both = np.isfinite(ref.depth) & np.isfinite(depth)
@@ -150,29 +163,19 @@ def test_warp_batched_render_agrees_with_the_ray_cast_camera():
 
 @pytest.mark.slow
 def test_warp_batched_rays_match_mj_multiray():
-    pytest.importorskip("mujoco_warp")
     import mujoco
 
-    from sim.backends.batch import WarpBatch
-
-    spec = load_suite_scene("tos-3room", 2)
-    warp = WarpBatch(nworld=2, device="cpu")
-    warp.load(spec)
-    warp.step(np.array([[0.3, 0.1, 0.5], [0.0, 0.0, 0.0]]), 200)
+    warp, cpu, pose_as = _warp_and_cpu_twin(load_suite_scene("tos-3room", 2), np.array([[0.3, 0.1, 0.5], [0.0] * 3]), 200)
     dirs = np.random.default_rng(0).normal(size=(2, 400, 3))
     dirs /= np.linalg.norm(dirs, axis=2, keepdims=True)
-    cpu = make_backend("mujoco")
-    cpu.load(spec)
     origins = np.zeros_like(dirs)
-    for i, q in enumerate(warp.qpos()):
-        cpu.data.qpos[:] = q
-        mujoco.mj_forward(cpu.model, cpu.data)
+    for i in range(2):
+        pose_as(i)
         origins[i] = cpu.data.cam_xpos[cpu.scene.camera]
     dist, geom = warp.cast_rays(origins, dirs, bodyexclude=cpu.scene.robot_body)
     assert dist.shape == geom.shape == (2, 400)
-    for i, q in enumerate(warp.qpos()):
-        cpu.data.qpos[:] = q
-        mujoco.mj_forward(cpu.model, cpu.data)
+    for i in range(2):
+        pose_as(i)
         g, d = np.empty(400, np.int32), np.empty(400)
         mujoco.mj_multiRay(cpu.model, cpu.data, origins[i, 0], dirs[i].reshape(-1), None, True, cpu.scene.robot_body,
                            g, d, None, 400, 1e6)

@@ -164,6 +164,7 @@ class WarpBatch(BatchBackend):
         d.qpos[:] = self.initial_qpos
         mujoco.mj_forward(self.model, d)
         self._d0 = d
+        self._render_key = None  # a render context belongs to one model: make a new one on the next render
         with wp.ScopedDevice(self.device):
             self.m_w = mjw.put_model(self.model)
             self.d_w = mjw.put_data(self.model, d, nworld=self.nworld, nconmax=self.nconmax, njmax=self.njmax)
@@ -240,7 +241,7 @@ class WarpBatch(BatchBackend):
         cam = self.scene.camera if camera is None else camera
         key = (size, cam)
         with wp.ScopedDevice(self.device):
-            if getattr(self, "_render_key", None) != key:
+            if self._render_key != key:
                 self._rc = mjw.create_render_context(self.model, nworld=self.nworld, cam_res=(size, size), render_rgb=True,
                                                      render_depth=True, render_seg=True, cam_active=[cam],
                                                      use_textures=False, use_shadows=False)

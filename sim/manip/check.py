@@ -13,7 +13,7 @@ from tqdm import tqdm
 from scenes.tabletop import TABLE_TOP, load_table_scene
 from sim.manip.skills import PRIMITIVES, Skills
 from sim.manip.state import REGIONS
-from sim.manip.world import ManipWorld, check_backend, make_world
+from sim.manip.world import ManipWorld, check_backend, make_world, missing_drawer
 
 DRAWER_SKILLS = ("open", "close", "look_around")  # tried in the kitchen-drawer scenes
 
@@ -65,8 +65,8 @@ def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = 
     for skill in skills or list(PRIMITIVES):
         if skill not in PRIMITIVES:
             raise ValueError(f"unknown skill {skill!r}; choose from: {', '.join(PRIMITIVES)}")
-        if backend == "pybullet" and skill in DRAWER_SKILLS:
-            out[skill] = {"skipped": "the drawer is MuJoCo-only"}
+        if skill in DRAWER_SKILLS and missing_drawer(backend):
+            out[skill] = {"skipped": missing_drawer(backend)}
             continue
         runs = [run_skill_case(skill, s, robot, backend) for s in tqdm(range(n), desc=skill, disable=not progress, leave=False)]
         valid = [r for r in runs if r["setup_ok"]]

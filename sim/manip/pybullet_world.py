@@ -24,7 +24,7 @@ from robots.gripper import GripperConfig
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
 from sim.backends.base import BackendError
 from sim.backends.pybullet_backend import ROBOT_GROUP, WORLD_GROUP, _pybullet, _quat
-from sim.manip.world import CAMERA_POS, HOME, TCP_OFFSET, next_target
+from sim.manip.world import CAMERA_POS, HOME, TCP_OFFSET, GripperCommands, block_sight_points, next_target
 
 PALM_HALF = (0.02, 0.06, 0.015)
 PAD_HALF = (0.012, 0.006, 0.035)
@@ -32,7 +32,7 @@ FINGER_Z = -0.05  # finger joint below the palm centre
 PAD_Z = -0.01  # pad centre below the finger joint
 
 
-class PyBulletManipWorld:
+class PyBulletManipWorld(GripperCommands):
     """Physics of one tabletop scene in PyBullet with the floating gripper."""
 
     robot = "floating"
@@ -144,14 +144,6 @@ class PyBulletManipWorld:
             pass
 
     # -- control -------------------------------------------------------------------------
-    def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
-        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
-        self.goal = np.asarray(tcp_goal, float)
-        if yaw_deg is not None:
-            self.yaw = yaw_deg
-        if opening is not None:
-            self.opening = float(opening)
-
     def _apply(self) -> None:
         p, c = self.p, self.cid
         pos = [self._target[0], self._target[1], self._target[2] + TCP_OFFSET]
@@ -210,11 +202,9 @@ class PyBulletManipWorld:
         """Blocks the head camera sees: a ray (through the gripper) reaches a point near the block's top."""
         names, ends = [], []
         for name in self.blocks:
-            c = self.block_pos(name)
-            for sx in (-1, 0, 1):
-                for sy in (-1, 1):
-                    names.append(name)
-                    ends.append(c + [sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF])
+            for p in block_sight_points(self.block_pos(name)):
+                names.append(name)
+                ends.append(p)
         hits = self.p.rayTestBatch([list(CAMERA_POS)] * len(ends), [list(e) for e in ends],
                                    collisionFilterMask=WORLD_GROUP, physicsClientId=self.cid)
         return {n for n, h in zip(names, hits) if h[0] == -1 or h[0] == self.blocks[n]}

@@ -140,7 +140,27 @@ class _BatchPhysics:
         mujoco.mj_forward(m, d)
 
 
-class ManipWorld:
+def block_sight_points(centre) -> np.ndarray:
+    """Six points near a block's top (centre and corners) that the head camera aims its
+    visibility rays at: a block is visible when a ray reaches any of them."""
+    return np.asarray(centre) + [[sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF]
+                                 for sx in (-1, 0, 1) for sy in (-1, 1)]
+
+
+class GripperCommands:
+    """The command side of a tabletop world, the same on every backend: skills set a TCP
+    goal, a yaw and a finger opening; each world's `tick` moves toward them."""
+
+    def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
+        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
+        self.goal = np.asarray(tcp_goal, float)
+        if yaw_deg is not None:
+            self.yaw = yaw_deg
+        if opening is not None:
+            self.opening = float(opening)
+
+
+class ManipWorld(GripperCommands):
     """Physics of one tabletop scene with the floating gripper.
 
     backend: "mujoco" (mj_step), "mujoco-batch" (a one-world mujoco.batch, bit-identical),
@@ -152,8 +172,9 @@ class ManipWorld:
 
     def __init__(self, spec: TableSpec, control_hz: float = 50.0, max_speed: float = 0.5, max_yaw_rate: float = 180.0,
                  backend: str = "mujoco") -> None:
+        check_backend(backend, self.robot)
         if backend not in MUJOCO_BACKENDS:
-            raise BackendError(f"unknown manipulation backend {backend!r}; use one of {', '.join(MANIP_BACKENDS)}")
+            raise BackendError(f"ManipWorld runs on the MuJoCo backends; use make_world(spec, backend={backend!r})")
         self.spec = spec
         self.backend = backend
         self.model = build_table_model(spec, robot=self.robot)
@@ -200,14 +221,6 @@ class ManipWorld:
         p[0], p[1], p[2] = tcp[0], tcp[1], tcp[2] + TCP_OFFSET
         y = math.radians(yaw_deg)
         self.data.mocap_quat[self.target] = (math.cos(y / 2), 0.0, 0.0, math.sin(y / 2))
-
-    def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
-        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
-        self.goal = np.asarray(tcp_goal, float)
-        if yaw_deg is not None:
-            self.yaw = yaw_deg
-        if opening is not None:
-            self.opening = float(opening)
 
     def tick(self) -> None:
         """One control step: move the mocap target toward the goal, then simulate."""
@@ -262,22 +275,16 @@ class ManipWorld:
         """Blocks the head camera sees: a ray reaches the block's top centre or a top corner."""
         m, d = self.model, self.data
         origin = d.cam_xpos[m.camera(CAMERA).id]
-        out = set()
         gid = np.array([-1], np.int32)
-        for name, g in self.block_geom.items():
-            c = self.block_pos(name)
-            for sx in (-1, 0, 1):
-                for sy in (-1, 1):
-                    v = c + [sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF] - origin
-                    dist = np.linalg.norm(v)
-                    hit = mujoco.mj_ray(m, d, origin, v / dist, NOT_ROBOT, 1, self.gripper, gid)
-                    if gid[0] == g or hit < 0 or hit >= dist - 1e-3:
-                        out.add(name)
-                        break
-                if name in out:
-                    break
-        return out
 
+        def reaches(point, g) -> bool:
+            v = point - origin
+            dist = np.linalg.norm(v)
+            hit = mujoco.mj_ray(m, d, origin, v / dist, NOT_ROBOT, 1, self.gripper, gid)
+            return gid[0] == g or hit < 0 or hit >= dist - 1e-3
+
+        return {name for name, g in self.block_geom.items()
+                if any(reaches(p, g) for p in block_sight_points(self.block_pos(name)))}
 
 def next_target(cur, goal, yaw_now: float, yaw_goal: float, dt: float, max_speed: float, max_yaw_rate: float):
     """The gripper target one control tick of `dt` s further toward (goal, yaw_goal): at most
@@ -346,6 +353,11 @@ def check_backend(backend: str, robot: str = "floating") -> None:
         raise BackendError(f"unknown robot {robot!r}; use 'floating' or 'arm'")
     if backend == "pybullet" and robot != "floating":
         raise BackendError("the arm runs on the MuJoCo backends only; use robot=floating with backend=pybullet")
+
+
+def missing_drawer(backend: str) -> str | None:
+    """Why `backend` cannot run scenes with a drawer (None when it can)."""
+    return "the drawer is MuJoCo-only" if backend == "pybullet" else None
 
 
 def make_world(spec: TableSpec, backend: str = "mujoco", robot: str = "floating", **kw):
