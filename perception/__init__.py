@@ -1,3 +1,1 @@
-"""Sensors, visibility, observations, cognitive maps and belief scoring."""
-
-import sim  # noqa: F401  (picks MuJoCo's headless GL backend before mujoco is imported)
+"""Sensors' data, visibility, text observations, mapping, cognitive maps and belief scoring."""

@@ -18,7 +18,12 @@ import math
 
 import numpy as np
 
-from perception.bins import DIRECTION_NAMES, DISTANCE_NAMES, direction_index, distance_index
+from perception.bins import (
+    DIRECTION_NAMES,
+    DISTANCE_NAMES,
+    direction_index,
+    distance_index,
+)
 
 
 def feasible_mask(cells: np.ndarray, sightings) -> np.ndarray:

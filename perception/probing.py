@@ -20,7 +20,13 @@ import math
 import numpy as np
 
 from perception.belief import score_map, set_f1, std_calibration, topology_f1
-from perception.cogmap import CognitiveMap, Entry, extract_json, normalise_name, parse_map
+from perception.cogmap import (
+    CognitiveMap,
+    Entry,
+    extract_json,
+    normalise_name,
+    parse_map,
+)
 from perception.efficiency import information_gain
 from scenes.frames import FACINGS, facing_name, to_start_frame
 from scenes.grid import room_cells

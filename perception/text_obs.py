@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from perception.bins import agent_frame, direction_bin, distance_bin, egocentric, relative_facing, wall_side
+from perception.bins import (
+    agent_frame,
+    direction_bin,
+    distance_bin,
+    egocentric,
+    relative_facing,
+    wall_side,
+)
 from scenes.spec import SceneSpec
 
 

@@ -11,14 +11,24 @@ furniture hides what stands behind it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
 from perception.bins import egocentric
 from scenes.spec import SceneSpec
-from sim.backends.base import Backend
 
 HIT_TOLERANCE = 0.02  # m: a ray that hits nothing before this close to its target sees it
+
+
+class RayCaster(Protocol):
+    """What visibility needs from a physics world (every `sim.backends.Backend` is one)."""
+
+    def camera_position(self) -> np.ndarray:
+        """World position (3,) of the robot's camera."""
+
+    def cast_rays(self, origin: np.ndarray, dirs: np.ndarray, cutoff: float) -> tuple[np.ndarray, np.ndarray]:
+        """(dist, entity) of the first hit of each unit ray; -1 where none (see Backend.cast_rays)."""
 
 
 @dataclass(frozen=True)
@@ -53,7 +63,7 @@ def sample_points(spec: SceneSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def visible_entities(
-    backend: Backend,
+    backend: RayCaster,
     spec: SceneSpec,
     agent_xy: tuple[float, float],
     agent_heading: float,
@@ -82,7 +92,7 @@ def visible_entities(
     return sorted(set(own[clear].tolist()))
 
 
-def unoccluded(backend: Backend, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig) -> np.ndarray:
+def unoccluded(backend: RayCaster, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig) -> np.ndarray:
     """For each point, whether a ray from the camera reaches it (or first hits its owner)."""
     if len(points) == 0:
         return np.zeros(0, bool)
@@ -97,7 +107,7 @@ def unoccluded(backend: Backend, points: np.ndarray, owner: np.ndarray | None, c
 
 
 def visible_cells(
-    backend: Backend, cells: np.ndarray, agent_xy, agent_heading: float, cfg: ViewConfig = ViewConfig(), height: float = 0.05
+    backend: RayCaster, cells: np.ndarray, agent_xy, agent_heading: float, cfg: ViewConfig = ViewConfig(), height: float = 0.05
 ) -> np.ndarray:
     """Mask of floor cells (centres (n, 2)) the agent sees now: in the field of view, in
     range, and reached by a ray just above the floor (so furniture and walls hide floor)."""

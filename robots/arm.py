@@ -18,10 +18,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
 from robots.gripper import GripperConfig, add_gripper
+from robots.headless_mujoco import mujoco
 
 ARM_BASE = (0.0, -0.5, 0.40)  # on the table's near edge, facing +y
 JOINTS = tuple(f"arm_j{i}" for i in range(1, 8))

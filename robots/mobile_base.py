@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import mujoco
+from robots.headless_mujoco import mujoco
 
 
 @dataclass(frozen=True)

@@ -1,47 +1,69 @@
-"""Fixed, named scene suites. Scene i of a suite is generated from seed i.
+"""Fixed, named scene suites: exploration houses (`SUITES`) and tabletops (`TABLE_SUITES`).
+
+Scene i of a suite is generated from seed i, so a suite name and an index name one scene
+on every machine and backend. A new suite is one `register_suite` line.
 
 Example:
     >>> load_suite_scene("tos-2room", 5).seed
     5
+    >>> len(load_table_scene("table-pick", 0).blocks)
+    2
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any, Callable
 
 from scenes.generate import generate_scene
+from scenes.registry import Registry
 from scenes.spec import SceneError, SceneSpec
+from scenes.tabletop import TableSpec, generate_table
 
 
 @dataclass(frozen=True)
 class Suite:
+    """Scene i is ``generate(seed=i, suite=name, **params)`` for i in 0..size-1."""
+
     name: str
-    n_rooms: int
-    size: int  # number of scenes
-    room_size: int = 6
-    objects_per_room: int = 4
+    generate: Callable[..., Any]
+    params: dict = field(default_factory=dict)
+    size: int = 100
+
+    def scene(self, index: int):
+        if not 0 <= index < self.size:
+            raise SceneError(f"index {index} is out of range for suite {self.name!r} (0..{self.size - 1})")
+        return self.generate(seed=index, suite=self.name, **self.params)
 
 
-SUITES: dict[str, Suite] = {
-    s.name: s
-    for s in [
-        Suite("tos-2room", n_rooms=2, size=100),
-        Suite("tos-3room", n_rooms=3, size=100),
-        Suite("tos-4room", n_rooms=4, size=100),
-    ]
-}
+SUITES = Registry("suite", error=SceneError)
+TABLE_SUITES = Registry("table suite", error=SceneError)
+
+
+def register_suite(name: str, generate: Callable[..., Any], size: int = 100, doc: str = "", table: bool = False,
+                   **params: Any) -> None:
+    """Register a suite: exploration by default, a tabletop with table=True."""
+    (TABLE_SUITES if table else SUITES).register(name, Suite(name, generate, params, size), doc=doc)
+
+
+for _n in (2, 3, 4):
+    register_suite(f"tos-{_n}room", generate_scene, n_rooms=_n, room_size=6, objects_per_room=4,
+                   doc=f"{_n} rooms of 6 m x 6 m, 4 objects per room (Theory of Space layout)")
+register_suite("table-pick", generate_table, table=True, n_blocks=2, containers=1, doc="2 blocks and a bowl")
+register_suite("table-stack", generate_table, table=True, n_blocks=4, containers=0, doc="4 blocks to stack")
+register_suite("table-clutter", generate_table, table=True, n_blocks=6, containers=1, clutter=0.8,
+               doc="6 blocks packed close, and a bowl")
+register_suite("kitchen-drawer", generate_table, table=True, n_blocks=2, containers=1, drawer=True, hidden=1,
+               doc="a cabinet whose sliding drawer hides a block")
 
 
 def get_suite(name: str) -> Suite:
-    if name not in SUITES:
-        raise SceneError(f"unknown suite {name!r}; choose one of: {', '.join(SUITES)}")
-    return SUITES[name]
+    return SUITES.load(name)
 
 
 def load_suite_scene(suite: str, index: int) -> SceneSpec:
-    s = get_suite(suite)
-    if not 0 <= index < s.size:
-        raise SceneError(f"index {index} is out of range for suite {suite!r} (0..{s.size - 1})")
-    return generate_scene(
-        seed=index, n_rooms=s.n_rooms, room_size=s.room_size, objects_per_room=s.objects_per_room, suite=suite
-    )
+    return SUITES.load(suite).scene(index)
+
+
+def load_table_scene(suite: str, index: int) -> TableSpec:
+    return TABLE_SUITES.load(suite).scene(index)

@@ -122,19 +122,3 @@ def generate_table(seed: int, n_blocks: int = 3, containers: int = 1, drawer: bo
         else:
             raise SceneError(f"could not place {n_blocks} blocks with clutter {clutter}; use fewer")
     return TableSpec(seed=seed, blocks=tuple(blocks), containers=tuple(cons), drawer=dr, suite=suite)
-
-
-TABLE_SUITES = {
-    "table-pick": dict(n_blocks=2, containers=1),
-    "table-stack": dict(n_blocks=4, containers=0),
-    "table-clutter": dict(n_blocks=6, containers=1, clutter=0.8),
-    "kitchen-drawer": dict(n_blocks=2, containers=1, drawer=True, hidden=1),
-}
-
-
-def load_table_scene(suite: str, index: int) -> TableSpec:
-    if suite not in TABLE_SUITES:
-        raise SceneError(f"unknown table suite {suite!r}; choose one of: {', '.join(TABLE_SUITES)}")
-    if not 0 <= index < 100:
-        raise SceneError(f"index {index} is out of range for suite {suite!r} (0..99)")
-    return generate_table(seed=index, suite=suite, **TABLE_SUITES[suite])

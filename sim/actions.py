@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from perception.cogmap import normalise_name
 
+DEFAULT_MAX_STEPS = 20  # the turn budget of a Theory-of-Space episode
 VALID_ROTATIONS = (-270, -180, -90, 90, 180, 270)
 COSTS = {"Observe": 1, "Query": 2, "Term": 0, "MoveTo": 0, "Rotate": 0}
 

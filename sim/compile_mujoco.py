@@ -17,10 +17,16 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 
-import mujoco
 import numpy as np
 
-from robots.mobile_base import CAMERA, JOINTS, ROBOT_BODY, MobileBaseConfig, add_mobile_base
+from robots.headless_mujoco import mujoco
+from robots.mobile_base import (
+    CAMERA,
+    JOINTS,
+    ROBOT_BODY,
+    MobileBaseConfig,
+    add_mobile_base,
+)
 from scenes.catalog import CATALOG
 from scenes.frames import heading_to_mujoco_yaw
 from scenes.spec import SceneSpec

@@ -23,12 +23,28 @@ import numpy as np
 
 from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
-from perception.visibility import ViewConfig, sample_points, visible_cells, visible_entities
+from perception.visibility import (
+    ViewConfig,
+    sample_points,
+    visible_cells,
+    visible_entities,
+)
 from scenes.changes import apply_changes
 from scenes.frames import facing_name, to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
 from scenes.spec import SceneSpec
-from sim.actions import COSTS, ActionError, MoveTo, Observe, Query, Rotate, Term, format_turn, parse_turn
+from sim.actions import (
+    COSTS,
+    DEFAULT_MAX_STEPS,
+    ActionError,
+    MoveTo,
+    Observe,
+    Query,
+    Rotate,
+    Term,
+    format_turn,
+    parse_turn,
+)
 from sim.backends import Backend, make_backend
 from sim.navigation import DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
@@ -37,7 +53,9 @@ POSE_TOLERANCE = 0.1  # m: how far the physics robot may end from its nominal gr
 _CHARSET = "".join(chr(c) for c in range(32, 127)) + "\n\t"
 
 
-IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg"}  # vision-mode encodings
+IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg"}  # vision-mode encodings, the first is the default
+OBS_MODES = ("text", "vision", "rgbd")  # text bullets; + the camera view as an image; + RGB-D-seg frames (first = default)
+DEFAULT_BACKEND = "mujoco"
 
 
 class ExplorationEnv(gym.Env):
@@ -55,24 +73,24 @@ class ExplorationEnv(gym.Env):
     def __init__(
         self,
         scene: SceneSpec,
-        backend: Backend | str = "mujoco",
-        max_steps: int = 20,
+        backend: Backend | str = DEFAULT_BACKEND,
+        max_steps: int = DEFAULT_MAX_STEPS,
         view: ViewConfig = ViewConfig(),
         drive: DriveConfig = DriveConfig(),
-        obs_mode: str = "text",
+        obs_mode: str = OBS_MODES[0],
         image_size: int = 128,
-        image_format: str = "png",
+        image_format: str = next(iter(IMAGE_MIME)),
     ) -> None:
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-        if obs_mode not in ("text", "vision", "rgbd"):
-            raise ValueError(f"obs_mode must be 'text', 'vision' or 'rgbd', got {obs_mode!r}")
+        if obs_mode not in OBS_MODES:
+            raise ValueError(f"obs_mode must be one of {', '.join(OBS_MODES)}, got {obs_mode!r}")
         if image_format not in IMAGE_MIME:
-            raise ValueError(f"image_format must be 'png' or 'jpeg', got {image_format!r}")
+            raise ValueError(f"image_format must be one of {', '.join(IMAGE_MIME)}, got {image_format!r}")
         self.image_format = image_format
         self.camera = None
         if obs_mode == "rgbd":  # RGB, depth and segmentation frames for perception agents
-            from perception.sensors import RayCastCamera
+            from sim.cameras import RayCastCamera
 
             self.camera = RayCastCamera(image_size)
         self.obs_mode = obs_mode

@@ -39,3 +39,11 @@ def with_dropped_box(spec: SceneSpec, height: float = 0.6) -> SceneSpec:
 
     box = dataclasses.replace(obj("crate", (1.5, 1.5)), dynamic=True, drop_height=height)
     return dataclasses.replace(spec, objects=spec.objects + (box,))
+
+
+def play(job: dict) -> dict:
+    """Run one episode job given as plain data; its record as the JSON line would hold it."""
+    from spacelab.evaluation.jobs import EpisodeJob
+    from spacelab.evaluation.runner import run_job
+
+    return run_job(EpisodeJob.from_dict(job)).to_dict()

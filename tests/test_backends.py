@@ -8,9 +8,8 @@ from scenes import load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.backends.batch import MujocoBatch
 from sim.compile_mujoco import compile_scene
-from sim.runner import run_job
 from sim.vector_env import NavVectorEnv
-from tests.scene_fixtures import two_rooms, with_dropped_box
+from tests.scene_fixtures import play, two_rooms, with_dropped_box
 
 
 def _loaded(name, spec):
@@ -84,12 +83,12 @@ def test_batch_is_bit_identical_to_a_loop():
 
 @pytest.mark.parametrize("backend", ["mujoco", "pybullet", "mujoco-batch"])
 def test_exploration_runs_on_every_cpu_backend(backend):
-    rec = run_job({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "backend": backend})
+    rec = play({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "backend": backend})
     assert rec["error"] is None and rec["coverage"] == 1.0 and rec["n_invalid"] == 0
 
 
 def test_cpu_backends_take_the_same_decisions():
-    recs = {b: run_job({"suite": "tos-3room", "index": 5, "agent": "scout", "seed": 5, "backend": b})
+    recs = {b: play({"suite": "tos-3room", "index": 5, "agent": "scout", "seed": 5, "backend": b})
             for b in ("mujoco", "mujoco-batch", "pybullet")}
     assert recs["mujoco"]["trajectory"] == recs["mujoco-batch"]["trajectory"]  # same engine, same numbers
     assert recs["mujoco"]["actions"] == recs["pybullet"]["actions"]
@@ -138,7 +137,7 @@ def _warp_and_cpu_twin(spec, ctrl: np.ndarray, nsteps: int):
 
 @pytest.mark.slow
 def test_warp_batched_render_agrees_with_the_ray_cast_camera():
-    from perception.sensors import RayCastCamera
+    from sim.cameras import RayCastCamera
 
     spec = load_suite_scene("tos-3room", 2)
     ctrl = np.array([[0.0, 0.0, 0.8], [0.3, 0.0, 0.0], [0.0, 0.0, 0.0]])  # three different views
@@ -186,13 +185,13 @@ def test_warp_batched_rays_match_mj_multiray():
 @pytest.mark.slow
 def test_exploration_turns_on_warp_cpu():
     pytest.importorskip("mujoco_warp")
-    rec = run_job({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco-warp-cpu", "max_steps": 2})
-    ref = run_job({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco", "max_steps": 2})
+    rec = play({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco-warp-cpu", "max_steps": 2})
+    ref = play({"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0, "backend": "mujoco", "max_steps": 2})
     assert rec["error"] is None and rec["actions"] == ref["actions"] and rec["observed"] == ref["observed"]
 
 
 def test_unavailable_backends_say_what_to_do():
-    with pytest.raises(BackendError, match="unknown backend 'bullet3'; available: mujoco, pybullet"):
+    with pytest.raises(BackendError, match="unknown backend 'bullet3'; choose one of: mujoco, pybullet"):
         make_backend("bullet3")
     pytest.importorskip("warp")
     import warp as wp

@@ -2,7 +2,13 @@ import math
 
 import pytest
 
-from perception.belief import direction_bin8, score_map, set_f1, std_calibration, topology_f1
+from perception.belief import (
+    direction_bin8,
+    score_map,
+    set_f1,
+    std_calibration,
+    topology_f1,
+)
 from perception.cogmap import CognitiveMap, parse_map
 
 GT = CognitiveMap.from_dict({

@@ -5,14 +5,14 @@ import sys
 
 import pytest
 
-from sim.cli import main
-from sim.results import read_jsonl
+from scenes.jsonio import read_jsonl
+from spacelab.cli import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def cli(*args, cwd=None):
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT,
+    return subprocess.run([sys.executable, "-m", "spacelab.cli", *args], capture_output=True, text=True, cwd=cwd or ROOT,
                           env={**os.environ, "PYTHONPATH": ROOT})
 
 
@@ -97,7 +97,7 @@ def test_eval_malformed_override_gets_hydras_error(tmp_path):
 
 @pytest.mark.slow
 def test_bench_writes_every_number(tmp_path, capsys):
-    from sim.bench import run_bench
+    from spacelab.bench.run import run_bench
 
     out = tmp_path / "bench.json"
     result = run_bench("tos-2room", episodes=4, out=str(out))

@@ -8,8 +8,8 @@ import time
 import pyarrow.parquet as pq
 import pytest
 
-from sim.evaluate import EvalConfig, config_hash, run_eval
-from sim.results import read_jsonl
+from scenes.jsonio import read_jsonl
+from spacelab.evaluation.evaluate import EvalConfig, config_hash, run_eval
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TIMING = ("wall_time_s",)
@@ -33,7 +33,7 @@ def test_local_ray_and_submitit_give_identical_episodes(tmp_path):
 
 def test_killed_run_resumes_only_missing_episodes(tmp_path):
     run = tmp_path / "run"
-    args = [sys.executable, "-m", "sim.cli", "eval", "suite=tos-2room", "n_scenes=40", "agents=[scout]", "workers=1",
+    args = [sys.executable, "-m", "spacelab.cli", "eval", "suite=tos-2room", "n_scenes=40", "agents=[scout]", "workers=1",
             "progress=false", f"hydra.run.dir={run}"]
     env = {**os.environ, "PYTHONPATH": ROOT}
     p = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)

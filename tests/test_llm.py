@@ -4,12 +4,18 @@ import numpy as np
 import pytest
 
 from perception.questions import Question
-from planners.agents.llm import LLMAgent, LLMConfig, LLMError, extract_option, extract_turn
+from planners.agents.llm import (
+    LLMAgent,
+    LLMConfig,
+    LLMError,
+    extract_option,
+    extract_turn,
+)
 from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
 from sim.env import ExplorationEnv
-from sim.evaluate import EvalConfig, run_eval
-from sim.runner import run_episode
+from spacelab.evaluation.episode import run_episode
+from spacelab.evaluation.evaluate import EvalConfig, run_eval
 from tests.fake_llm import ScriptedChat
 
 VOLATILE = ("wall_time_s", "agent_stats")
@@ -148,7 +154,7 @@ def test_vision_mode_sends_the_camera_image(fmt, prefix, magic):
 
 
 def test_unknown_image_format_is_refused():
-    with pytest.raises(ValueError, match="image_format must be 'png' or 'jpeg'"):
+    with pytest.raises(ValueError, match="image_format must be one of png, jpeg, got 'gif'"):
         ExplorationEnv(load_suite_scene("tos-2room", 0), obs_mode="vision", image_format="gif")
 
 

@@ -4,7 +4,7 @@ mujoco.batch, MuJoCo Warp (through the CPU here) and PyBullet."""
 import numpy as np
 import pytest
 
-from scenes.tabletop import load_table_scene
+from scenes.suites import load_table_scene
 from sim.backends.base import BackendError
 from sim.manip.env import ManipEnv
 from sim.manip.skills import Skills

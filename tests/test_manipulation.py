@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from scenes.spec import SceneError
-from scenes.tabletop import TABLE_HALF, TABLE_TOP, TableSpec, generate_table, load_table_scene
+from scenes.suites import load_table_scene
+from scenes.tabletop import TABLE_HALF, TABLE_TOP, TableSpec, generate_table
 from sim.backends import BackendError
 from sim.manip.check import run_skill_case
 from sim.manip.env import ManipEnv

@@ -1,14 +1,21 @@
 import numpy as np
 import pytest
 
-from perception.mapping import FREE, OCCUPIED, OccupancyGrid, back_project, camera_to_start, frontiers, segment_rooms
+from perception.mapping import (
+    FREE,
+    OCCUPIED,
+    OccupancyGrid,
+    back_project,
+    camera_to_start,
+    frontiers,
+    segment_rooms,
+)
 from perception.objects import Detection, ObjectTracker, detect_segmentation
-from perception.sensors import GLCamera, RayCastCamera
 from scenes import load_suite_scene
 from scenes.frames import to_start_frame
 from sim.backends import make_backend
-from sim.runner import run_job
-from tests.scene_fixtures import two_rooms
+from sim.cameras import GLCamera, RayCastCamera
+from tests.scene_fixtures import play, two_rooms
 
 
 def _backend(spec, heading=None):
@@ -176,30 +183,30 @@ def test_plain_sides_narrow_the_facing_and_reveal_a_turn():
 
 
 def test_mapper_explores_from_pixels_and_is_scored():
-    rec = run_job({"suite": "tos-3room", "index": 0, "agent": "mapper", "seed": 0, "obs_mode": "rgbd"})
+    rec = play({"suite": "tos-3room", "index": 0, "agent": "mapper", "seed": 0, "obs_mode": "rgbd"})
     b = rec["belief"]
     assert rec["error"] is None and rec["coverage"] == 1.0
     assert b["final"]["pos"] > 0.95 and b["final"]["dir"] > 0.95 and b["topology_f1"] == 1.0
     assert all(isinstance(e.get("std"), float) for n, e in rec["final_map"].items() if n not in ("agent", "rooms", "doors")
                and "door" not in n)
-    oracle = run_job({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0, "obs_mode": "rgbd",
+    oracle = play({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0, "obs_mode": "rgbd",
                       "protocol": "passive", "proxy": "mapper"})
     assert oracle["actions"] == rec["actions"] and oracle["belief"]["final"]["overall"] >= b["final"]["overall"]
 
 
 def test_mapper_notices_moved_objects():
-    rec = run_job({"suite": "tos-3room", "index": 1, "agent": "mapper", "seed": 1, "obs_mode": "rgbd", "protocol": "false-belief"})
+    rec = play({"suite": "tos-3room", "index": 1, "agent": "mapper", "seed": 1, "obs_mode": "rgbd", "protocol": "false-belief"})
     fb = rec["false_belief"]
     assert rec["error"] is None and fb["identification_f1"] > 0.5 and fb["belief_inertia"] is not None
 
 
 def test_mapper_needs_frames():
-    rec = run_job({"suite": "tos-2room", "index": 0, "agent": "mapper", "seed": 0})
+    rec = play({"suite": "tos-2room", "index": 0, "agent": "mapper", "seed": 0})
     assert "sensors=rgbd" in rec["error"]
 
 
 def test_render_episode_figure_and_video(tmp_path):
-    from sim.cli import main
+    from spacelab.cli import main
 
     png, mp4 = tmp_path / "ep.png", tmp_path / "ep.mp4"
     assert main(["render-episode", "--suite", "tos-2room", "--index", "0", "--agent", "mapper", "--out", str(png),
@@ -244,7 +251,7 @@ def test_headless_gl_is_chosen_whatever_spacelab_module_is_imported_first():
     import sys
     from pathlib import Path
 
-    code = ("from perception.sensors import GLCamera\n"  # perception before sim: mujoco must not load first
+    code = ("from sim.cameras import GLCamera\n"  # perception before sim: mujoco must not load first
             "import mujoco.gl_context as g, os\n"
             "print(os.environ['MUJOCO_GL'], g.GLContext.__module__)")
     env = {k: v for k, v in os.environ.items() if k != "MUJOCO_GL"}

@@ -5,12 +5,13 @@ from planners.agents import make_agent
 from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
 from sim.env import ExplorationEnv
-from sim.runner import run_episode, run_job
+from spacelab.evaluation.episode import run_episode
+from tests.scene_fixtures import play
 
 
 def test_oracle_is_exact_on_what_it_has_seen_and_rises_with_coverage():
     for i in range(3):
-        rec = run_job({"suite": "tos-3room", "index": i, "agent": "oracle", "seed": i})
+        rec = play({"suite": "tos-3room", "index": i, "agent": "oracle", "seed": i})
         rows = rec["probes"]
         assert all(r["overall_seen"] == 1.0 for r in rows)
         assert all(r["self_pos_error"] == 0.0 and r["self_facing"] == 1.0 for r in rows)
@@ -29,14 +30,14 @@ def test_noisy_oracle_is_strictly_worse_and_monotone_in_noise():
     levels = [0.0, 0.25, 0.5, 1.0, 2.0]
     scores = []
     for noise in levels:
-        recs = [run_job({"suite": "tos-3room", "index": i, "agent": f"noisy-oracle@{noise}", "seed": i}) for i in range(4)]
+        recs = [play({"suite": "tos-3room", "index": i, "agent": f"noisy-oracle@{noise}", "seed": i}) for i in range(4)]
         scores.append(np.mean([r["belief"]["final"]["overall"] for r in recs]))
     assert scores[0] == 1.0
     assert all(a > b for a, b in zip(scores[:-1], scores[1:])), scores
 
 
 def test_information_gain_and_free_space_coverage_grow():
-    rec = run_job({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})
+    rec = play({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})
     gains = [r["info_gain"] for r in rec["probes"]]
     free = [r["free_coverage"] for r in rec["probes"]]
     assert gains == sorted(gains) and 0 < gains[0] < gains[-1] <= 1
@@ -91,7 +92,7 @@ def test_topology_f1_is_scored_when_rooms_are_reported():
     agent.truth = env.truth_map()
     rec = run_episode(env, agent)
     assert rec["belief"]["topology_f1"] == 0.6667  # precision 1, recall 1/2, rounded to 4 places
-    assert run_job({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})["belief"]["topology_f1"] is None
+    assert play({"suite": "tos-3room", "index": 0, "agent": "scout", "seed": 0})["belief"]["topology_f1"] is None
 
 
 def test_information_gain_by_hand():
@@ -125,4 +126,4 @@ class Drifter(Scout):
 def test_stability_catches_drifting_beliefs():
     rec = run_episode(ExplorationEnv(load_suite_scene("tos-3room", 0)), Drifter())
     assert rec["belief"]["stability"] < 0.5
-    assert run_job({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0})["belief"]["stability"] == 1.0
+    assert play({"suite": "tos-3room", "index": 0, "agent": "oracle", "seed": 0})["belief"]["stability"] == 1.0

@@ -8,8 +8,8 @@ from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
 from scenes.changes import plan_changes
 from sim.env import ExplorationEnv
-from sim.protocols import run_false_belief
-from sim.runner import run_job
+from spacelab.evaluation.protocols import run_false_belief
+from tests.scene_fixtures import play
 
 
 def test_planned_changes_follow_the_rules():
@@ -41,7 +41,7 @@ def test_changes_take_effect_in_physics_and_truth():
 
 
 def test_oracle_false_belief_finds_what_it_sees_again():
-    rec = run_job({"suite": "tos-3room", "index": 1, "agent": "oracle", "seed": 1, "protocol": "false-belief"})
+    rec = play({"suite": "tos-3room", "index": 1, "agent": "oracle", "seed": 1, "protocol": "false-belief"})
     fb = rec["false_belief"]
     seen = set(fb["changes_seen"])
     assert set(fb["reported"]) == seen  # every change it saw again is reported, nothing else
@@ -53,7 +53,7 @@ def test_false_belief_moves_objects_on_the_batch_backends(backend):
     if backend.startswith("mujoco-warp"):
         pytest.importorskip("mujoco_warp")
     job = {"suite": "tos-3room", "index": 1, "agent": "oracle", "seed": 1, "protocol": "false-belief"}
-    ref, rec = run_job(job), run_job(job | {"backend": backend})
+    ref, rec = play(job), play(job | {"backend": backend})
     assert rec["error"] is None and rec["actions"] == ref["actions"]
     assert rec["false_belief"]["changes_seen"] == ref["false_belief"]["changes_seen"] == ["box", "lamp", "piano", "vase"]
     assert rec["false_belief"]["identification_f1"] == 1.0
@@ -79,8 +79,8 @@ def test_stubborn_agent_shows_full_belief_inertia():
 
 
 def test_passive_reads_the_scout_log():
-    a = run_job({"suite": "tos-3room", "index": 2, "agent": "strategist", "seed": 2, "protocol": "passive"})
-    s = run_job({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "protocol": "active"})
+    a = play({"suite": "tos-3room", "index": 2, "agent": "strategist", "seed": 2, "protocol": "passive"})
+    s = play({"suite": "tos-3room", "index": 2, "agent": "scout", "seed": 2, "protocol": "active"})
     assert a["actions"] == s["actions"] and a["proxy"] == "scout"
     assert a["belief"]["final"] == s["belief"]["final"]
 
@@ -99,19 +99,19 @@ def test_questions_cover_nine_types_and_are_answerable_from_truth():
 
 
 def test_exploitation_scores_answers():
-    rec = run_job({"suite": "tos-3room", "index": 3, "agent": "oracle", "seed": 3, "protocol": "exploitation"})
+    rec = play({"suite": "tos-3room", "index": 3, "agent": "oracle", "seed": 3, "protocol": "exploitation"})
     ex = rec["exploitation"]
     assert ex["accuracy"] == 1.0 and len(ex["questions"]) == 18
-    rnd = run_job({"suite": "tos-3room", "index": 3, "agent": "random", "seed": 3, "protocol": "exploitation"})
+    rnd = play({"suite": "tos-3room", "index": 3, "agent": "random", "seed": 3, "protocol": "exploitation"})
     assert rnd["exploitation"]["accuracy"] < 1.0
 
 
 def test_report_from_a_run(tmp_path):
-    from sim.cli import main
+    from spacelab.cli import main
 
     run = tmp_path / "run"
     run.mkdir()
-    recs = [run_job({"suite": "tos-2room", "index": i, "agent": a, "seed": i, "protocol": p})
+    recs = [play({"suite": "tos-2room", "index": i, "agent": a, "seed": i, "protocol": p})
             for a in ("scout", "noisy-oracle") for p in ("active", "passive") for i in range(2)]
     (run / "episodes.jsonl").write_text("".join(json.dumps(r) + "\n" for r in recs))
     assert main(["report", str(run), "--pictures", "1"]) == 0
@@ -126,7 +126,7 @@ def test_report_from_a_run(tmp_path):
 
 
 def test_report_on_a_directory_without_runs(tmp_path, capsys):
-    from sim.cli import main
+    from spacelab.cli import main
 
     with pytest.raises(SystemExit) as e:
         main(["report", str(tmp_path)])
@@ -134,12 +134,12 @@ def test_report_on_a_directory_without_runs(tmp_path, capsys):
 
 
 def test_report_merges_a_sweep_directory(tmp_path):
-    from sim.report import make_report
+    from spacelab.evaluation.report import make_report
 
     for job, agent in enumerate(["scout", "strategist"]):
         d = tmp_path / "sweep" / str(job)
         d.mkdir(parents=True)
-        rec = run_job({"suite": "tos-2room", "index": 0, "agent": agent, "seed": 0})
+        rec = play({"suite": "tos-2room", "index": 0, "agent": agent, "seed": 0})
         (d / "episodes.jsonl").write_text(json.dumps(rec) + "\n")
     result = make_report([str(tmp_path / "sweep")], str(tmp_path / "out"), pictures=0)
     assert [r["agent"] for r in result["rows"]] == ["scout", "strategist"]

@@ -11,9 +11,9 @@ from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
 from sim.actions import parse_turn
 from sim.env import ExplorationEnv
-from sim.mcp_server import ToolSession
-from sim.runner import run_episode
-from sim.server import EnvServer
+from spacelab.evaluation.episode import run_episode
+from spacelab.serving.http import EnvServer
+from spacelab.serving.mcp import ToolSession
 from tests.test_llm import Recorder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -154,7 +154,7 @@ def test_mcp_server_over_stdio_plays_an_episode():
     turns = [t for t in rec.script if "Actions:" in t]
 
     async def play():
-        params = StdioServerParameters(command=sys.executable, args=["-m", "sim.cli", "mcp"], cwd=ROOT,
+        params = StdioServerParameters(command=sys.executable, args=["-m", "spacelab.cli", "mcp"], cwd=ROOT,
                                        env={**os.environ, "PYTHONPATH": ROOT})
         async with Client(params) as client:
             names = {t.name for t in (await client.list_tools()).tools}

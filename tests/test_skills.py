@@ -182,7 +182,7 @@ def test_policy_skills_are_loaded_and_checked(tmp_path):
 
 @pytest.mark.slow
 def test_learn_and_cli(tmp_path):
-    from sim.cli import main
+    from spacelab.cli import main
 
     lib = SkillLibrary(str(tmp_path / "lib"))
     res = learn_library(lib, range(1000, 1006), range(2000, 2010))

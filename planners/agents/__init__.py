@@ -1,54 +1,52 @@
-"""Exploration agents behind one interface (planners.agents.base.Agent).
+"""Exploration agents behind one interface (planners.agents.base.Agent), by name.
+
+A name may carry a parameter after '@' ("noisy-oracle@0.5", "replay@runs/x/episodes.jsonl");
+options (a mapping, e.g. the LLM endpoint) go to the agent's constructor. A new agent is one
+module plus one `register_agent` line, here or in your own code.
 
 Example:
     >>> make_agent("scout").name
     'scout'
+    >>> make_agent("noisy-oracle@0.5").noise
+    0.5
 """
 
 from __future__ import annotations
 
-from planners.agents.base import Agent
-from planners.agents.oracle import NoisyOracle, Oracle
-from planners.agents.random_agent import RandomAgent
-from planners.agents.sweeper import Scout, Strategist
+from planners.agents.base import Agent, AgentSpecError
+from scenes.registry import Registry
 
-AGENTS: dict[str, type[Agent]] = {
-    "random": RandomAgent, "scout": Scout, "strategist": Strategist, "oracle": Oracle, "noisy-oracle": NoisyOracle,
-}
+AGENTS = Registry("agent")
 
 
-class UnknownAgentError(ValueError):
-    pass
+def register_agent(name: str, entry_point, doc: str = "", replace: bool = False) -> None:
+    """Register an Agent subclass (or "module:Class") under `name`."""
+    AGENTS.register(name, entry_point, doc=doc, replace=replace)
+
+
+register_agent("random", "planners.agents.random_agent:RandomAgent", "random valid turns (lower bound)")
+register_agent("scout", "planners.agents.sweeper:Scout", "SCOUT proxy: a 360-degree sweep per room, rooms in order")
+register_agent("strategist", "planners.agents.sweeper:Strategist", "STRATEGIST proxy: resolve the most uncertain object first")
+register_agent("oracle", "planners.agents.oracle:Oracle", "the scout's route, reporting the true map (upper bound)")
+register_agent("noisy-oracle", "planners.agents.oracle:NoisyOracle", "oracle with position noise: noisy-oracle@SIGMA (m)")
+register_agent("mapper", "planners.agents.mapper:Mapper", "perception stack: RGB-D mapping, tracking, frontiers (sensors=rgbd)")
+register_agent("llm", "planners.agents.llm:LLMAgent", "an OpenAI-compatible chat model (agent_options.llm.*)")
+register_agent("replay", "planners.agents.replay:ReplayAgent", "replays a recorded run: replay@runs/<run>/episodes.jsonl")
+
+
+def agent_class(name: str) -> type[Agent]:
+    """The class behind "name" or "name@arg"; checks the parameter without building the agent."""
+    base, _, arg = name.partition("@")
+    cls = AGENTS.load(base)
+    cls.parse_arg(arg)
+    return cls
 
 
 def make_agent(name: str, options: dict | None = None) -> Agent:
-    """An agent by name; "noisy-oracle@0.5" passes noise=0.5, "replay@runs/x/episodes.jsonl"
-    replays a run, "llm" takes its endpoint from `options` (see planners.agents.llm.LLMConfig)."""
+    """An agent by name, e.g. "scout", "noisy-oracle@0.5", "replay@runs/x/episodes.jsonl";
+    `options` go to its constructor ("llm" takes its endpoint from them, see LLMConfig)."""
     base, _, arg = name.partition("@")
-    if base == "llm":
-        from planners.agents.llm import LLMAgent, LLMConfig
-
-        return LLMAgent(LLMConfig.from_dict(options))
-    if base == "mapper":
-        from planners.agents.mapper import Mapper
-
-        return Mapper()
-    if base == "replay":
-        from planners.agents.replay import ReplayAgent
-
-        if not arg:
-            raise UnknownAgentError("replay needs a results file: replay@runs/<run>/episodes.jsonl")
-        return ReplayAgent(arg, **(options or {}))
-    if base not in AGENTS:
-        raise UnknownAgentError(f"unknown agent {name!r}; choose one of: {', '.join([*AGENTS, 'llm', 'replay@FILE'])}")
-    if arg:
-        if base != "noisy-oracle":
-            raise UnknownAgentError(f"agent {base!r} takes no parameter (got {name!r})")
-        try:
-            return NoisyOracle(noise=float(arg))
-        except ValueError:
-            raise UnknownAgentError(f"bad noise level in {name!r}: use e.g. noisy-oracle@0.5") from None
-    return AGENTS[base]()
+    return AGENTS.load(base).from_spec(arg, options)
 
 
-__all__ = ["AGENTS", "Agent", "make_agent"]
+__all__ = ["AGENTS", "Agent", "AgentSpecError", "agent_class", "make_agent", "register_agent"]

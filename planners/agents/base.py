@@ -9,11 +9,34 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from sim.actions import DEFAULT_MAX_STEPS
+
+
+class AgentSpecError(ValueError):
+    """An agent name's parameter or options that the agent cannot take (message says why)."""
+
 
 class Agent(ABC):
     name: str = "agent"
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    @classmethod
+    def parse_arg(cls, arg: str) -> dict:
+        """Constructor arguments from the text after '@' in a name ("noisy-oracle@0.5");
+        agents that take none refuse any."""
+        if arg:
+            raise AgentSpecError(f"agent {cls.name!r} takes no parameter (got {cls.name}@{arg})")
+        return {}
+
+    @classmethod
+    def from_spec(cls, arg: str = "", options: dict | None = None) -> "Agent":
+        """The agent for "name@arg" with `options` (a mapping of constructor arguments)."""
+        kwargs = {**(options or {}), **cls.parse_arg(arg)}
+        try:
+            return cls(**kwargs)
+        except TypeError as e:
+            raise AgentSpecError(f"agent {cls.name!r}: bad options {sorted(kwargs)} ({e})") from None
+
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         """Start a new episode."""
 
     def restart(self) -> None:

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 from planners.agents import prompts
 from planners.agents.base import Agent
+from sim.actions import DEFAULT_MAX_STEPS
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
 
@@ -153,13 +154,19 @@ def extract_option(reply: str, options) -> str | None:
 class LLMAgent(Agent):
     name = "llm"
 
+    @classmethod
+    def from_spec(cls, arg: str = "", options: dict | None = None) -> "LLMAgent":
+        """The endpoint, model and prices come from `options` (see LLMConfig)."""
+        cls.parse_arg(arg)
+        return cls(LLMConfig.from_dict(options))
+
     def __init__(self, cfg: LLMConfig | None = None) -> None:
         self.cfg = cfg or LLMConfig()
         if self.cfg.mode not in ("text", "vision"):
             raise ValueError(f"llm mode must be 'text' or 'vision', got {self.cfg.mode!r}")
         self.client = ChatClient(self.cfg)
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.budget = max_steps
         self.messages = [{"role": "system", "content": prompts.SYSTEM.format(fov=int(self.cfg.fov_deg), budget=max_steps)}]
         self.client.usage = Usage()

@@ -14,11 +14,24 @@ from __future__ import annotations
 
 import numpy as np
 
-from perception.bins import agent_frame, direction_bin, distance_bin, egocentric, wall_side
-from perception.mapping import OccupancyGrid, back_project, camera_to_start, frontiers, segment_rooms
+from perception.bins import (
+    agent_frame,
+    direction_bin,
+    distance_bin,
+    egocentric,
+    wall_side,
+)
+from perception.mapping import (
+    OccupancyGrid,
+    back_project,
+    camera_to_start,
+    frontiers,
+    segment_rooms,
+)
 from perception.objects import ObjectTracker, detect_segmentation
 from planners.agents.sweeper import Scout
 from scenes.frames import FACINGS, facing_name
+from sim.actions import DEFAULT_MAX_STEPS
 
 _REL = ("forward", "right", "backward", "left")
 
@@ -26,7 +39,7 @@ _REL = ("forward", "right", "backward", "left")
 class Mapper(Scout):
     name = "mapper"
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.grid = OccupancyGrid()
         self.tracker = ObjectTracker()
         self.doors: dict[str, tuple[np.ndarray, str]] = {}  # name -> (position, wall axis)

@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from planners.agents.base import AgentSpecError
 from planners.agents.sweeper import Scout
 from scenes.frames import FACINGS
+from sim.actions import DEFAULT_MAX_STEPS
 
 
 class Oracle(Scout):
@@ -23,12 +25,24 @@ class Oracle(Scout):
 class NoisyOracle(Scout):
     name = "noisy-oracle"
 
+    @classmethod
+    def parse_arg(cls, arg: str) -> dict:
+        if not arg:
+            return {}
+        try:
+            noise = float(arg)
+        except ValueError:
+            noise = -1.0
+        if not noise >= 0 or noise == float("inf"):
+            raise AgentSpecError(f"bad noise level in 'noisy-oracle@{arg}': use a finite number >= 0, e.g. noisy-oracle@0.5")
+        return {"noise": noise}
+
     def __init__(self, noise: float = 1.0) -> None:
         if noise < 0:
             raise ValueError(f"noise must be >= 0, got {noise}")
         self.noise = float(noise)
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         super().reset(seed, max_steps)
         self.seed = seed
         self._draws: dict[str, tuple[np.ndarray, float, int]] = {}

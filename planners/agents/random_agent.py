@@ -6,6 +6,7 @@ import numpy as np
 
 from planners.agents.base import Agent
 from planners.agents.memory import SpatialMemory
+from sim.actions import DEFAULT_MAX_STEPS
 
 
 class RandomAgent(Agent):
@@ -14,7 +15,7 @@ class RandomAgent(Agent):
 
     name = "random"
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.rng = np.random.default_rng(seed)
         self.memory = SpatialMemory()
         self.in_view: list[str] = []

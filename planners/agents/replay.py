@@ -14,13 +14,20 @@ from __future__ import annotations
 
 from collections import deque
 
-from planners.agents.base import Agent
+from planners.agents.base import Agent, AgentSpecError
 from planners.agents.memory import SpatialMemory
-from sim.results import read_jsonl
+from scenes.jsonio import read_jsonl
+from sim.actions import DEFAULT_MAX_STEPS
 
 
 class ReplayAgent(Agent):
     name = "replay"
+
+    @classmethod
+    def parse_arg(cls, arg: str) -> dict:
+        if not arg:
+            raise AgentSpecError("replay needs a results file: replay@runs/<run>/episodes.jsonl")
+        return {"records": arg}
 
     def __init__(self, records: list[dict] | str, agent: str | None = None, protocol: str = "active") -> None:
         recs = read_jsonl(records) if isinstance(records, str) else list(records)
@@ -32,7 +39,7 @@ class ReplayAgent(Agent):
         if not self.by_scene:
             raise ValueError("no finished episodes to replay" + (f" for agent {agent!r}" if agent else ""))
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.memory = SpatialMemory()
         self.turns: deque[str] | None = None
 

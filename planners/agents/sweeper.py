@@ -20,6 +20,7 @@ import numpy as np
 from perception.efficiency import feasible_mask
 from planners.agents.base import Agent
 from planners.agents.memory import SpatialMemory, rotation
+from sim.actions import DEFAULT_MAX_STEPS
 
 HEADINGS = (0.0, 90.0, 180.0, 270.0)
 
@@ -27,7 +28,7 @@ HEADINGS = (0.0, 90.0, 180.0, 270.0)
 class Scout(Agent):
     name = "scout"
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.memory = SpatialMemory()
         self.restart()
 
@@ -131,7 +132,7 @@ class Strategist(Scout):
     name = "strategist"
     extent = 24  # start-frame grid half-width searched for feasible positions
 
-    def reset(self, seed: int = 0, max_steps: int = 20) -> None:
+    def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         super().reset(seed, max_steps)
         g = np.arange(-self.extent, self.extent + 1, dtype=float)
         self.grid = np.stack(np.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)

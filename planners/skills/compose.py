@@ -21,7 +21,15 @@ from dataclasses import dataclass, field
 
 import networkx as nx
 
-from planners.skills.domain import PRIMITIVE_OPS, abstract, applicable, apply, composite_groundings, expand_composite, groundings
+from planners.skills.domain import (
+    PRIMITIVE_OPS,
+    abstract,
+    applicable,
+    apply,
+    composite_groundings,
+    expand_composite,
+    groundings,
+)
 from planners.skills.library import SkillLibrary
 from planners.skills.record import SkillRecord
 

@@ -22,7 +22,12 @@ from collections import Counter
 import numpy as np
 
 from planners.skills.compose import Planner, scene_objects
-from planners.skills.domain import abstract, apply, composite_groundings, expand_composite
+from planners.skills.domain import (
+    abstract,
+    apply,
+    composite_groundings,
+    expand_composite,
+)
 from planners.skills.library import SkillLibrary
 from planners.skills.record import SkillError, SkillRecord
 
@@ -126,7 +131,7 @@ def _first_grounding(rec: SkillRecord, state, objects) -> dict | None:
 
 def push_error(overshoot: float, seeds, distance: float = 0.08) -> float:
     """Mean |achieved - asked| displacement of the push skill with a given overshoot (m)."""
-    from scenes.tabletop import load_table_scene
+    from scenes.suites import load_table_scene
     from sim.manip.check import _push_direction
     from sim.manip.skills import Skills
     from sim.manip.world import ManipWorld

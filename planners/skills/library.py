@@ -25,7 +25,7 @@ from contextlib import contextmanager
 import networkx as nx
 
 from planners.skills.record import SkillError, SkillRecord
-from sim.results import write_json_atomic
+from scenes.jsonio import write_json_atomic
 
 INDEX = "index.json"
 LOCK = ".lock"

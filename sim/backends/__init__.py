@@ -1,29 +1,29 @@
-"""Physics backends behind one interface (see base.Backend)."""
+"""Physics backends behind one interface (see base.Backend), by name.
+
+Example:
+    >>> list(BACKENDS)
+    ['mujoco', 'pybullet', 'mujoco-batch', 'mujoco-warp', 'mujoco-warp-cpu']
+    >>> make_backend("mujoco").name
+    'mujoco'
+"""
 
 from __future__ import annotations
 
+from scenes.registry import Registry
 from sim.backends.base import Backend, BackendError
 
-BACKENDS = ("mujoco", "pybullet", "mujoco-batch", "mujoco-warp", "mujoco-warp-cpu")
+BACKENDS = Registry("backend", error=BackendError)
+BACKENDS.register("mujoco", "sim.backends.mujoco_cpu:MujocoBackend", doc="MuJoCo on the CPU (default)")
+BACKENDS.register("pybullet", "sim.backends.pybullet_backend:PyBulletBackend", doc="PyBullet, p.DIRECT")
+BACKENDS.register("mujoco-batch", "sim.backends.batch:mujoco_batch_world", doc="mujoco.batch (threads, bit-identical to mujoco)")
+BACKENDS.register("mujoco-warp", "sim.backends.batch:warp_world", doc="MuJoCo Warp on a CUDA GPU")
+BACKENDS.register("mujoco-warp-cpu", "sim.backends.batch:warp_world", device="cpu",
+                  doc="MuJoCo Warp on the CPU (slow; for parity checks)")
 
 
 def make_backend(name: str) -> Backend:
     """Create a backend by name. Example: ``make_backend("mujoco")``."""
-    if name == "mujoco":
-        from sim.backends.mujoco_cpu import MujocoBackend
-
-        return MujocoBackend()
-    if name == "pybullet":
-        from sim.backends.pybullet_backend import PyBulletBackend
-
-        return PyBulletBackend()
-    if name in ("mujoco-batch", "mujoco-warp", "mujoco-warp-cpu"):
-        from sim.backends.batch import BatchWorld, MujocoBatch, WarpBatch
-
-        if name == "mujoco-batch":
-            return BatchWorld(MujocoBatch(nworld=1, nthread=1))
-        return BatchWorld(WarpBatch(nworld=1, device="cpu" if name.endswith("cpu") else None))
-    raise BackendError(f"unknown backend {name!r}; available: {', '.join(BACKENDS)}")
+    return BACKENDS.make(name)
 
 
 __all__ = ["BACKENDS", "Backend", "BackendError", "make_backend"]

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-import mujoco
-import mujoco.batch  # noqa: F401  (the submodule is not imported by `import mujoco`)
+import mujoco.batch  # noqa: E402,F401  (the submodule is not imported by `import mujoco`; MUJOCO_GL is set above)
 import numpy as np
 
+from robots.headless_mujoco import mujoco
 from scenes.frames import mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
@@ -306,3 +306,13 @@ class BatchWorld(MujocoBackend):
     def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
         super().set_object_pose(name, x, y, heading)  # edits the shared model and refreshes the mirror
         self.batch.sync_body_poses()
+
+
+def mujoco_batch_world(nthread: int = 1) -> BatchWorld:
+    """One world stepped by `mujoco.batch` (registered as backend "mujoco-batch")."""
+    return BatchWorld(MujocoBatch(nworld=1, nthread=nthread))
+
+
+def warp_world(device: str | None = None) -> BatchWorld:
+    """One world stepped by MuJoCo Warp ("mujoco-warp" on the GPU, "mujoco-warp-cpu" with device="cpu")."""
+    return BatchWorld(WarpBatch(nworld=1, device=device))

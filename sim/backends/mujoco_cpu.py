@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 
-import mujoco
 import numpy as np
 
+from robots.headless_mujoco import mujoco
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError

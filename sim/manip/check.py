@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from tqdm import tqdm
 
-from scenes.tabletop import TABLE_TOP, load_table_scene
+from scenes.suites import load_table_scene
+from scenes.tabletop import TABLE_TOP
 from sim.manip.skills import PRIMITIVES, Skills
 from sim.manip.state import REGIONS
 from sim.manip.world import ManipWorld, check_backend, make_world, missing_drawer

@@ -7,7 +7,7 @@ The episode is truncated after `max_steps`; a diverging simulation raises Backen
 which the runner records as a failed episode.
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> env = ManipEnv(load_table_scene("table-pick", 0))
     >>> obs, _ = env.reset(seed=0)
     >>> obs.shape

@@ -8,7 +8,7 @@ contact and friction only. It exposes the same interface as `ManipWorld`, so ski
 tasks and the symbolic state run unchanged. Drawers are MuJoCo-only.
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> w = PyBulletManipWorld(load_table_scene("table-pick", 0))
     >>> round(float(w.block_pos("block_0")[2]), 3)
     0.425
@@ -24,7 +24,14 @@ from robots.gripper import GripperConfig
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
 from sim.backends.base import BackendError
 from sim.backends.pybullet_backend import ROBOT_GROUP, WORLD_GROUP, _pybullet, _quat
-from sim.manip.world import CAMERA_POS, HOME, TCP_OFFSET, GripperCommands, block_sight_points, next_target
+from sim.manip.world import (
+    CAMERA_POS,
+    HOME,
+    TCP_OFFSET,
+    GripperCommands,
+    block_sight_points,
+    next_target,
+)
 
 PALM_HALF = (0.02, 0.06, 0.015)
 PAD_HALF = (0.012, 0.006, 0.035)

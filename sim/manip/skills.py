@@ -5,7 +5,7 @@ Every skill returns an Outcome (success, control ticks used, failure reason, fin
 none raises for a failure in the world (an unmet precondition or a slip is an outcome).
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> from sim.manip.world import ManipWorld
     >>> sk = Skills(ManipWorld(load_table_scene("table-pick", 0)))
     >>> sk.grasp("block_0").success

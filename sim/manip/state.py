@@ -6,7 +6,7 @@ c a container or the drawer, ("open", drawer), ("visible", a) from the head came
 ("at", "robot", region).
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> from sim.manip.world import ManipWorld
     >>> sorted(l for l in symbolic_state(ManipWorld(load_table_scene("table-pick", 0))) if l[0] == "on")
     [('on', 'block_0', 'table'), ('on', 'block_1', 'table')]

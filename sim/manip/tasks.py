@@ -2,7 +2,7 @@
 skill sequence that solves it (the reference the planner of issue 5 is measured against).
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> task = TASKS["pick-and-place"]
     >>> run_task(task, 0)["success"]
     True
@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from scenes.tabletop import generate_table, load_table_scene
+from scenes.suites import load_table_scene
+from scenes.tabletop import generate_table
 from sim.backends.base import BackendError
 from sim.manip.skills import Skills
 from sim.manip.state import symbolic_state

@@ -5,7 +5,7 @@ joint. The gripper follows a commanded TCP pose (mocap target, speed-limited per
 tick) and squeezes with force-limited fingers.
 
 Example:
-    >>> from scenes.tabletop import load_table_scene
+    >>> from scenes.suites import load_table_scene
     >>> w = ManipWorld(load_table_scene("table-pick", 0))
     >>> round(float(w.block_pos("block_0")[2]), 3)
     0.425
@@ -15,11 +15,18 @@ from __future__ import annotations
 
 import math
 
-import mujoco
 import numpy as np
 
 from robots.arm import JOINTS, ArmIK, add_arm
-from robots.gripper import FINGERS, GRIPPER, TARGET, TCP, GripperConfig, add_floating_gripper
+from robots.gripper import (
+    FINGERS,
+    GRIPPER,
+    TARGET,
+    TCP,
+    GripperConfig,
+    add_floating_gripper,
+)
+from robots.headless_mujoco import mujoco
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
 from sim.backends.base import BackendError
 
@@ -365,7 +372,7 @@ def make_world(spec: TableSpec, backend: str = "mujoco", robot: str = "floating"
     gripper), `ArmWorld` (7-DoF arm, MuJoCo family) or `PyBulletManipWorld`.
 
     Example:
-        >>> from scenes.tabletop import load_table_scene
+        >>> from scenes.suites import load_table_scene
         >>> make_world(load_table_scene("table-pick", 0), backend="mujoco-batch").backend
         'mujoco-batch'
     """

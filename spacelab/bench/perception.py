@@ -11,7 +11,7 @@ from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.env import ExplorationEnv
-from sim.runner import run_episode
+from spacelab.evaluation.episode import run_episode
 
 
 def _fps(fn, seconds: float = 1.0) -> float:
@@ -25,7 +25,7 @@ def _fps(fn, seconds: float = 1.0) -> float:
 
 def perception_table(suite: str = "tos-3room", episodes: int = 5) -> dict:
     from perception.mapping import OccupancyGrid, Tsdf
-    from perception.sensors import GLCamera, RayCastCamera
+    from sim.cameras import GLCamera, RayCastCamera
 
     b = make_backend("mujoco")
     b.load(load_suite_scene(suite, 1))

@@ -17,30 +17,33 @@ import math
 
 from perception.belief import score_map, set_f1
 from perception.cogmap import CognitiveMap, extract_json, normalise_name
+from planners.agents import make_agent
 from scenes.changes import plan_changes
+from scenes.registry import Registry
 from sim.env import ExplorationEnv
-from sim.runner import run_episode
+from spacelab.evaluation.episode import run_episode
+from spacelab.evaluation.jobs import EpisodeJob
 
-PROTOCOLS = ("active", "passive", "false-belief", "exploitation")
-PASSIVE_PROXY = "scout"
+PROTOCOLS = Registry("protocol")
 
 
-def run_protocol(name: str, env: ExplorationEnv, agent, seed: int, proxy: str = PASSIVE_PROXY) -> dict:
-    if name == "active":
-        return run_episode(env, agent, seed=seed)
-    if name == "passive":
-        from planners.agents import make_agent
+def register_protocol(name: str, entry_point, doc: str = "") -> None:
+    """A protocol is a callable ``(env, agent, job: EpisodeJob) -> dict`` of measurements."""
+    PROTOCOLS.register(name, entry_point, doc=doc)
 
-        rec = run_episode(env, agent, seed=seed, driver=make_agent(proxy))
-        rec["proxy"] = proxy
-        return rec
-    if name == "false-belief":
-        return run_false_belief(env, agent, seed)
-    if name == "exploitation":
-        from sim.exploitation import run_exploitation
 
-        return run_exploitation(env, agent, seed)
-    raise ValueError(f"unknown protocol {name!r}; choose one of: {', '.join(PROTOCOLS)}")
+def run_active(env: ExplorationEnv, agent, job: EpisodeJob) -> dict:
+    return run_episode(env, agent, seed=job.seed)
+
+
+def run_passive(env: ExplorationEnv, agent, job: EpisodeJob) -> dict:
+    rec = run_episode(env, agent, seed=job.seed, driver=make_agent(job.proxy))
+    rec["proxy"] = job.proxy
+    return rec
+
+
+def run_false_belief_job(env: ExplorationEnv, agent, job: EpisodeJob) -> dict:
+    return run_false_belief(env, agent, job.seed)
 
 
 def run_false_belief(env: ExplorationEnv, agent, seed: int, k: int = 4, min_move: float = 6.0) -> dict:
@@ -107,3 +110,10 @@ def _changes_from(reply) -> tuple[set[str], str | None]:
         if isinstance(n, str):
             names.add(normalise_name(n))
     return names, None
+
+
+register_protocol("active", run_active, "the agent explores and is probed every turn")
+register_protocol("passive", run_passive, "a proxy (proxy=, default scout) drives; the agent reads and is probed")
+register_protocol("false-belief", run_false_belief_job, "explore, 4 objects move or turn, find and report the changes")
+register_protocol("exploitation", "spacelab.evaluation.exploitation:run_exploitation_job",
+                  "explore, then answer questions generated from the ground truth")

@@ -22,11 +22,10 @@ import json
 import os
 import sys
 
-from planners.agents import UnknownAgentError
 from scenes.spec import SceneError
 from sim.backends import BackendError
 
-USER_ERRORS = (SceneError, UnknownAgentError, BackendError, ValueError, OSError)  # RemoteError, SkillError: ValueErrors
+USER_ERRORS = (SceneError, BackendError, ValueError, OSError)  # unknown names, RemoteError, SkillError: ValueErrors
 
 
 def fail(msg: str) -> None:
@@ -56,7 +55,7 @@ def _commands() -> dict:
 
 
 def _mcp(rest: list[str]) -> int:
-    from sim.mcp_server import main as mcp_main
+    from spacelab.serving.mcp import main as mcp_main
 
     mcp_main()
     return 0
@@ -67,8 +66,8 @@ def _eval(rest: list[str]) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig, OmegaConf
 
-    from sim.evaluate import EvalConfig, run_eval, summary_table
-    from sim.protocols import PROTOCOLS
+    from spacelab.evaluation.evaluate import EvalConfig, run_eval, summary_table
+    from spacelab.evaluation.protocols import PROTOCOLS
 
     @hydra.main(version_base=None, config_path="conf", config_name="eval")
     def task(cfg: DictConfig) -> None:
@@ -128,7 +127,7 @@ def _scene(rest: list[str]) -> int:
 def _render(rest: list[str]) -> int:
     from scenes.spec import SceneSpec
     from scenes.suites import load_suite_scene
-    from sim.render_topdown import find_episode, render_topdown
+    from spacelab.figures.topdown import find_episode, render_topdown
 
     p = argparse.ArgumentParser(prog="spacelab render-scene", description="Top-down PNG of a scene and, optionally, an episode.")
     src = p.add_mutually_exclusive_group(required=True)
@@ -147,12 +146,12 @@ def _render(rest: list[str]) -> int:
 
 
 def _manip(rest: list[str]) -> int:
-    from sim.manip.check import check_skills
     from tqdm import tqdm
 
+    from scenes.jsonio import write_json_atomic
+    from sim.manip.check import check_skills
     from sim.manip.tasks import TASKS, needs_drawer, run_task
     from sim.manip.world import MANIP_BACKENDS, check_backend, missing_drawer
-    from sim.results import write_json_atomic
 
     p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
     p.add_argument("what", choices=["check", "tasks"])
@@ -191,7 +190,7 @@ def _manip(rest: list[str]) -> int:
 def _skills(rest: list[str]) -> int:
     from planners.skills.library import SkillLibrary
     from planners.skills.record import SkillError
-    from sim.results import write_json_atomic
+    from scenes.jsonio import write_json_atomic
 
     p = argparse.ArgumentParser(prog="spacelab skills", description="Skill library, learning and the chain benchmark.")
     p.add_argument("what", choices=["list", "show", "validate", "learn", "evaluate"])
@@ -261,7 +260,7 @@ def _skills(rest: list[str]) -> int:
 
 
 def _render_episode(rest: list[str]) -> int:
-    from sim.episode_figure import render_episode
+    from spacelab.figures.episode import render_episode
 
     p = argparse.ArgumentParser(prog="spacelab render-episode", description="Replay an episode and draw what the robot saw.")
     p.add_argument("--suite", default="tos-3room")
@@ -303,7 +302,7 @@ def _score(rest: list[str]) -> int:
 
 
 def _report(rest: list[str]) -> int:
-    from sim.report import make_report
+    from spacelab.evaluation.report import make_report
 
     p = argparse.ArgumentParser(prog="spacelab report", description="Leaderboard, plots and HTML from run directories.")
     p.add_argument("runs", nargs="+", help="run directories (each with episodes.jsonl)")
@@ -318,7 +317,7 @@ def _report(rest: list[str]) -> int:
 
 
 def _serve(rest: list[str]) -> int:
-    from sim.server import EnvServer
+    from spacelab.serving.http import EnvServer
 
     p = argparse.ArgumentParser(prog="spacelab serve", description="HTTP environment server.")
     p.add_argument("--host", default="127.0.0.1")
@@ -343,7 +342,7 @@ def _read(path: str) -> str:
 
 
 def _bench(rest: list[str]) -> int:
-    from sim.bench import run_bench
+    from spacelab.bench.run import run_bench
 
     p = argparse.ArgumentParser(prog="spacelab bench", description="Throughput of physics, exploration and workers.")
     p.add_argument("--suite", default="tos-3room")

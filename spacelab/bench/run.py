@@ -18,16 +18,16 @@ import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import mujoco
-
+from robots.headless_mujoco import mujoco
+from scenes.jsonio import write_json_atomic
 from scenes.suites import load_suite_scene
-from sim.bench_backends import backend_table, env_rate, raw_rate
-from sim.bench_perception import perception_table
 from sim.env import ExplorationEnv
-from sim.evaluate import EvalConfig, run_eval
-from sim.manip.bench import manip_rates
-from sim.results import write_json_atomic
-from sim.runner import run_job
+from spacelab.bench.backends import backend_table, env_rate, raw_rate
+from spacelab.bench.manip import manip_rates
+from spacelab.bench.perception import perception_table
+from spacelab.evaluation.evaluate import EvalConfig, run_eval
+from spacelab.evaluation.jobs import EpisodeJob
+from spacelab.evaluation.runner import run_job
 
 
 def observe_rate(suite: str, n: int = 2000) -> float:
@@ -50,8 +50,8 @@ def episodes_per_min(suite: str, episodes: int, workers: int) -> float:
 
 def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
     """Warm: worker processes already started and imported; only the episodes are timed."""
-    jobs = [{"suite": suite, "index": i, "agent": "scout", "seed": i} for i in range(episodes)]
-    warm = [{"suite": suite, "index": 0, "agent": "scout", "seed": 0}] * workers
+    jobs = [EpisodeJob(suite, i, "scout", seed=i) for i in range(episodes)]
+    warm = [EpisodeJob(suite, 0, "scout")] * workers
     if workers == 1:
         run_job(warm[0])
         t0 = time.perf_counter()

@@ -20,8 +20,8 @@ from planners.agents import make_agent  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
 from sim.backends import BackendError  # noqa: E402
 from sim.env import ExplorationEnv  # noqa: E402
-from sim.render_topdown import draw_topdown  # noqa: E402
-from sim.runner import run_episode  # noqa: E402
+from spacelab.evaluation.episode import run_episode  # noqa: E402
+from spacelab.figures.topdown import draw_topdown  # noqa: E402
 
 
 class _Recorder:

@@ -4,8 +4,8 @@ Each launcher takes the list of episode jobs and yields finished records as they
 complete, in any order; the caller appends them to the results as they arrive.
 
 Example:
-    >>> recs = list(run_jobs([{"suite": "tos-2room", "index": 0, "agent": "scout", "seed": 0}], {"name": "local", "workers": 1}))
-    >>> recs[0]["error"] is None
+    >>> recs = list(run_jobs([EpisodeJob("tos-2room", 0, "scout")], {"name": "local", "workers": 1}))
+    >>> recs[0].error is None
     True
 """
 
@@ -15,31 +15,32 @@ import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Iterator
 
+from scenes.registry import Registry
 from sim.backends import BackendError
-from sim.runner import run_job
+from spacelab.evaluation.jobs import EpisodeJob, EpisodeRecord
+from spacelab.evaluation.runner import run_job
 
-LAUNCHERS = ("local", "ray", "submitit")
+LAUNCHERS = Registry("launcher")
 
 
-def run_jobs(jobs: list[dict], launcher: dict, run_dir: str | None = None):
-    name = launcher.get("name", "local")
-    workers = int(launcher.get("workers", 1))
-    if name == "local":
-        yield from _local(jobs, workers)
-    elif name == "ray":
-        yield from _ray(jobs, workers, launcher.get("address"))
-    elif name == "submitit":
-        yield from _submitit(jobs, launcher, run_dir or ".")
-    else:
-        raise ValueError(f"unknown launcher {name!r}; choose one of: {', '.join(LAUNCHERS)}")
+def register_launcher(name: str, entry_point, doc: str = "") -> None:
+    """A launcher is a callable ``(jobs, config: dict, run_dir: str) -> iterator of EpisodeRecord``."""
+    LAUNCHERS.register(name, entry_point, doc=doc)
+
+
+def run_jobs(jobs: list[EpisodeJob], launcher: dict, run_dir: str | None = None) -> Iterator[EpisodeRecord]:
+    """Records of `jobs` as they finish, in any order, on the launcher that `launcher["name"]` names."""
+    yield from LAUNCHERS.load(launcher.get("name", "local"))(jobs, launcher, run_dir or ".")
 
 
 def _warm() -> None:
-    import sim.runner  # noqa: F401  (import MuJoCo and friends once per worker, before the clock matters)
+    import spacelab.evaluation.runner  # noqa: F401  (import MuJoCo and friends once per worker, before the clock matters)
 
 
-def _local(jobs, workers):
+def run_local(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
+    workers = int(cfg.get("workers", 1))
     if workers == 1 or len(jobs) <= 1:
         for j in jobs:
             yield run_job(j)
@@ -51,7 +52,8 @@ def _local(jobs, workers):
             yield fut.result()
 
 
-def _ray(jobs, workers, address):
+def run_ray(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
+    workers, address = int(cfg.get("workers", 1)), cfg.get("address")
     try:
         import ray
     except ImportError:
@@ -72,7 +74,7 @@ def _ray(jobs, workers, address):
             ray.shutdown()
 
 
-def _submitit(jobs, cfg, run_dir):
+def run_submitit(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
     try:
         import submitit
     except ImportError:
@@ -96,12 +98,16 @@ def _submitit(jobs, cfg, run_dir):
                 yield from handle.result()
             except Exception as e:  # the whole batch died (node lost, time limit): record each episode
                 for j in batch:
-                    yield {**{k: j[k] for k in ("suite", "index", "agent", "seed")}, "protocol": j.get("protocol", "active"),
-                           "config_hash": j.get("config_hash"), "error": f"batch failed: {type(e).__name__}: {e}"}
+                    yield EpisodeRecord.for_job(j, error=f"batch failed: {type(e).__name__}: {e}")
         pending = still
         if pending:
             time.sleep(0.5)
 
 
-def run_batch(jobs: list[dict]) -> list[dict]:
+def run_batch(jobs: list[EpisodeJob]) -> list[EpisodeRecord]:
     return [run_job(j) for j in jobs]
+
+
+register_launcher("local", run_local, "worker processes on this machine (default; workers=N)")
+register_launcher("ray", run_ray, "Ray tasks: a local instance, or a cluster with launcher.address=auto")
+register_launcher("submitit", run_submitit, "Slurm array jobs through submitit (launcher.partition=...)")

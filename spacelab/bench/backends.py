@@ -18,7 +18,7 @@ from planners.agents import make_agent
 from scenes.suites import load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.env import ExplorationEnv
-from sim.runner import run_episode
+from spacelab.evaluation.episode import run_episode
 
 TURNING = (0.0, 0.0, 0.5)
 
@@ -130,7 +130,7 @@ def backend_table(suite: str, with_warp: bool = True) -> dict:
             "physics_limit_ratio": round(env["physics_steps_per_s"] / raw, 3),
             "render_fps_128": (round(r, 1) if (r := render_rate(name, suite)) else None) if name != "mujoco-batch" else None,
         }
-    from sim.manip.bench import task_rates
+    from spacelab.bench.manip import task_rates
 
     for name in ("mujoco", "mujoco-batch", "pybullet"):
         result["backends"][name]["manipulation"] = task_rates(name)

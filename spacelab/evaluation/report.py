@@ -19,11 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scenes.changes import Change, apply_changes  # noqa: E402
+from scenes.jsonio import read_jsonl, write_json_atomic, write_text_atomic  # noqa: E402
 from scenes.spec import SceneError  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
-from sim.leaderboard import METRICS, aggregate, format_table  # noqa: E402
-from sim.render_topdown import render_topdown  # noqa: E402
-from sim.results import read_jsonl, write_json_atomic, write_text_atomic  # noqa: E402
+from spacelab.evaluation.leaderboard import METRICS, aggregate, format_table  # noqa: E402
+from spacelab.figures.topdown import render_topdown  # noqa: E402
 
 CURVES = [("overall", "belief accuracy (overall)"), ("coverage", "object coverage"), ("info_gain", "information gain")]
 

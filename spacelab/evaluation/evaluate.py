@@ -16,17 +16,24 @@ from dataclasses import dataclass, field, fields
 
 from tqdm import tqdm
 
-from planners.agents import make_agent
+from planners.agents import agent_class
+from scenes.jsonio import (
+    append_jsonl,
+    jsonl_line,
+    read_jsonl,
+    write_json_atomic,
+    write_text_atomic,
+)
 from scenes.spec import SceneError
 from scenes.suites import get_suite
-from sim.backends import BACKENDS, BackendError
-from sim.env import IMAGE_MIME
-from sim.launchers import LAUNCHERS, run_jobs
-from sim.leaderboard import aggregate, format_table
-from sim.protocols import PROTOCOLS
-from sim.provenance import run_info
-from sim.results import append_jsonl, jsonl_line, read_jsonl, write_json_atomic, write_text_atomic
-from sim.tables import write_parquet
+from sim.backends import BACKENDS
+from sim.env import IMAGE_MIME, OBS_MODES
+from spacelab.evaluation.jobs import EpisodeJob, record_key
+from spacelab.evaluation.launchers import LAUNCHERS, run_jobs
+from spacelab.evaluation.leaderboard import aggregate, format_table
+from spacelab.evaluation.protocols import PROTOCOLS
+from spacelab.evaluation.provenance import run_info
+from spacelab.evaluation.tables import write_parquet
 
 EPISODES = "episodes.jsonl"
 SUMMARY = "summary.json"
@@ -43,13 +50,13 @@ class EvalConfig:
     seed: int = 0
     launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
-    obs_mode: str = "text"  # "text", "vision" (PNG camera view) or "rgbd" (frames for perception agents)
-    image_format: str = "png"  # vision mode: "png" or "jpeg"
-    proxy: str = "scout"  # the agent whose actions the passive protocol replays
-    max_steps: int = 20
-    fov_deg: float = 90.0
-    max_range: float = 32.0
-    backend: str = "mujoco"
+    obs_mode: str = EpisodeJob.obs_mode  # "text", "vision" (camera view as an image) or "rgbd" (frames for perception agents)
+    image_format: str = EpisodeJob.image_format  # vision mode: "png" or "jpeg"
+    proxy: str = EpisodeJob.proxy  # the agent whose actions the passive protocol replays
+    max_steps: int = EpisodeJob.max_steps
+    fov_deg: float = EpisodeJob.fov_deg
+    max_range: float = EpisodeJob.max_range
+    backend: str = EpisodeJob.backend
 
 
 _TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -65,23 +72,20 @@ def validate_config(cfg: EvalConfig) -> None:
             raise ValueError(f"{f.name} must be {_TYPES[want]}, got {v!r}")
     suite = get_suite(cfg.suite)
     for a in cfg.agents:
-        if not a.startswith(("llm", "replay")):  # those two need an endpoint or a file: checked when they start
-            make_agent(a)  # raises a one-line UnknownAgentError
-    if cfg.obs_mode not in ("text", "vision", "rgbd"):
-        raise ValueError(f"sensors mode must be 'text', 'vision' or 'rgbd', got {cfg.obs_mode!r}")
+        agent_class(a)  # a one-line error for an unknown name or a bad parameter; endpoints and files are checked at start
+    if cfg.obs_mode not in OBS_MODES:
+        raise ValueError(f"sensors mode must be one of {', '.join(OBS_MODES)}, got {cfg.obs_mode!r}")
     if cfg.image_format not in IMAGE_MIME:
-        raise ValueError(f"sensors.image_format must be 'png' or 'jpeg', got {cfg.image_format!r}")
+        raise ValueError(f"sensors.image_format must be one of {', '.join(IMAGE_MIME)}, got {cfg.image_format!r}")
     for p in cfg.protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")
-    if cfg.backend not in BACKENDS:
-        raise BackendError(f"unknown backend {cfg.backend!r}; available: {', '.join(BACKENDS)}")
+    BACKENDS.get(cfg.backend)  # raises BackendError naming the choices
     if cfg.n_scenes < 1 or cfg.start < 0 or cfg.start + cfg.n_scenes > suite.size:
         raise SceneError(
             f"start={cfg.start} n_scenes={cfg.n_scenes} is outside suite {cfg.suite!r} (scenes 0..{suite.size - 1})"
         )
-    if cfg.launcher.get("name") not in LAUNCHERS:
-        raise ValueError(f"unknown launcher {cfg.launcher.get('name')!r}; choose one of: {', '.join(LAUNCHERS)}")
+    LAUNCHERS.get(cfg.launcher.get("name"))  # one line naming the choices
     workers = cfg.launcher.get("workers", 1)
     if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
@@ -89,24 +93,18 @@ def validate_config(cfg: EvalConfig) -> None:
         raise ValueError(f"max_steps must be >= 1, got {cfg.max_steps}")
 
 
-def make_jobs(cfg: EvalConfig) -> list[dict]:
+def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
     h = config_hash(cfg)
     return [
-        {
-            "suite": cfg.suite, "index": i, "agent": a, "protocol": p, "seed": cfg.seed * 100_000 + i,
-            "max_steps": cfg.max_steps, "fov_deg": cfg.fov_deg, "max_range": cfg.max_range, "backend": cfg.backend,
-            "config_hash": h, "agent_options": cfg.agent_options, "obs_mode": cfg.obs_mode, "proxy": cfg.proxy,
-            "image_format": cfg.image_format,
-        }
+        EpisodeJob(
+            suite=cfg.suite, index=i, agent=a, protocol=p, seed=cfg.seed * 100_000 + i, config_hash=h,
+            max_steps=cfg.max_steps, fov_deg=float(cfg.fov_deg), max_range=float(cfg.max_range), backend=cfg.backend,
+            obs_mode=cfg.obs_mode, image_format=cfg.image_format, proxy=cfg.proxy, agent_options=cfg.agent_options,
+        )
         for p in cfg.protocols
         for a in cfg.agents
         for i in range(cfg.start, cfg.start + cfg.n_scenes)
     ]
-
-
-def job_key(r: dict) -> tuple:
-    """(suite, scene index, agent, protocol, config hash, seed): what makes an episode unique."""
-    return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), r.get("config_hash", ""), int(r["seed"]))
 
 
 def config_hash(cfg: EvalConfig) -> str:
@@ -127,28 +125,28 @@ def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | 
     path = os.path.join(out_dir, EPISODES)
     started = time.time()
     existing = read_jsonl(path)
-    finished = {job_key(r) for r in existing if r.get("error") is None and "suite" in r}
+    finished = {record_key(r) for r in existing if r.get("error") is None and "suite" in r}
     wanted = make_jobs(cfg)
-    jobs = [j for j in wanted if job_key(j) not in finished]
+    jobs = [j for j in wanted if j.key not in finished]
     t0 = time.perf_counter()
     new: list[dict] = []
     with open(path, "a", encoding="utf-8") as f, tqdm(
         total=len(jobs), desc=f"{cfg.suite} [{cfg.launcher['name']}]", unit="ep", disable=not progress or not jobs
     ) as bar:
-        for rec in run_jobs(jobs, cfg.launcher, out_dir):
+        for episode in run_jobs(jobs, cfg.launcher, out_dir):
+            rec = episode.to_dict()
             append_jsonl(f, rec)
             new.append(rec)
             bar.update(1)
             bar.set_postfix(errors=sum(r.get("error") is not None for r in new))
     wall = time.perf_counter() - t0
     # keep every record of earlier runs in this directory; a rerun key replaces its old error record
-    rerun = {job_key(r) for r in new}
-    kept = [r for r in existing if "suite" in r and job_key(r) not in rerun] + new
+    rerun = {record_key(r) for r in new}
+    kept = [r for r in existing if "suite" in r and record_key(r) not in rerun] + new
     kept.sort(key=lambda r: (r.get("config_hash", ""), r.get("protocol", "active"), r["agent"], r["suite"], r["index"], r["seed"]))
     write_text_atomic(path, "".join(jsonl_line(r) for r in kept))
-    keys = {job_key(j) for j in wanted}
-    order = {k: i for i, k in enumerate(job_key(j) for j in wanted)}
-    records = sorted((r for r in kept if job_key(r) in keys), key=lambda r: order[job_key(r)])
+    order = {j.key: i for i, j in enumerate(wanted)}
+    records = sorted((r for r in kept if record_key(r) in order), key=lambda r: order[record_key(r)])
     write_parquet(out_dir, kept)
     summary = summarise(records, cfg)
     summary["run"] = {"episodes_run": len(new), "episodes_resumed": len(records) - len(new), "wall_time_s": round(wall, 3),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from scenes.spec import SceneError
-from sim.remote import EpisodeSpec, RemoteEpisode, RemoteError
+from spacelab.serving.remote import EpisodeSpec, RemoteEpisode, RemoteError
 
 
 class ToolSession:

@@ -29,7 +29,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from scenes.spec import SceneError
-from sim.remote import EpisodeSpec, RemoteEpisode, RemoteError
+from spacelab.serving.remote import EpisodeSpec, RemoteEpisode, RemoteError
 
 MAX_BODY = 1_100_000  # bytes: a 1 MB reply plus JSON overhead
 ROUTE = re.compile(r"^/v1/sessions/([0-9a-f]{32})(?:/(reset|step|probe|record))?$")

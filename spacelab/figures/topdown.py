@@ -15,9 +15,9 @@ from matplotlib import patches  # noqa: E402
 
 from scenes.catalog import CATALOG  # noqa: E402
 from scenes.frames import FACINGS, from_start_frame, heading_to_vec  # noqa: E402
+from scenes.jsonio import read_jsonl  # noqa: E402
 from scenes.spec import SceneError, SceneSpec  # noqa: E402
 from sim.compile_mujoco import wall_segments  # noqa: E402
-from sim.results import read_jsonl  # noqa: E402
 
 
 def find_episode(path: str, spec: SceneSpec, agent: str | None = None) -> dict:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import time
 
-import mujoco
 import numpy as np
 
-from scenes.tabletop import load_table_scene
+from robots.headless_mujoco import mujoco
+from scenes.suites import load_table_scene
 from sim.manip.env import ManipEnv
 
 

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from perception.visibility import ViewConfig
 from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
-from sim.session import EpisodeSession, ProbeAnswers
+from spacelab.evaluation.jobs import EpisodeJob
+from spacelab.evaluation.session import EpisodeSession, ProbeAnswers
 
 
 class RemoteError(ValueError):
@@ -25,11 +26,11 @@ class EpisodeSpec:
     suite: str = "tos-3room"
     index: int = 0
     seed: int = 0
-    max_steps: int = 20
-    obs_mode: str = "text"
+    max_steps: int = EpisodeJob.max_steps
+    obs_mode: str = EpisodeJob.obs_mode
     probe: bool = True
-    fov_deg: float = 90.0
-    max_range: float = 32.0
+    fov_deg: float = EpisodeJob.fov_deg
+    max_range: float = EpisodeJob.max_range
 
     @classmethod
     def from_dict(cls, d: dict | None) -> "EpisodeSpec":

@@ -1,0 +1,317 @@
+"""Cameras on the physics: RGB, depth and segmentation from the robot's viewpoint, two implementations.
+
+- `RayCastCamera`: `mj_multiRay` against a one-body copy of the scene's geometry, a ray at
+  every second pixel and then only where neighbouring samples disagree (flat faces in
+  between are intersected exactly). Depth and segmentation come straight from the rays,
+  colour from the hit geom's material with Lambert shading on the hit normal. The fast
+  default on CPU (about 570 frames/s at 128x128 on one core here, vs 280 with a ray per pixel).
+- `GLCamera`: MuJoCo's OpenGL `Renderer` (EGL, else OSMesa) for photoreal frames.
+
+Both use the robot camera's pose and a pinhole model with the same intrinsics, give depth
+as metres along the optical axis (inf where nothing is hit), and segmentation as scene
+entity indices (objects, then doors; -1 for walls, floor and sky). The ray-cast camera
+also labels the pixels seen through an open door's opening with that door (a "door sign"),
+so agents that only see pixels can name doors.
+
+Example:
+    >>> from scenes import load_suite_scene
+    >>> from sim.backends import make_backend
+    >>> b = make_backend("mujoco"); b.load(load_suite_scene("tos-3room", 0))
+    >>> f = RayCastCamera(64).render(b)
+    >>> f.rgb.shape, f.depth.shape, f.segmentation.shape
+    ((64, 64, 3), (64, 64), (64, 64))
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from perception.sensors import FAR, Frame, Intrinsics
+from robots.headless_mujoco import mujoco
+from sim.backends.base import BackendError
+from sim.compile_mujoco import NOT_ENTITY, ROBOT_ENTITY
+
+SKY = np.array([200, 214, 230], np.uint8)
+DOOR_HEIGHT = 2.0
+
+
+def _camera_pose(backend) -> tuple[np.ndarray, np.ndarray]:
+    cam = backend.scene.camera
+    return backend.data.cam_xpos[cam].copy(), backend.data.cam_xmat[cam].reshape(3, 3).copy()
+
+
+@dataclass(frozen=True)
+class _Samples:
+    """Index tables for adaptive ray casting on a size x size image: a ray every `stride`
+    pixels (plus the last row and column), and for every other pixel the cell of four
+    samples around it."""
+
+    index: np.ndarray  # flat pixel index of each sample, row-major over `shape`
+    shape: tuple[int, int]
+    fine: np.ndarray  # flat index of every pixel that is not a sample
+    fine_cell: np.ndarray  # its cell, row-major over (rows - 1, cols - 1)
+    fine_corner: np.ndarray  # the sample at its cell's top-left corner (index into `index`)
+
+
+def _samples(size: int, stride: int) -> _Samples:
+    lines = np.unique(np.append(np.arange(0, size, stride), size - 1))
+    r = len(lines)
+    index = (lines[:, None] * size + lines[None, :]).reshape(-1)
+    is_sample = np.zeros(size * size, bool)
+    is_sample[index] = True
+    fine = np.flatnonzero(~is_sample)
+    i, j = np.divmod(fine, size)
+    ci = np.clip(np.searchsorted(lines, i, side="right") - 1, 0, r - 2)
+    cj = np.clip(np.searchsorted(lines, j, side="right") - 1, 0, r - 2)
+    return _Samples(index, (r, r), fine, ci * (r - 1) + cj, ci * r + cj)
+
+
+class _RayScene:
+    """The scene's geometry for ray casting: every geom but the robot's, all in the world body.
+
+    mj_multiRay tests each body's bounding sphere for every ray, so one body instead of one
+    per object and door saves about a fifth of the ray time. Geoms of bodies that can move
+    are re-posed from the physics before each frame; `source` maps back to physics geom ids.
+    """
+
+    def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot_body: int) -> None:
+        spec = mujoco.MjSpec()
+        self.source = np.array([g for g in range(model.ngeom) if model.geom_bodyid[g] != robot_body], np.intp)
+        quat = np.empty(4)
+        for g in self.source:
+            mujoco.mju_mat2Quat(quat, data.geom_xmat[g])
+            spec.worldbody.add_geom(type=mujoco.mjtGeom(model.geom_type[g]), size=model.geom_size[g],
+                                    pos=data.geom_xpos[g], quat=quat, rgba=model.geom_rgba[g])
+        self.model = spec.compile()
+        self.data = mujoco.MjData(self.model)
+        mujoco.mj_kinematics(self.model, self.data)
+        self.moving = np.flatnonzero(model.geom_bodyid[self.source] != 0)
+        # the world body's bounding box, fixed at compile time: a geom moved outside it forces a rebuild
+        centre, half = self.model.bvh_aabb[self.model.body_bvhadr[0]].reshape(2, 3)
+        self._lo, self._hi = centre - half, centre + half
+
+    def sync(self, data: mujoco.MjData) -> bool:
+        """Copy the moving geoms' poses from the physics; False when one left the scene's bounds."""
+        src = self.source[self.moving]
+        pos = data.geom_xpos[src]
+        if np.any(pos < self._lo) or np.any(pos > self._hi):
+            return False
+        self.data.geom_xpos[self.moving] = pos
+        self.data.geom_xmat[self.moving] = data.geom_xmat[src]
+        return True
+
+
+# A fixed direction to fingerprint face normals: two samples on one face give the same dot product.
+_PROBE = np.array([0.5773, 0.6123, 0.5401])
+SHADES = 256  # shading levels in the colour table
+
+
+class RayCastCamera:
+    """Ray-cast RGB-D-segmentation camera on `mj_multiRay`.
+
+    `stride=1` casts one ray per pixel. `stride=2` (the default) casts a ray at every second
+    row and column first, then a ray for each pixel whose four surrounding samples
+    disagree (another geom, another face, a curved surface, nothing hit at some); a pixel
+    whose four samples hit one flat face is intersected with that face's plane exactly.
+    The result equals `stride=1` except where a whole object is thinner than two pixels.
+    """
+
+    def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int = 2) -> None:
+        if stride not in (1, 2):
+            raise ValueError(f"stride must be 1 (a ray per pixel) or 2 (adaptive), not {stride!r}")
+        self.intr = Intrinsics(size, size, fovy_deg)
+        self.rays = self.intr.pixel_rays().reshape(-1, 3)  # z = -1 scaling: depth = distance / norm
+        self.norm = np.linalg.norm(self.rays, axis=1)
+        self.unit_rays = self.rays / self.norm[:, None]
+        self.max_depth = max_depth
+        self.stride = stride
+        self.samples = _samples(size, stride) if stride > 1 else None
+        if self.samples is not None:
+            self._sample_rays = self.unit_rays[self.samples.index]
+            self._fine_xy = (self.rays[self.samples.fine, 0].copy(), self.rays[self.samples.fine, 1].copy())
+        self._model = None
+        self._scene = None  # _RayScene of the backend's current model
+        self._tables = None  # per-geom lookup tables of that scene, see _lookup
+
+    def render(self, backend) -> Frame:
+        if not hasattr(backend, "data"):
+            raise BackendError(f"the ray-cast camera needs a MuJoCo backend, not {backend.name!r}")
+        pos, rot = _camera_pose(backend)
+        self._sync_scene(backend)
+        colour, entity, flat = self._tables
+        if self.samples is None:
+            geom, depth, cos = self._cast(backend, pos, rot, np.arange(len(self.rays)))
+        else:
+            geom, depth, cos = self._cast_adaptive(backend, pos, rot, flat)
+        depth[geom < 0] = FAR
+        # colour: material rgb with Lambert shading against the viewing direction, from one packed table
+        shade = np.minimum((cos * (SHADES - 1) + 0.5).astype(np.intp), SHADES - 1)
+        h, w = self.intr.height, self.intr.width
+        rgb = np.take(colour, (geom + 1) * SHADES + shade).view(np.uint8).reshape(h, w, 4)[:, :, :3]
+        ent = np.take(entity, geom + 1).reshape(h, w)
+        self._door_signs(backend, pos, rot, depth.reshape(h, w), ent)
+        return Frame(np.ascontiguousarray(rgb), depth.reshape(h, w), ent, pos, rot, self.intr)
+
+    def _sync_scene(self, backend) -> None:
+        m, d = backend.model, backend.data
+        if self._scene is None or self._model is not m or not self._scene.sync(d):
+            self._model = m
+            self._scene = _RayScene(m, d, backend.scene.robot_body)
+            self._tables = self._lookup(m, backend.scene.geom_entity[self._scene.source], self._scene.source)
+
+    @staticmethod
+    def _lookup(m, geom_entity, source):
+        """Per ray-scene geom tables, indexed by geom id + 1 (row 0 = nothing hit): packed RGBA per
+        shading level, entity index, and whether the surface is flat (box or plane; "nothing" counts)."""
+        base = np.vstack([SKY, m.geom_rgba[source, :3] * 255.0])
+        level = 0.35 + 0.65 * np.linspace(0.0, 1.0, SHADES)
+        level = np.where(np.arange(len(base))[:, None] == 0, 1.0, level[None, :])  # the sky is not shaded
+        rgba = np.zeros((len(base), SHADES, 4), np.uint8)
+        rgba[:, :, :3] = np.clip(base[:, None, :] * level[:, :, None], 0, 255).astype(np.uint8)
+        entity = np.append(NOT_ENTITY, geom_entity).astype(np.int32)
+        entity[entity == ROBOT_ENTITY] = NOT_ENTITY
+        flat = np.append(True, np.isin(m.geom_type[source], (int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_PLANE))))
+        return rgba.reshape(-1).view(np.uint32), entity, flat
+
+    def _cast(self, backend, pos, rot, pixels):
+        """Rays through `pixels` (flat indices): geom ids (-1 = nothing), depth, |cos| to the normal."""
+        geom, dist, cos, _ = self._rays(pos, np.take(self.unit_rays, pixels, axis=0) @ rot.T)
+        return geom, dist / self.norm[pixels], cos
+
+    def _rays(self, pos, dirs):
+        """One mj_multiRay over unit `dirs` (n, 3): geom ids, distances, |cos| and world normals."""
+        n = len(dirs)
+        geom, dist, normal = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
+        mujoco.mj_multiRay(self._scene.model, self._scene.data, pos, np.ascontiguousarray(dirs).reshape(-1), None, True,
+                           -1, geom, dist, normal.reshape(-1), n, self.max_depth)
+        return geom, dist, np.abs(np.einsum("ij,ij->i", normal, dirs)), normal
+
+    def _cast_adaptive(self, backend, pos, rot, flat):
+        s = self.samples
+        dirs = self._sample_rays @ rot.T
+        sg, sd, scos, normal = self._rays(pos, dirs)
+        # each sample's face plane in the camera frame: normal n_c and n . (hit - camera)
+        n_cam = normal @ rot
+        offset = sd * np.einsum("ij,ij->i", normal, dirs)
+        # a cell is easy when its four corners hit the same flat face (or all hit nothing)
+        g, key = sg.reshape(s.shape), (n_cam @ _PROBE).reshape(s.shape)
+        g00, k00 = g[:-1, :-1], key[:-1, :-1]
+        easy = flat[g00 + 1]
+        for cut in ((slice(None, -1), slice(1, None)), (slice(1, None), slice(None, -1)), (slice(1, None), slice(1, None))):
+            easy &= (g[cut] == g00) & (np.abs(key[cut] - k00) < 1e-9)
+        easy = easy.reshape(-1)[s.fine_cell]
+        n = len(self.rays)
+        geom, depth, cos = np.empty(n, np.int32), np.empty(n), np.empty(n)
+        geom[s.index], depth[s.index], cos[s.index] = sg, sd / self.norm[s.index], scos
+        # easy pixels: the camera-frame ray (x, y, -1) meets the plane n_c . r = offset at depth offset / (n_c . r)
+        corner = s.fine_corner[easy]
+        x, y = self._fine_xy[0][easy], self._fine_xy[1][easy]
+        nx, ny, nz = (np.take(np.ascontiguousarray(n_cam[:, i]), corner) for i in range(3))
+        along = nx * x + ny * y - nz
+        pix = s.fine[easy]
+        geom[pix] = np.take(sg, corner)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            depth[pix] = np.take(offset, corner) / along
+        cos[pix] = np.abs(along) / self.norm[pix]
+        pix = s.fine[~easy]
+        geom[pix], depth[pix], cos[pix] = self._cast(backend, pos, rot, pix)
+        return geom, depth, cos
+
+    def _door_signs(self, backend, pos, rot, depth, ent) -> None:
+        """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""
+        spec = backend.scene.spec
+        h, w = depth.shape
+        rays = self.rays.reshape(h, w, 3)
+        for k, door in enumerate(spec.doors):
+            if not door.open:
+                continue
+            ax = 0 if door.axis == "y" else 1  # the wall plane is x = const for axis "y"
+            rows, cols = self._image_box(door, ax, pos, rot)
+            if rows.start >= rows.stop or cols.start >= cols.stop:
+                continue
+            r = rays[rows, cols] @ rot.T  # world rays with unit depth
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = (door.position[ax] - pos[ax]) / r[..., ax]  # depth at which the ray meets the wall plane
+            along = pos[1 - ax] + t * r[..., 1 - ax] - door.position[1 - ax]
+            z = pos[2] + t * r[..., 2]
+            block = ent[rows, cols]
+            through = (t * self.norm.reshape(h, w)[rows, cols] > 0.3) & (t < depth[rows, cols] + 1e-9)
+            through &= (np.abs(along) < 0.45) & (z > 0) & (z < DOOR_HEIGHT) & (block < 0)
+            block[through] = len(spec.objects) + k  # objects seen through the door keep their id
+
+    def _image_box(self, door, ax: int, pos, rot) -> tuple[slice, slice]:
+        """Rows and columns of the image that the door's opening covers (empty when it is behind the camera)."""
+        h, w, f = self.intr.height, self.intr.width, self.intr.f
+        corners = np.zeros((4, 3))
+        corners[:, ax] = door.position[ax]
+        corners[:, 1 - ax] = door.position[1 - ax] + np.array([-0.45, 0.45, -0.45, 0.45])
+        corners[:, 2] = [0.0, 0.0, DOOR_HEIGHT, DOOR_HEIGHT]
+        cam = (corners[[0, 1, 3, 2]] - pos) @ rot  # camera frame (x right, y up, -z ahead), corners in loop order
+        cam = _clip_in_front(cam, near=1e-3)
+        if len(cam) == 0:
+            return slice(0, 0), slice(0, 0)
+        u = w / 2 + f * cam[:, 0] / -cam[:, 2]
+        v = h / 2 - f * cam[:, 1] / -cam[:, 2]
+        return (slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h)),
+                slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w)))
+
+
+def _clip_in_front(poly: np.ndarray, near: float) -> np.ndarray:
+    """Clip a camera-frame polygon (k, 3) to the half-space z <= -near (Sutherland-Hodgman)."""
+    out = []
+    for a, b in zip(poly, np.roll(poly, -1, axis=0)):
+        a_in, b_in = a[2] <= -near, b[2] <= -near
+        if a_in:
+            out.append(a)
+        if a_in != b_in:
+            out.append(a + (b - a) * ((-near - a[2]) / (b[2] - a[2])))
+    return np.array(out).reshape(-1, 3)
+
+
+class GLCamera:
+    """MuJoCo's OpenGL renderer (headless EGL/OSMesa), same intrinsics as the ray-cast camera."""
+
+    def __init__(self, size: int = 128) -> None:
+        self.size = size
+        self.renderer = None
+        self._model = None
+
+    def render(self, backend) -> Frame:
+        if not hasattr(backend, "data"):
+            raise BackendError(f"the GL camera needs a MuJoCo backend, not {backend.name!r}")
+        m, d = backend.model, backend.data
+        if self.renderer is not None and self._model is not m:  # a renderer is bound to one model
+            self.close()
+        if self.renderer is None:
+            self._model = m
+            try:
+                self.renderer = mujoco.Renderer(m, height=self.size, width=self.size)
+            except Exception as e:
+                raise BackendError(f"OpenGL rendering unavailable ({e}); install libegl1 or libosmesa6 and set "
+                                   "MUJOCO_GL=egl or osmesa, or use the ray-cast camera") from None
+        r, cam = self.renderer, backend.scene.camera
+        r.update_scene(d, camera=cam)
+        rgb = r.render().copy()
+        r.enable_depth_rendering()
+        r.update_scene(d, camera=cam)
+        depth = r.render().astype(np.float64)
+        r.disable_depth_rendering()
+        r.enable_segmentation_rendering()
+        r.update_scene(d, camera=cam)
+        seg = r.render()
+        r.disable_segmentation_rendering()
+        far = 0.99 * m.vis.map.zfar * m.stat.extent
+        depth[depth >= far] = FAR
+        geom = np.where(seg[:, :, 1] == int(mujoco.mjtObj.mjOBJ_GEOM), seg[:, :, 0], -1)
+        ent = np.where(geom >= 0, backend.scene.geom_entity[np.maximum(geom, 0)], NOT_ENTITY)
+        ent[ent == ROBOT_ENTITY] = NOT_ENTITY
+        pos, rot = _camera_pose(backend)
+        intr = Intrinsics(self.size, self.size, float(m.cam_fovy[cam]))
+        return Frame(rgb, depth, ent.astype(np.int32), pos, rot, intr)
+
+    def close(self) -> None:
+        if self.renderer is not None:
+            self.renderer.close()
+            self.renderer = None

@@ -1,0 +1,1 @@
+"""`spacelab bench`: throughput against the physics limit (timing lives here, never in tests)."""

@@ -1,0 +1,1 @@
+"""Evaluation: episode jobs and records, the runner, protocols, launchers, results, leaderboard and report."""

@@ -1,0 +1,131 @@
+"""Typed units of work: an `EpisodeJob` says what to run, an `EpisodeRecord` what came of it.
+
+Every default of an episode lives here once (or in the layer that owns it: the turn budget
+in `sim.actions`, the field of view in `perception.visibility.ViewConfig`); `EvalConfig`,
+the servers and the launchers take theirs from these fields.
+
+Example:
+    >>> job = EpisodeJob.from_dict({"suite": "tos-2room", "index": 3, "agent": "scout", "seed": 3})
+    >>> job.max_steps, job.key
+    (20, ('tos-2room', 3, 'scout', 'active', '', 3))
+    >>> EpisodeJob.from_dict({"suite": "tos-2room", "index": 0, "agent": "scout", "budget": 9})
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+
+from perception.visibility import ViewConfig
+from sim.actions import DEFAULT_MAX_STEPS
+from sim.env import DEFAULT_BACKEND, IMAGE_MIME, OBS_MODES
+
+PASSIVE_PROXY = "scout"  # who drives in the passive protocol unless a job says otherwise
+
+_TYPES = {int: "an integer", float: "a number", str: "a string", dict: "a mapping"}
+
+
+@dataclass(frozen=True)
+class EpisodeJob:
+    """One episode to run: scene `index` of `suite`, played by `agent` under `protocol`."""
+
+    suite: str
+    index: int
+    agent: str
+    seed: int = 0
+    protocol: str = "active"
+    config_hash: str = ""  # hash of the settings that change outcomes (see evaluate.config_hash)
+    max_steps: int = DEFAULT_MAX_STEPS
+    fov_deg: float = ViewConfig.fov_deg
+    max_range: float = ViewConfig.max_range
+    backend: str = DEFAULT_BACKEND
+    obs_mode: str = OBS_MODES[0]
+    image_format: str = next(iter(IMAGE_MIME))
+    proxy: str = PASSIVE_PROXY
+    agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "EpisodeJob":
+        """A job from plain data (a config, JSON, a remote request); one-line errors name the field."""
+        if not isinstance(d, dict):
+            raise ValueError(f"a job must be a mapping, got {type(d).__name__}")
+        names = [f.name for f in fields(cls)]
+        unknown = [k for k in d if k not in names]
+        if unknown:
+            raise ValueError(f"unknown job field(s): {', '.join(map(str, unknown))}; allowed: {', '.join(names)}")
+        missing = [n for n in ("suite", "index", "agent") if n not in d]
+        if missing:
+            raise ValueError(f"job needs {', '.join(missing)}")
+        for f in fields(cls):
+            if f.name not in d:
+                continue
+            want = {"int": int, "float": float, "str": str, "dict": dict}[f.type]
+            v = d[f.name]
+            ok = isinstance(v, want) and not isinstance(v, bool) or (want is float and isinstance(v, int) and not isinstance(v, bool))
+            if not ok or (want is float and not math.isfinite(v)):
+                raise ValueError(f"job field {f.name} must be {'a finite number' if want is float else _TYPES[want]}, got {v!r}")
+        return cls(**d)
+
+    @property
+    def key(self) -> tuple:
+        """(suite, scene index, agent, protocol, config hash, seed): what makes an episode unique."""
+        return (self.suite, self.index, self.agent, self.protocol, self.config_hash, self.seed)
+
+    @property
+    def view(self) -> ViewConfig:
+        return ViewConfig(fov_deg=self.fov_deg, max_range=self.max_range)
+
+    @property
+    def options(self) -> dict | None:
+        """The agent's own options (agent_options under its base name)."""
+        return (self.agent_options or {}).get(self.agent.partition("@")[0])
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class EpisodeRecord:
+    """What one episode gave: the job's key, the protocol's measurements, or the error.
+
+    `result` holds what the protocol measured (steps, coverage, belief, probes, ...; see the
+    README's results format); `to_dict()` flattens it into the JSON line that is written.
+    """
+
+    suite: str
+    index: int
+    agent: str
+    seed: int
+    protocol: str = "active"
+    config_hash: str = ""
+    error: str | None = None  # None, or "ExceptionType: message"
+    traceback: str | None = None
+    result: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_job(cls, job: EpisodeJob, **kw) -> "EpisodeRecord":
+        return cls(job.suite, job.index, job.agent, job.seed, job.protocol, job.config_hash, **kw)
+
+    @property
+    def scene(self) -> str:
+        return f"{self.suite}/{self.index}"
+
+    @property
+    def key(self) -> tuple:
+        return (self.suite, self.index, self.agent, self.protocol, self.config_hash, self.seed)
+
+    def to_dict(self) -> dict:
+        d = {"suite": self.suite, "index": self.index, "agent": self.agent, "seed": self.seed,
+             "protocol": self.protocol, "config_hash": self.config_hash, "scene": self.scene, **self.result,
+             "error": self.error}
+        if self.traceback is not None:
+            d["traceback"] = self.traceback
+        return d
+
+
+def record_key(r: dict) -> tuple:
+    """The key of a record read back from JSONL (older records may lack protocol or hash)."""
+    return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), r.get("config_hash", ""), int(r["seed"]))

@@ -1,0 +1,1 @@
+"""Serving episodes to agents that live elsewhere: an HTTP server and an MCP tool server."""
