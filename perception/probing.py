@@ -16,6 +16,7 @@ information gain; object and free-space coverage.
 from __future__ import annotations
 
 import math
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 
@@ -30,13 +31,35 @@ from perception.cogmap import (
 from perception.efficiency import information_gain
 from scenes.frames import FACINGS, facing_name, to_start_frame
 from scenes.grid import room_cells
+from scenes.spec import SceneSpec
 
 DRIFT_TOLERANCE = 0.5  # m
 _LOCAL_TO_DEG = {"north": 0.0, "east": 90.0, "south": 180.0, "west": 270.0}
 
 
+@runtime_checkable
+class ProbeSubject(Protocol):
+    """What probing reads from an exploration episode (`sim.env.ExplorationEnv` is one)."""
+
+    scene: SceneSpec
+    observed: set[str]  # names of the entities seen so far
+    observation_log: list[dict]  # what each Observe showed, for information gain (see perception.efficiency)
+
+    @property
+    def free_space_coverage(self) -> float:
+        """Share of free floor cells seen so far."""
+
+    def truth_map(self) -> CognitiveMap:
+        """The true global map, start frame, with the agent's current pose."""
+
+    def local_truth(self) -> CognitiveMap:
+        """The true local map: visible entities in the agent's frame."""
+
+
 class ProbeTracker:
-    def __init__(self, env) -> None:
+    """Asks an agent for its maps after every turn of an episode and scores the replies."""
+
+    def __init__(self, env: ProbeSubject) -> None:
         self.env = env
         spec = env.scene
         cells = np.array([c for r in spec.rooms for c in room_cells(r)], float)

@@ -6,7 +6,7 @@ Depth is metres along the optical axis (inf where nothing is hit) and segmentati
 scene entity indices (objects, then doors; -1 for walls, floor and sky).
 
 Example:
-    >>> Intrinsics(64, 64).f  # 90 degree field of view: focal length = half the image
+    >>> round(Intrinsics(64, 64).f, 6)  # 90 degree field of view: focal length = half the image
     32.0
 """
 

@@ -31,6 +31,10 @@ class UnknownNameError(ValueError):
     """A name that is not registered (the message lists the registered ones)."""
 
 
+class EntryPointError(ValueError):
+    """A registered entry point that cannot be imported (the message names it and why)."""
+
+
 @dataclass(frozen=True)
 class Entry:
     name: str
@@ -43,9 +47,12 @@ class Entry:
         if not isinstance(self.entry_point, str):
             return self.entry_point
         module, _, attr = self.entry_point.partition(":")
-        obj = importlib.import_module(module)
-        for part in filter(None, attr.split(".")):
-            obj = getattr(obj, part)
+        try:
+            obj = importlib.import_module(module)
+            for part in filter(None, attr.split(".")):
+                obj = getattr(obj, part)
+        except (ImportError, AttributeError) as e:
+            raise EntryPointError(f"{self.name!r} points to {self.entry_point!r}, which cannot be loaded: {e}") from e
         return obj
 
 

@@ -9,7 +9,7 @@ Example:
     >>> from scenes import load_suite_scene
     >>> scene = compile_scene(load_suite_scene("tos-2room", 0))
     >>> scene.entity_names[:1]
-    ['vase']
+    ['cabinet']
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@
     spacelab manip check|tasks ...         manipulation: skill success over seeded states, task success
     spacelab skills list|show|validate|learn|evaluate   the skill library and the composition benchmark
     spacelab bench                         throughput numbers (physics, exploration, workers)
+    spacelab list [KIND]                   what is registered: agents, backends, suites, table-suites,
+                                           protocols, launchers, robots, tasks (with a line on each)
 
 Bad input ends with one line on stderr and exit code 2.
 """
@@ -18,10 +20,14 @@ Bad input ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import importlib.util
 import json
 import os
 import sys
+from pathlib import Path
 
+from scenes.registry import Entry
 from scenes.spec import SceneError
 from sim.backends import BackendError
 
@@ -33,8 +39,33 @@ def fail(msg: str) -> None:
     raise SystemExit(2)
 
 
+LAYERS = ("scenes", "robots", "perception", "sim", "planners")  # spacelab's own top-level packages
+REGISTRIES = {  # kind -> where its registry lives (imported only when listed)
+    "agents": "planners.agents:AGENTS", "backends": "sim.backends:BACKENDS", "suites": "scenes.suites:SUITES",
+    "table-suites": "scenes.suites:TABLE_SUITES", "protocols": "spacelab.evaluation.protocols:PROTOCOLS",
+    "launchers": "spacelab.evaluation.launchers:LAUNCHERS", "robots": "robots:ROBOTS", "tasks": "sim.manip.tasks:TASKS",
+}
+
+
+def foreign_layers(root: Path = Path(__file__).resolve().parents[1]) -> list[str]:
+    """One line per layer name that Python resolves to a package other than spacelab's own
+    (`perception` and friends are also names on PyPI): which file, and from which distribution."""
+    problems = []
+    dists = importlib.metadata.packages_distributions()
+    for name in LAYERS:
+        spec = importlib.util.find_spec(name)
+        where = Path(next(iter(spec.submodule_search_locations or []), spec.origin or "")).resolve() if spec else None
+        if where is None or where.parent != root:
+            owner = ", ".join(d for d in dists.get(name, []) if d != "spacelab") or "an unknown source"
+            problems.append(f"package {name!r} resolves to {where} (from {owner}), not to spacelab's {root / name}; "
+                            f"uninstall it or use a fresh virtual environment")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    for problem in foreign_layers():
+        fail(problem)
     if not argv or argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0
@@ -51,7 +82,18 @@ def main(argv: list[str] | None = None) -> int:
 
 def _commands() -> dict:
     return {"eval": _eval, "scene": _scene, "render-scene": _render, "render-episode": _render_episode, "score": _score,
-            "report": _report, "serve": _serve, "mcp": _mcp, "manip": _manip, "skills": _skills, "bench": _bench}
+            "report": _report, "serve": _serve, "mcp": _mcp, "manip": _manip, "skills": _skills, "bench": _bench,
+            "list": _list}
+
+
+def _list(rest: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="spacelab list", description="What is registered, with a line on each.")
+    p.add_argument("kind", nargs="?", choices=list(REGISTRIES), help="one kind (default: all)")
+    a = _parse(p, rest)
+    for kind in [a.kind] if a.kind else REGISTRIES:
+        registry = Entry(kind, REGISTRIES[kind]).load()
+        print(f"{kind}:\n{registry.help()}")
+    return 0
 
 
 def _mcp(rest: list[str]) -> int:

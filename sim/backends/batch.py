@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-import mujoco.batch  # noqa: E402,F401  (the submodule is not imported by `import mujoco`; MUJOCO_GL is set above)
 import numpy as np
 
 from robots.headless_mujoco import mujoco
@@ -24,6 +23,9 @@ from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
 from sim.backends.mujoco_cpu import MujocoBackend
 from sim.compile_mujoco import CompiledScene, compile_scene
+
+# isort: split
+import mujoco.batch  # noqa: E402,F401  (a submodule `import mujoco` leaves out; after the headless import above)
 
 
 class BatchBackend(ABC):

@@ -9,6 +9,7 @@ is rewritten in key order and ``summary.json`` is written (both atomically).
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
 import os
 import time
@@ -57,6 +58,7 @@ class EvalConfig:
     fov_deg: float = EpisodeJob.fov_deg
     max_range: float = EpisodeJob.max_range
     backend: str = EpisodeJob.backend
+    plugins: list[str] = field(default_factory=list)  # modules with your register_agent/... lines, imported by every worker
 
 
 _TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -71,6 +73,13 @@ def validate_config(cfg: EvalConfig) -> None:
         if not ok or (want is int and isinstance(v, bool)):
             raise ValueError(f"{f.name} must be {_TYPES[want]}, got {v!r}")
     suite = get_suite(cfg.suite)
+    if not all(isinstance(m, str) for m in cfg.plugins):
+        raise ValueError(f"plugins must be a list of module names, got {cfg.plugins!r}")
+    for module in cfg.plugins:  # imported here too, so that validation knows what they register
+        try:
+            importlib.import_module(module)
+        except Exception as e:
+            raise ValueError(f"plugins: cannot import {module!r} ({type(e).__name__}: {e})") from None
     for a in cfg.agents:
         agent_class(a)  # a one-line error for an unknown name or a bad parameter; endpoints and files are checked at start
     if cfg.obs_mode not in OBS_MODES:
@@ -100,6 +109,7 @@ def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
             suite=cfg.suite, index=i, agent=a, protocol=p, seed=cfg.seed * 100_000 + i, config_hash=h,
             max_steps=cfg.max_steps, fov_deg=float(cfg.fov_deg), max_range=float(cfg.max_range), backend=cfg.backend,
             obs_mode=cfg.obs_mode, image_format=cfg.image_format, proxy=cfg.proxy, agent_options=cfg.agent_options,
+            plugins=tuple(cfg.plugins),
         )
         for p in cfg.protocols
         for a in cfg.agents

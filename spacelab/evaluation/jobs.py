@@ -11,7 +11,7 @@ Example:
     >>> EpisodeJob.from_dict({"suite": "tos-2room", "index": 0, "agent": "scout", "budget": 9})
     Traceback (most recent call last):
     ...
-    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options
+    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options, plugins
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from sim.env import DEFAULT_BACKEND, IMAGE_MIME, OBS_MODES
 
 PASSIVE_PROXY = "scout"  # who drives in the passive protocol unless a job says otherwise
 
-_TYPES = {int: "an integer", float: "a number", str: "a string", dict: "a mapping"}
+_TYPES = {int: "an integer", float: "a number", str: "a string", dict: "a mapping", (list, tuple): "a list"}
 
 
 @dataclass(frozen=True)
@@ -46,6 +46,7 @@ class EpisodeJob:
     image_format: str = next(iter(IMAGE_MIME))
     proxy: str = PASSIVE_PROXY
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
+    plugins: tuple = ()  # modules imported before the episode: your register_agent(...) lines run in every worker
 
     @classmethod
     def from_dict(cls, d: dict) -> "EpisodeJob":
@@ -62,12 +63,14 @@ class EpisodeJob:
         for f in fields(cls):
             if f.name not in d:
                 continue
-            want = {"int": int, "float": float, "str": str, "dict": dict}[f.type]
+            want = {"int": int, "float": float, "str": str, "dict": dict, "tuple": (list, tuple)}[f.type]
             v = d[f.name]
             ok = isinstance(v, want) and not isinstance(v, bool) or (want is float and isinstance(v, int) and not isinstance(v, bool))
             if not ok or (want is float and not math.isfinite(v)):
                 raise ValueError(f"job field {f.name} must be {'a finite number' if want is float else _TYPES[want]}, got {v!r}")
-        return cls(**d)
+        if not all(isinstance(m, str) for m in d.get("plugins", ())):
+            raise ValueError("job field plugins must be a list of module names")
+        return cls(**{**d, "plugins": tuple(d.get("plugins", ()))})
 
     @property
     def key(self) -> tuple:

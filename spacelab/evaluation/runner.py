@@ -11,6 +11,7 @@ Example:
 
 from __future__ import annotations
 
+import importlib
 import traceback
 
 from planners.agents import make_agent
@@ -24,6 +25,8 @@ def run_job(job: EpisodeJob) -> EpisodeRecord:
     """Play `job` (a fresh scene, env and agent); never raises."""
     record = EpisodeRecord.for_job(job)
     try:
+        for module in job.plugins:  # registrations made outside spacelab, in whichever process runs this
+            importlib.import_module(module)
         protocol = PROTOCOLS.load(job.protocol)
         env = ExplorationEnv(load_suite_scene(job.suite, job.index), backend=job.backend, max_steps=job.max_steps,
                              obs_mode=job.obs_mode, image_format=job.image_format, view=job.view)
