@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from scenes.generate import _all_reachable, _door_approach_cells
+from scenes.generate import all_reachable, door_approach_cells
 from scenes.grid import room_cells
 from scenes.spec import SceneError, SceneSpec
 
@@ -58,7 +58,7 @@ def plan_changes(spec: SceneSpec, seed: int, k: int = 4, min_move: float = 6.0, 
                 continue
             c = Change(o.name, "moved", o.position, cell[0], o.heading, o.heading, cell[1])
         nxt = apply_changes(current, [c])
-        if _all_reachable(nxt):
+        if all_reachable(nxt):
             changes.append(c)
             current = nxt
     if len(changes) < k:
@@ -68,7 +68,7 @@ def plan_changes(spec: SceneSpec, seed: int, k: int = 4, min_move: float = 6.0, 
 
 def _far_free_cell(spec: SceneSpec, idx: int, rng, min_move: float, min_spacing: float):
     o = spec.objects[idx]
-    blocked = _door_approach_cells(spec.doors) | {tuple(spec.start_position)}
+    blocked = door_approach_cells(spec.doors) | {tuple(spec.start_position)}
     others = [p for j, p in enumerate(spec.objects) if j != idx]
     options = []
     for r in spec.rooms:

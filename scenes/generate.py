@@ -55,7 +55,7 @@ def generate_scene(
             start_heading=heading,
             suite=suite,
         )
-        if _all_reachable(spec):
+        if all_reachable(spec):
             validate(spec)
             return spec
     raise SceneError(f"could not place {objects_per_room} objects per room with spacing {min_spacing} m; lower them")
@@ -84,12 +84,13 @@ def _layout(rng, n_rooms: int, size: int) -> tuple[list[Room], list[Door]]:
     return rooms, doors
 
 
-def _door_approach_cells(doors) -> set:
+def door_approach_cells(doors) -> set:
+    """Grid cells on either side of every door: kept free so that doors stay passable."""
     return {c for d in doors for c in door_sides(d)}
 
 
 def _start(rng, room: Room, doors) -> tuple[tuple[float, float], float]:
-    blocked = _door_approach_cells(doors)
+    blocked = door_approach_cells(doors)
     cells = [c for c in room_cells(room) if c not in blocked]
     start = cells[rng.integers(len(cells))]
     heading = float(rng.choice([0.0, 90.0, 180.0, 270.0]))
@@ -101,7 +102,7 @@ def _objects(rng, rooms, doors, start, per_room: int, min_spacing: float):
     names = sorted(CATALOG)
     picks = rng.choice(len(names), size=n, replace=n > len(names))
     counts: Counter = Counter()
-    blocked = _door_approach_cells(doors) | {start}
+    blocked = door_approach_cells(doors) | {start}
     placed: list[ObjectSpec] = []
     for k, room in enumerate(rooms):
         cells = [c for c in room_cells(room) if c not in blocked]
@@ -124,7 +125,8 @@ def _objects(rng, rooms, doors, start, per_room: int, min_spacing: float):
     return placed
 
 
-def _all_reachable(spec: SceneSpec) -> bool:
+def all_reachable(spec: SceneSpec) -> bool:
+    """Whether the robot can reach every door, and a cell next to every object, from the start."""
     g = walkable_graph(spec)
     reach = nx.node_connected_component(g, tuple(spec.start_position))
     if any(d.position not in reach for d in spec.doors):

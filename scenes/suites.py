@@ -36,6 +36,7 @@ class Suite:
         return self.generate(seed=index, suite=self.name, **self.params)
 
 
+DEFAULT_SUITE = "tos-3room"  # the Theory-of-Space default: 3 rooms
 SUITES = Registry("suite", error=SceneError)
 TABLE_SUITES = Registry("table suite", error=SceneError)
 

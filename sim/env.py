@@ -66,9 +66,10 @@ class ExplorationEnv(gym.Env):
         backend: a Backend or its name ("mujoco").
         max_steps: turn budget; the episode is truncated (forced Term) when it runs out.
         view: field of view and range.
+        render_mode: None or "rgb_array" (the robot camera's view); render() returns that image either way.
     """
 
-    metadata = {"render_modes": ["rgb_array"]}
+    metadata = {"render_modes": ["rgb_array"], "render_fps": 2}  # one frame per turn
 
     def __init__(
         self,
@@ -80,7 +81,11 @@ class ExplorationEnv(gym.Env):
         obs_mode: str = OBS_MODES[0],
         image_size: int = 128,
         image_format: str = next(iter(IMAGE_MIME)),
+        render_mode: str | None = None,
     ) -> None:
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.render_mode = render_mode
         if max_steps < 1:
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if obs_mode not in OBS_MODES:

@@ -20,6 +20,7 @@ Bad input ends with one line on stderr and exit code 2.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.metadata
 import importlib.util
 import json
@@ -103,13 +104,28 @@ def _mcp(rest: list[str]) -> int:
     return 0
 
 
+SENSOR_FIELDS = {"obs_mode": "mode", "image_format": "image_format", "fov_deg": "fov_deg", "max_range": "max_range"}
+PRESET_FIELDS = ("agents", "protocols", "launcher")  # set by the agent=, protocol= and launcher= groups
+
+
+def eval_defaults(cfg) -> dict:
+    """The Hydra node of `spacelab eval`'s defaults, read from an EvalConfig so that each
+    default lives in one place; the sensor fields sit under `sensors` as the groups set them."""
+    data = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in PRESET_FIELDS}
+    data["sensors"] = {key: data.pop(name) for name, key in SENSOR_FIELDS.items()}
+    return data
+
+
 def _eval(rest: list[str]) -> int:
     import hydra
+    from hydra.core.config_store import ConfigStore
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig, OmegaConf
 
     from spacelab.evaluation.evaluate import EvalConfig, run_eval, summary_table
     from spacelab.evaluation.protocols import PROTOCOLS
+
+    ConfigStore.instance().store(name="eval_defaults", node=eval_defaults(EvalConfig()))
 
     @hydra.main(version_base=None, config_path="conf", config_name="eval")
     def task(cfg: DictConfig) -> None:
@@ -119,9 +135,8 @@ def _eval(rest: list[str]) -> int:
         progress = bool(data.pop("progress", True))
         data.pop("workers", None)  # already inside launcher
         sensors = data.pop("sensors", {}) or {}
-        data["obs_mode"] = sensors.get("mode", "text")
-        data["image_format"] = sensors.get("image_format", "png")
-        data["fov_deg"], data["max_range"] = sensors.get("fov_deg", 90.0), sensors.get("max_range", 32.0)
+        data["obs_mode"] = sensors.pop("mode")
+        data.update(sensors)  # image_format, fov_deg, max_range
         data["agent_options"] = data.get("agent_options") or {}
         for key in ("agents", "protocols"):
             v = data.get(key)
@@ -191,15 +206,15 @@ def _manip(rest: list[str]) -> int:
     from tqdm import tqdm
 
     from scenes.jsonio import write_json_atomic
+    from sim.manip.base import MANIP_BACKENDS, check_backend, missing_drawer, tabletop_robots
     from sim.manip.check import check_skills
     from sim.manip.tasks import TASKS, needs_drawer, run_task
-    from sim.manip.world import MANIP_BACKENDS, check_backend, missing_drawer
 
     p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
     p.add_argument("what", choices=["check", "tasks"])
     p.add_argument("--n", type=int, default=50, help="seeded initial states per skill or task")
     p.add_argument("--skills", nargs="*", help="skills to check (default: all)")
-    p.add_argument("--robot", choices=["floating", "arm"], default="floating")
+    p.add_argument("--robot", choices=list(tabletop_robots()), default="floating")
     p.add_argument("--backend", choices=list(MANIP_BACKENDS), default="mujoco")
     p.add_argument("--out", help="write the results as JSON")
     a = _parse(p, rest)
@@ -217,7 +232,8 @@ def _manip(rest: list[str]) -> int:
         check_backend(a.backend, a.robot)
         res = {}
         print(f"task success over {a.n} seeds ({a.robot} gripper, {a.backend})")
-        for name, task in TASKS.items():
+        for name in TASKS:
+            task = TASKS.load(name)
             if needs_drawer(task) and missing_drawer(a.backend):
                 print(f"  {name:20s} skipped: {missing_drawer(a.backend)}")
                 continue

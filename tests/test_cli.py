@@ -81,7 +81,7 @@ def test_eval_writes_results_and_resumes(tmp_path):
 
 @pytest.mark.parametrize(
     "override,msg",
-    [("suite=nope", "Could not find 'suite/nope'"), ("n_scenes=abc", "n_scenes must be an integer"),
+    [("suite=nope", "unknown suite 'nope'; choose one of: tos-2room, tos-3room, tos-4room"), ("n_scenes=abc", "n_scenes must be an integer"),
      ("agents=[ghost]", "unknown agent 'ghost'"), ("n_scenes=500", "outside suite"),
      ("protocols=[telepathy]", "unknown protocol 'telepathy'")],
 )

@@ -53,7 +53,7 @@ def task_rates(backend: str, seeds: int = 3, task: str = "pick-and-place") -> di
     from sim.manip.tasks import TASKS, run_task
 
     t0 = time.perf_counter()
-    runs = [run_task(TASKS[task], s, backend=backend) for s in range(seeds)]
+    runs = [run_task(TASKS.load(task), s, backend=backend) for s in range(seeds)]
     wall = time.perf_counter() - t0
     return {"task": task, "episodes": seeds, "success_rate": round(sum(r["success"] for r in runs) / seeds, 3),
             "physics_steps_per_s": round(sum(r["physics_steps"] for r in runs) / wall),

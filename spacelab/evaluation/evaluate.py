@@ -26,7 +26,7 @@ from scenes.jsonio import (
     write_text_atomic,
 )
 from scenes.spec import SceneError
-from scenes.suites import get_suite
+from scenes.suites import DEFAULT_SUITE, get_suite
 from sim.backends import BACKENDS
 from sim.env import IMAGE_MIME, OBS_MODES
 from spacelab.evaluation.jobs import EpisodeJob, record_key
@@ -43,18 +43,23 @@ RUN_INFO = "run.json"
 
 @dataclass
 class EvalConfig:
-    suite: str = "tos-3room"
+    """One evaluation: agents x protocols x scenes start..start+n_scenes-1 of a suite.
+
+    These are the defaults of `spacelab eval` too (its Hydra config takes them from here).
+    """
+
+    suite: str = DEFAULT_SUITE
     agents: list[str] = field(default_factory=lambda: ["scout", "strategist"])
     protocols: list[str] = field(default_factory=lambda: ["active"])
-    n_scenes: int = 10
+    n_scenes: int = 10  # scenes start .. start+n_scenes-1 of the suite
     start: int = 0
-    seed: int = 0
+    seed: int = 0  # episode seed = seed * 100000 + scene index
     launcher: dict = field(default_factory=lambda: {"name": "local", "workers": 2})
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
     obs_mode: str = EpisodeJob.obs_mode  # "text", "vision" (camera view as an image) or "rgbd" (frames for perception agents)
     image_format: str = EpisodeJob.image_format  # vision mode: "png" or "jpeg"
     proxy: str = EpisodeJob.proxy  # the agent whose actions the passive protocol replays
-    max_steps: int = EpisodeJob.max_steps
+    max_steps: int = EpisodeJob.max_steps  # turn budget per episode
     fov_deg: float = EpisodeJob.fov_deg
     max_range: float = EpisodeJob.max_range
     backend: str = EpisodeJob.backend

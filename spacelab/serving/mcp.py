@@ -21,12 +21,13 @@ class ToolSession:
     def __init__(self) -> None:
         self.episode: RemoteEpisode | None = None
 
-    def start_episode(self, suite: str = "tos-3room", index: int = 0, max_steps: int = 20, seed: int = 0) -> str:
+    def start_episode(self, suite: str = EpisodeSpec.suite, index: int = EpisodeSpec.index,
+                      max_steps: int = EpisodeSpec.max_steps, seed: int = EpisodeSpec.seed) -> str:
         if self.episode is not None:
             self.episode.close()
-        try:
-            self.episode = RemoteEpisode(EpisodeSpec(suite=suite, index=index, max_steps=max_steps, seed=seed))
-        except SceneError as e:
+        try:  # the same validation as an HTTP request (types, bounded budget)
+            self.episode = RemoteEpisode(EpisodeSpec.from_dict(dict(suite=suite, index=index, max_steps=max_steps, seed=seed)))
+        except (SceneError, RemoteError) as e:
             self.episode = None
             return f"error: {e}"
         obs, _ = self.episode.reset()
@@ -104,7 +105,8 @@ def build_server():
         return tool
 
     @server.tool(description="Start (or restart) an episode on a scene of a suite; returns the first observation.")
-    def start_episode(suite: str = "tos-3room", index: int = 0, max_steps: int = 20, seed: int = 0) -> str:
+    def start_episode(suite: str = EpisodeSpec.suite, index: int = EpisodeSpec.index,
+                      max_steps: int = EpisodeSpec.max_steps, seed: int = EpisodeSpec.seed) -> str:
         return wrap(tools.start_episode)(suite, index, max_steps, seed)
 
     @server.tool(description="Queue a turn in place: degrees in 90, 180, 270, -90, -180, -270 (positive = clockwise).")

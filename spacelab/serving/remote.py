@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from perception.visibility import ViewConfig
-from scenes.suites import load_suite_scene
+from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.evaluation.jobs import EpisodeJob
 from spacelab.evaluation.session import EpisodeSession, ProbeAnswers
@@ -23,7 +23,7 @@ class RemoteError(ValueError):
 
 @dataclass
 class EpisodeSpec:
-    suite: str = "tos-3room"
+    suite: str = DEFAULT_SUITE
     index: int = 0
     seed: int = 0
     max_steps: int = EpisodeJob.max_steps
