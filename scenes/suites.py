@@ -37,6 +37,7 @@ class Suite:
 
 
 DEFAULT_SUITE = "tos-3room"  # the Theory-of-Space default: 3 rooms
+DEFAULT_TABLE_SUITE = "table-pick"
 SUITES = Registry("suite", error=SceneError)
 TABLE_SUITES = Registry("table suite", error=SceneError)
 

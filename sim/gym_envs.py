@@ -21,7 +21,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 from scenes.spec import SceneSpec
-from scenes.suites import load_suite_scene, load_table_scene
+from scenes.suites import DEFAULT_SUITE, DEFAULT_TABLE_SUITE, load_suite_scene, load_table_scene
 from scenes.tabletop import TableSpec
 from sim.env import ExplorationEnv
 from sim.manip.env import ManipEnv
@@ -30,13 +30,13 @@ EXPLORE_ID = "spacelab/Explore-v0"
 TABLETOP_ID = "spacelab/TabletopControl-v0"
 
 
-def make_exploration_env(suite: str = "tos-3room", index: int = 0, scene: SceneSpec | None = None,
+def make_exploration_env(suite: str = DEFAULT_SUITE, index: int = 0, scene: SceneSpec | None = None,
                          **kwargs) -> ExplorationEnv:
     """ExplorationEnv on `scene`, or else on scene `index` of `suite`; kwargs go to ExplorationEnv."""
     return ExplorationEnv(load_suite_scene(suite, index) if scene is None else scene, **kwargs)
 
 
-def make_tabletop_env(suite: str = "table-pick", index: int = 0, spec: TableSpec | None = None,
+def make_tabletop_env(suite: str = DEFAULT_TABLE_SUITE, index: int = 0, spec: TableSpec | None = None,
                       **kwargs) -> ManipEnv:
     """ManipEnv on `spec`, or else on table scene `index` of `suite`; kwargs go to ManipEnv."""
     return ManipEnv(load_table_scene(suite, index) if spec is None else spec, **kwargs)

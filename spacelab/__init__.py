@@ -28,19 +28,27 @@ def load_scene(suite: str, index: int = 0):
     return load_suite_scene(suite, index)
 
 
-def make_env(scene="tos-3room", index: int = 0, **kwargs):
-    """The exploration env (gymnasium API) on a suite scene or a SceneSpec; `kwargs` go to
-    `sim.env.ExplorationEnv` (backend=, max_steps=, view=, obs_mode=, ...)."""
-    from sim.env import ExplorationEnv
+def make_env(scene: str | object | None = None, index: int = 0, **kwargs):
+    """The exploration env (gymnasium API; also `gymnasium.make("spacelab/Explore-v0")` after
+    `import sim.gym_envs`) on a suite scene or a SceneSpec; `kwargs` go to `sim.env.ExplorationEnv`
+    (backend=, max_steps=, view=, obs_mode=, ...)."""
+    from sim.gym_envs import make_exploration_env
 
-    return ExplorationEnv(load_scene(scene, index) if isinstance(scene, str) else scene, **kwargs)
+    if scene is None or isinstance(scene, str):  # None: the default suite
+        return make_exploration_env(**({} if scene is None else {"suite": scene}), index=index, **kwargs)
+    return make_exploration_env(scene=scene, **kwargs)
 
 
-def make_world(scene="table-pick", index: int = 0, backend: str = "mujoco", robot: str = "floating", **kwargs):
-    """A tabletop manipulation world (symbolic state, skills, tasks) on any manipulation backend."""
+def make_world(scene: str | object | None = None, index: int = 0, **kwargs):
+    """A tabletop manipulation world (symbolic state, skills, tasks); `scene` is a table suite
+    name (default: the default table suite) or a TableSpec; `kwargs` (backend=, robot=, ...) go
+    to `sim.manip.world.make_world`."""
+    from scenes.suites import DEFAULT_TABLE_SUITE
     from sim.manip.world import make_world as _make_world
 
-    return _make_world(load_scene(scene, index) if isinstance(scene, str) else scene, backend=backend, robot=robot, **kwargs)
+    if scene is None or isinstance(scene, str):
+        scene = load_scene(scene or DEFAULT_TABLE_SUITE, index)
+    return _make_world(scene, **kwargs)
 
 
 def make_agent(name: str, options: dict | None = None):

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from scenes.registry import Entry
 from scenes.spec import SceneError
+from scenes.suites import DEFAULT_SUITE
 from sim.backends import BackendError
 
 USER_ERRORS = (SceneError, BackendError, ValueError, OSError)  # unknown names, RemoteError, SkillError: ValueErrors
@@ -321,7 +322,7 @@ def _render_episode(rest: list[str]) -> int:
     from spacelab.figures.episode import render_episode
 
     p = argparse.ArgumentParser(prog="spacelab render-episode", description="Replay an episode and draw what the robot saw.")
-    p.add_argument("--suite", default="tos-3room")
+    p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--agent", default="mapper")
     p.add_argument("--out", default="episode.png")
@@ -403,7 +404,7 @@ def _bench(rest: list[str]) -> int:
     from spacelab.bench.run import run_bench
 
     p = argparse.ArgumentParser(prog="spacelab bench", description="Throughput of physics, exploration and workers.")
-    p.add_argument("--suite", default="tos-3room")
+    p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--episodes", type=int, default=100, help="episodes per worker-scaling measurement")
     p.add_argument("--out", default="bench.json")
     p.add_argument("--no-backends", action="store_true", help="skip the per-backend section (PyBullet, batch, Warp)")

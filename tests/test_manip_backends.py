@@ -30,7 +30,7 @@ def test_mujoco_batch_world_is_bit_identical_to_the_cpu_world():
 
 @pytest.mark.parametrize("task", ["pick-and-place", "stack-3", "rearrange-to-goal"])
 def test_block_tasks_succeed_on_pybullet(task):
-    r = run_task(TASKS[task], 0, backend="pybullet")
+    r = run_task(TASKS.load(task), 0, backend="pybullet")
     assert r["success"], r
     assert r["backend"] == "pybullet" and all(s["success"] for s in r["skills"])
 

@@ -1,16 +1,19 @@
 import numpy as np
 import pytest
 
+from robots import ROBOTS
 from scenes.spec import SceneError
 from scenes.suites import load_table_scene
 from scenes.tabletop import TABLE_HALF, TABLE_TOP, TableSpec, generate_table
 from sim.backends import BackendError
+from sim.manip.base import TabletopWorld, check_backend, tabletop_robots
 from sim.manip.check import run_skill_case
 from sim.manip.env import ManipEnv
 from sim.manip.skills import PRIMITIVES, Skills
 from sim.manip.state import symbolic_state
 from sim.manip.tasks import TASKS, run_task
-from sim.manip.world import ArmWorld, ManipWorld
+from sim.manip.pybullet_world import PyBulletManipWorld
+from sim.manip.world import ArmWorld, ManipWorld, build_table_model
 
 
 def _facts(state):
@@ -116,13 +119,13 @@ def test_a_diverging_task_is_a_failed_episode(monkeypatch):
         raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
     monkeypatch.setattr(W, "tick", broken)
-    r = run_task(TASKS["pick-and-place"], 0)
+    r = run_task(TASKS.load("pick-and-place"), 0)
     assert r["success"] is False and "diverged" in r["error"]
 
 
 @pytest.mark.parametrize("name", sorted(TASKS))
 def test_tasks_solve_with_their_skill_plans(name):
-    res = [run_task(TASKS[name], s) for s in range(3)]
+    res = [run_task(TASKS.load(name), s) for s in range(3)]
     assert sum(r["success"] for r in res) >= 2, [r["skills"] for r in res]
 
 
@@ -131,3 +134,36 @@ def test_the_arm_reaches_with_ik_and_grasps():
     sk = Skills(w)
     assert sk.reach([0.1, -0.2, 0.55]).success
     assert sk.grasp("block_0").success
+
+
+def test_robots_and_tasks_are_registered_by_name():
+    assert list(ROBOTS) == ["floating", "arm", "mobile-base"]
+    assert all(ROBOTS.get(r).doc for r in ROBOTS) and callable(ROBOTS.load("mobile-base"))
+    assert tabletop_robots() == ("floating", "arm")
+    assert sorted(TASKS) == ["find-hidden-object", "pick-and-place", "put-in-drawer", "rearrange-to-goal", "stack-3"]
+    for name in TASKS:
+        assert TASKS.load(name).name == name and TASKS.get(name).doc
+
+
+@pytest.mark.parametrize("robot,message", [
+    ("teleporter", "unknown robot 'teleporter'; choose one of: floating, arm"),
+    ("mobile-base", "robot 'mobile-base' does not work at the table; choose one of: floating, arm"),
+])
+def test_a_robot_that_cannot_work_at_the_table_is_a_one_line_error(robot, message):
+    for check in (lambda: check_backend("mujoco", robot), lambda: build_table_model(load_table_scene("table-pick", 0),
+                                                                                     robot=robot)):
+        with pytest.raises(BackendError) as e:
+            check()
+        assert str(e.value) == message
+    with pytest.raises(ValueError, match="unknown task 'juggle'; choose one of: pick-and-place, "):
+        TASKS.load("juggle")
+
+
+def test_every_world_is_a_tabletop_world():
+    spec = load_table_scene("table-pick", 0)
+    for cls in (ManipWorld, ArmWorld, PyBulletManipWorld):
+        assert issubclass(cls, TabletopWorld)
+    worlds = [ManipWorld(spec), PyBulletManipWorld(spec)]
+    assert all(isinstance(w, TabletopWorld) for w in worlds)
+    with pytest.raises(TypeError):
+        TabletopWorld()  # abstract

@@ -132,14 +132,13 @@ def _first_grounding(rec: SkillRecord, state, objects) -> dict | None:
 def push_error(overshoot: float, seeds, distance: float = 0.08) -> float:
     """Mean |achieved - asked| displacement of the push skill with a given overshoot (m)."""
     from scenes.suites import load_table_scene
-    from sim.manip.check import _push_direction
-    from sim.manip.skills import Skills
+    from sim.manip.skills import Skills, push_direction
     from sim.manip.world import ManipWorld
 
     errs = []
     for seed in seeds:
         w = ManipWorld(load_table_scene("table-pick", seed))
-        d = _push_direction(w, "block_0")
+        d = push_direction(w, "block_0")
         p0 = w.block_pos("block_0")
         Skills(w).push("block_0", d, distance, overshoot=overshoot)
         v = {"+x": (1, 0, 0), "-x": (-1, 0, 0), "+y": (0, 1, 0), "-y": (0, -1, 0)}[d]

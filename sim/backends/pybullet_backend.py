@@ -25,7 +25,8 @@ from sim.compile_mujoco import DENSITY, FLOOR_RGBA, WALL_RGBA, wall_segments
 ROBOT_GROUP, WORLD_GROUP = 4, 1 | 2
 
 
-def _pybullet():
+def import_pybullet():
+    """The pybullet module, or a one-line BackendError saying how to install it."""
     try:
         import pybullet as p
     except ImportError:
@@ -33,7 +34,8 @@ def _pybullet():
     return p
 
 
-def _quat(yaw: float) -> list[float]:  # PyBullet quaternions are (x, y, z, w)
+def yaw_quat_xyzw(yaw: float) -> list[float]:
+    """A rotation by `yaw` radians about z as a PyBullet quaternion, in its (x, y, z, w) order."""
     return [0.0, 0.0, math.sin(yaw / 2), math.cos(yaw / 2)]
 
 
@@ -41,7 +43,7 @@ class PyBulletBackend(Backend):
     name = "pybullet"
 
     def __init__(self, timestep: float = 0.005, robot: MobileBaseConfig = MobileBaseConfig()) -> None:
-        self.p = _pybullet()
+        self.p = import_pybullet()
         self.dt = timestep
         self.cfg = robot
         self.cid: int | None = None
@@ -115,8 +117,8 @@ class PyBulletBackend(Backend):
                          linkPositions=[[depth / 2 + 0.02, 0, 0.05 * height]], linkOrientations=[[0, 0, 0, 1]],
                          linkInertialFramePositions=[[0, 0, 0]], linkInertialFrameOrientations=[[0, 0, 0, 1]],
                          linkParentIndices=[0], linkJointTypes=[p.JOINT_FIXED], linkJointAxis=[[0, 0, 1]])
-        uid = p.createMultiBody(mass, col, vis, basePosition=[o.position[0], o.position[1], z], baseOrientation=_quat(yaw),
-                                physicsClientId=c, **links)
+        uid = p.createMultiBody(mass, col, vis, basePosition=[o.position[0], o.position[1], z],
+                                baseOrientation=yaw_quat_xyzw(yaw), physicsClientId=c, **links)
         p.changeDynamics(uid, -1, lateralFriction=1.0, physicsClientId=c)
         return uid
 
@@ -214,8 +216,8 @@ class PyBulletBackend(Backend):
             raise BackendError(f"no object named {name!r} in this scene")
         o = next(o for o in self.spec.objects if o.name == name)
         z = o.size[2] / 2 + (o.drop_height if o.dynamic else 0.0)
-        self.p.resetBasePositionAndOrientation(self.object_body[name], [x, y, z], _quat(heading_to_mujoco_yaw(heading)),
-                                               physicsClientId=self.cid)
+        self.p.resetBasePositionAndOrientation(self.object_body[name], [x, y, z],
+                                               yaw_quat_xyzw(heading_to_mujoco_yaw(heading)), physicsClientId=self.cid)
 
     def camera_position(self) -> np.ndarray:
         x, y, yaw = self.get_state()[:3]

@@ -12,16 +12,12 @@ from tqdm import tqdm
 
 from scenes.suites import load_table_scene
 from scenes.tabletop import TABLE_TOP
-from sim.manip.skills import PRIMITIVES, Skills
+from sim.manip.base import check_backend, missing_drawer
+from sim.manip.skills import PRIMITIVES, Skills, push_direction
 from sim.manip.state import REGIONS
-from sim.manip.world import ManipWorld, check_backend, make_world, missing_drawer
+from sim.manip.world import make_world
 
 DRAWER_SKILLS = ("open", "close", "look_around")  # tried in the kitchen-drawer scenes
-
-
-def _push_direction(w: ManipWorld, obj: str) -> str:
-    p = w.block_pos(obj)
-    return ("+x" if p[0] < 0 else "-x") if abs(p[0]) > abs(p[1]) else ("+y" if p[1] < 0 else "-y")
 
 
 def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str = "mujoco") -> dict:
@@ -41,7 +37,7 @@ def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str 
         target = "bowl" if seed % 2 == 0 else "block_1"
         out = sk.place("block_0", target) if setup_ok else None
     elif skill == "push":
-        out = sk.push("block_0", _push_direction(w, "block_0"), 0.08)
+        out = sk.push("block_0", push_direction(w, "block_0"), 0.08)
     elif skill == "open":
         out = sk.open("drawer")
     elif skill == "close":

@@ -4,8 +4,8 @@ Table, trays and blocks are built from the same primitive boxes as the MuJoCo co
 (`sim.manip.world.build_table_model`); the gripper is a palm with two prismatic fingers
 whose position motors are force-limited, carried by a fixed constraint that follows the
 commanded TCP pose (PyBullet's counterpart of MuJoCo's mocap weld). Blocks are held by
-contact and friction only. It exposes the same interface as `ManipWorld`, so skills,
-tasks and the symbolic state run unchanged. Drawers are MuJoCo-only.
+contact and friction only. It implements `sim.manip.base.TabletopWorld`, as `ManipWorld`
+does, so skills, tasks and the symbolic state run unchanged. Drawers are MuJoCo-only.
 
 Example:
     >>> from scenes.suites import load_table_scene
@@ -23,15 +23,8 @@ import numpy as np
 from robots.gripper import GripperConfig
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
 from sim.backends.base import BackendError
-from sim.backends.pybullet_backend import ROBOT_GROUP, WORLD_GROUP, _pybullet, _quat
-from sim.manip.world import (
-    CAMERA_POS,
-    HOME,
-    TCP_OFFSET,
-    GripperCommands,
-    block_sight_points,
-    next_target,
-)
+from sim.backends.pybullet_backend import ROBOT_GROUP, WORLD_GROUP, import_pybullet, yaw_quat_xyzw
+from sim.manip.base import CAMERA_POS, HOME, TCP_OFFSET, TabletopWorld, block_sight_points, next_target
 
 PALM_HALF = (0.02, 0.06, 0.015)
 PAD_HALF = (0.012, 0.006, 0.035)
@@ -39,7 +32,7 @@ FINGER_Z = -0.05  # finger joint below the palm centre
 PAD_Z = -0.01  # pad centre below the finger joint
 
 
-class PyBulletManipWorld(GripperCommands):
+class PyBulletManipWorld(TabletopWorld):
     """Physics of one tabletop scene in PyBullet with the floating gripper."""
 
     robot = "floating"
@@ -50,7 +43,7 @@ class PyBulletManipWorld(GripperCommands):
         if spec.drawer is not None:
             raise BackendError("the drawer is modelled in MuJoCo only: use backend=mujoco (or mujoco-batch/-warp) for "
                                "drawer tasks; PyBullet runs pick-and-place, stack-3 and rearrange-to-goal")
-        self.p = _pybullet()
+        self.p = import_pybullet()
         self.spec = spec
         self.cfg = cfg
         self.dt = timestep
@@ -95,7 +88,7 @@ class PyBulletManipWorld(GripperCommands):
         for blk in spec.blocks:
             body = p.createMultiBody(0.1, self._box_shape((BLOCK_HALF,) * 3),
                                      basePosition=[blk.position[0], blk.position[1], TABLE_TOP + BLOCK_HALF],
-                                     baseOrientation=_quat(math.radians(blk.yaw)), physicsClientId=c)
+                                     baseOrientation=yaw_quat_xyzw(math.radians(blk.yaw)), physicsClientId=c)
             p.changeDynamics(body, -1, lateralFriction=1.0, spinningFriction=0.002, physicsClientId=c)
             self.blocks[blk.name] = body
             self.block_geom[blk.name] = (body, -1)
@@ -130,7 +123,7 @@ class PyBulletManipWorld(GripperCommands):
         self.cid = self.p.connect(self.p.DIRECT)
         self._build()
         self.goal = np.array(HOME, float)
-        self.yaw = self._yaw_now = 0.0
+        self.yaw = self.yaw_now = 0.0
         self._target = np.array(HOME, float)
         self.opening = self.cfg.max_opening
         for j in (0, 1):
@@ -154,15 +147,15 @@ class PyBulletManipWorld(GripperCommands):
     def _apply(self) -> None:
         p, c = self.p, self.cid
         pos = [self._target[0], self._target[1], self._target[2] + TCP_OFFSET]
-        p.changeConstraint(self.carrier, pos, _quat(math.radians(self._yaw_now)), maxForce=300.0, physicsClientId=c)
+        p.changeConstraint(self.carrier, pos, yaw_quat_xyzw(math.radians(self.yaw_now)), maxForce=300.0, physicsClientId=c)
         for j in (0, 1):
             p.setJointMotorControl2(self.gripper, j, p.POSITION_CONTROL, targetPosition=self.opening,
                                     force=self.cfg.grip_force, positionGain=0.3, physicsClientId=c)
 
     def tick(self) -> None:
         """One control step: move the carrier toward the goal, then simulate."""
-        self._target, self._yaw_now = next_target(self._target, self.goal, self._yaw_now, self.yaw,
-                                                  self.substeps * self.dt, self.max_speed, self.max_yaw_rate)
+        self._target, self.yaw_now = next_target(self._target, self.goal, self.yaw_now, self.yaw,
+                                                 self.substeps * self.dt, self.max_speed, self.max_yaw_rate)
         self._apply()
         self.step(self.substeps)
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scenes.tabletop import BLOCK_HALF, TABLE_TOP
+from sim.manip.base import CABINET_HALF, TabletopWorld
 from sim.manip.state import OPEN_AT, REGIONS, symbolic_state
-from sim.manip.world import CABINET_HALF, ManipWorld
 
 OPEN, CLOSED = 0.045, 0.0
 HANDLE_OPEN = 0.02  # narrow enough to miss the drawer front behind the handle
@@ -71,8 +71,15 @@ PRIMITIVES = {
 }
 
 
+def push_direction(w: TabletopWorld, obj: str) -> str:
+    """The push (a PRIMITIVES["push"] direction) that moves `obj` toward the table's centre
+    along the axis of its larger offset from it."""
+    p = w.block_pos(obj)
+    return ("+x" if p[0] < 0 else "-x") if abs(p[0]) > abs(p[1]) else ("+y" if p[1] < 0 else "-y")
+
+
 class Skills:
-    def __init__(self, world: ManipWorld, max_ticks: int = 150) -> None:
+    def __init__(self, world: TabletopWorld, max_ticks: int = 150) -> None:
         self.w = world
         self.max_ticks = max_ticks
         self.ticks = 0
@@ -83,7 +90,7 @@ class Skills:
         for _ in range(self.max_ticks):
             self.w.tick()
             self.ticks += 1
-            turned = yaw is None or abs((self.w._yaw_now - yaw + 180.0) % 360.0 - 180.0) < 1.0
+            turned = yaw is None or abs((self.w.yaw_now - yaw + 180.0) % 360.0 - 180.0) < 1.0
             if turned and np.linalg.norm(self.w.tcp_pos() - np.asarray(goal)) < tol:
                 return True
         return False
@@ -266,4 +273,4 @@ class Skills:
         return Outcome(ok, self.ticks - t0, "" if ok else f"still {self.w.drawer_opening():.3f} m open", s)
 
 
-__all__ = ["Outcome", "PRIMITIVES", "SkillInfo", "Skills"]
+__all__ = ["Outcome", "PRIMITIVES", "SkillInfo", "Skills", "push_direction"]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP
-from sim.manip.world import CABINET_HALF, DRAWER_INNER, HOME, ManipWorld
+from sim.manip.base import CABINET_HALF, DRAWER_INNER, HOME, TabletopWorld
 
 OPEN_AT = 0.08  # m of drawer travel
 REGIONS = {  # name -> (centre, half extents) of TCP positions
@@ -28,13 +28,13 @@ REGIONS = {  # name -> (centre, half extents) of TCP positions
 }
 
 
-def holding(w: ManipWorld, name: str) -> bool:
+def holding(w: TabletopWorld, name: str) -> bool:
     g = w.block_geom[name]
     touching = w.contacts_of(g)
     return w.finger_geoms <= touching and w.table_geom not in touching
 
 
-def _support(w: ManipWorld, name: str) -> str | None:
+def _support(w: TabletopWorld, name: str) -> str | None:
     p = w.block_pos(name)
     for other in w.blocks:
         if other == name:
@@ -47,7 +47,7 @@ def _support(w: ManipWorld, name: str) -> str | None:
     return None
 
 
-def _inside(w: ManipWorld, name: str) -> str | None:
+def _inside(w: TabletopWorld, name: str) -> str | None:
     p = w.block_pos(name)
     for c in w.spec.containers:
         if np.all(np.abs(p[:2] - c.position) < np.asarray(c.half)) and TABLE_TOP < p[2] < TABLE_TOP + c.height + 2 * BLOCK_HALF:
@@ -60,17 +60,17 @@ def _inside(w: ManipWorld, name: str) -> str | None:
     return None
 
 
-def visible(w: ManipWorld) -> set[str]:
+def visible(w: TabletopWorld) -> set[str]:
     """Blocks the head camera sees (each world casts its own rays)."""
     return w.visible_blocks()
 
 
-def at_regions(w: ManipWorld) -> list[str]:
+def at_regions(w: TabletopWorld) -> list[str]:
     p = w.tcp_pos()
     return [r for r, (c, h) in REGIONS.items() if np.all(np.abs(p - np.asarray(c)) <= np.asarray(h))]
 
 
-def symbolic_state(w: ManipWorld) -> set[tuple]:
+def symbolic_state(w: TabletopWorld) -> set[tuple]:
     s: set[tuple] = set()
     for name in w.blocks:
         if holding(w, name):

@@ -1,4 +1,7 @@
-"""A tabletop world: a TableSpec compiled to MuJoCo with the floating gripper, and its controls.
+"""A tabletop world in MuJoCo: a TableSpec compiled with a robot from `robots.ROBOTS` (the
+floating gripper or the 7-DoF arm), and its controls. Both classes implement
+`sim.manip.base.TabletopWorld`, as `sim.manip.pybullet_world.PyBulletManipWorld` does;
+`make_world` builds any of them.
 
 Blocks are free bodies; containers are open trays; the cabinet's drawer slides on a
 joint. The gripper follows a commanded TCP pose (mocap target, speed-limited per control
@@ -17,28 +20,30 @@ import math
 
 import numpy as np
 
-from robots.arm import JOINTS, ArmIK, add_arm
-from robots.gripper import (
-    FINGERS,
-    GRIPPER,
-    TARGET,
-    TCP,
-    GripperConfig,
-    add_floating_gripper,
-)
+from robots import ROBOTS
+from robots.arm import JOINTS, ArmIK
+from robots.gripper import FINGERS, GRIPPER, TARGET, TCP, GripperConfig
 from robots.headless_mujoco import mujoco
 from scenes.tabletop import BLOCK_HALF, TABLE_HALF, TABLE_TOP, TableSpec
 from sim.backends.base import BackendError
+from sim.manip.base import (
+    CABINET_HALF,
+    CAMERA_POS,
+    DRAWER_INNER,
+    HOME,
+    MUJOCO_BACKENDS,
+    ROBOT_MOUNTS,
+    TCP_OFFSET,
+    TabletopWorld,
+    block_sight_points,
+    check_backend,
+    check_robot,
+    next_target,
+)
+from sim.manip.pybullet_world import PyBulletManipWorld
 
-HOME = (0.0, -0.25, TABLE_TOP + 0.25)
-CABINET_HALF = (0.12, 0.12, 0.08)
-DRAWER_INNER = (0.09, 0.09, 0.03)
-TCP_OFFSET = 0.075  # m from the gripper body origin down to the TCP
-CAMERA = "head_camera"
-CAMERA_POS = (0.0, -0.75, 1.15)
+CAMERA = "head_camera"  # at CAMERA_POS
 NOT_ROBOT = np.array([1, 1, 1, 0, 1, 1], np.uint8)  # geom group 3 holds the arm: it does not hide things
-MUJOCO_BACKENDS = ("mujoco", "mujoco-batch", "mujoco-warp", "mujoco-warp-cpu")
-MANIP_BACKENDS = MUJOCO_BACKENDS + ("pybullet",)
 _DIVERGENCE = [int(mujoco.mjtWarning.mjWARN_BADQACC), int(mujoco.mjtWarning.mjWARN_BADQPOS),
                int(mujoco.mjtWarning.mjWARN_BADQVEL)]
 
@@ -48,6 +53,8 @@ def _box(body, name, half, pos, rgba, **kw):
 
 
 def build_table_model(spec: TableSpec, cfg: GripperConfig = GripperConfig(), robot: str = "floating") -> mujoco.MjModel:
+    """The scene and `robot` (a tabletop robot from robots.ROBOTS, standing at its ROBOT_MOUNTS place)."""
+    check_robot(robot)
     m = mujoco.MjSpec()
     m.modelname = f"spacelab_table_{spec.suite or 'scene'}_{spec.seed}"
     m.option.timestep = 0.002
@@ -105,12 +112,7 @@ def build_table_model(spec: TableSpec, cfg: GripperConfig = GripperConfig(), rob
         b = parent.add_body(name=f"obj:{blk.name}", pos=pos, quat=[math.cos(yaw / 2), 0, 0, math.sin(yaw / 2)])
         b.add_freejoint(name=f"{blk.name}_free")
         _box(b, blk.name, (BLOCK_HALF,) * 3, (0, 0, 0), (*blk.rgb, 1), mass=0.1, friction=[1.0, 0.02, 0.0001], condim=4)
-    if robot == "floating":
-        add_floating_gripper(m, (HOME[0], HOME[1], HOME[2] + TCP_OFFSET), cfg)
-    elif robot == "arm":
-        add_arm(m, gripper=cfg)
-    else:
-        raise BackendError(f"unknown robot {robot!r}; use 'floating' or 'arm'")
+    ROBOTS.make(robot, m, **ROBOT_MOUNTS[robot](cfg))
     return m.compile()
 
 
@@ -147,27 +149,7 @@ class _BatchPhysics:
         mujoco.mj_forward(m, d)
 
 
-def block_sight_points(centre) -> np.ndarray:
-    """Six points near a block's top (centre and corners) that the head camera aims its
-    visibility rays at: a block is visible when a ray reaches any of them."""
-    return np.asarray(centre) + [[sx * 0.7 * BLOCK_HALF, sy * 0.7 * BLOCK_HALF, 0.9 * BLOCK_HALF]
-                                 for sx in (-1, 0, 1) for sy in (-1, 1)]
-
-
-class GripperCommands:
-    """The command side of a tabletop world, the same on every backend: skills set a TCP
-    goal, a yaw and a finger opening; each world's `tick` moves toward them."""
-
-    def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
-        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
-        self.goal = np.asarray(tcp_goal, float)
-        if yaw_deg is not None:
-            self.yaw = yaw_deg
-        if opening is not None:
-            self.opening = float(opening)
-
-
-class ManipWorld(GripperCommands):
+class ManipWorld(TabletopWorld):
     """Physics of one tabletop scene with the floating gripper.
 
     backend: "mujoco" (mj_step), "mujoco-batch" (a one-world mujoco.batch, bit-identical),
@@ -211,7 +193,7 @@ class ManipWorld(GripperCommands):
         mujoco.mj_resetData(self.model, self.data)
         mujoco.mj_forward(self.model, self.data)
         self.goal = np.array(HOME, float)
-        self.yaw = self._yaw_now = 0.0
+        self.yaw = self.yaw_now = 0.0
         self.opening = self.model.actuator_ctrlrange[self.finger_act[0], 1]
         self.data.ctrl[self.finger_act] = self.opening
         self._apply_target(self.goal, 0.0)
@@ -232,9 +214,9 @@ class ManipWorld(GripperCommands):
     def tick(self) -> None:
         """One control step: move the mocap target toward the goal, then simulate."""
         m = self.data.mocap_pos[self.target]
-        nxt, self._yaw_now = next_target((m[0], m[1], m[2] - TCP_OFFSET), self.goal, self._yaw_now, self.yaw,
-                                         self.substeps * self.model.opt.timestep, self.max_speed, self.max_yaw_rate)
-        self._apply_target(nxt, self._yaw_now)
+        nxt, self.yaw_now = next_target((m[0], m[1], m[2] - TCP_OFFSET), self.goal, self.yaw_now, self.yaw,
+                                        self.substeps * self.model.opt.timestep, self.max_speed, self.max_yaw_rate)
+        self._apply_target(nxt, self.yaw_now)
         self.data.ctrl[self.finger_act] = self.opening
         self.step(self.substeps)
 
@@ -293,23 +275,6 @@ class ManipWorld(GripperCommands):
         return {name for name, g in self.block_geom.items()
                 if any(reaches(p, g) for p in block_sight_points(self.block_pos(name)))}
 
-def next_target(cur, goal, yaw_now: float, yaw_goal: float, dt: float, max_speed: float, max_yaw_rate: float):
-    """The gripper target one control tick of `dt` s further toward (goal, yaw_goal): at most
-    max_speed m/s and max_yaw_rate deg/s, since a sudden jump of the target makes it flail.
-
-    Example:
-        >>> next_target((0, 0, 0), (1, 0, 0), 0.0, 90.0, 0.1, 0.5, 180.0)
-        ((0.05, 0.0, 0.0), 18.0)
-    """
-    dx, dy, dz = goal[0] - cur[0], goal[1] - cur[1], goal[2] - cur[2]
-    dist = math.sqrt(dx * dx + dy * dy + dz * dz)
-    limit = max_speed * dt
-    f = 1.0 if dist <= limit else limit / dist
-    nxt = (float(cur[0] + f * dx), float(cur[1] + f * dy), float(cur[2] + f * dz))
-    dyaw = (yaw_goal - yaw_now + 180.0) % 360.0 - 180.0
-    step = max_yaw_rate * dt
-    return nxt, yaw_now + min(step, max(-step, dyaw))
-
 
 class ArmWorld(ManipWorld):
     """The same scenes with the 7-DoF arm: the commanded TCP pose goes through mink IK
@@ -332,7 +297,7 @@ class ArmWorld(ManipWorld):
         mujoco.mj_forward(m, self.data)
         self.goal = self.tcp_pos()
         self._tcp_cmd = self.goal.copy()
-        self.yaw = self._yaw_now = 0.0
+        self.yaw = self.yaw_now = 0.0
         self.opening = m.actuator_ctrlrange[self.finger_act[0], 1]
         self.data.ctrl[self.finger_act] = self.opening
         self._restart_physics()
@@ -343,42 +308,33 @@ class ArmWorld(ManipWorld):
         dist = float(np.linalg.norm(delta))
         limit = self.max_speed * self.substeps * self.model.opt.timestep
         self._tcp_cmd = self.goal.copy() if dist <= limit else self._tcp_cmd + delta / dist * limit
-        dyaw = (self.yaw - self._yaw_now + 180.0) % 360.0 - 180.0
+        dyaw = (self.yaw - self.yaw_now + 180.0) % 360.0 - 180.0
         step = self.max_yaw_rate * self.substeps * self.model.opt.timestep
-        self._yaw_now += float(np.clip(dyaw, -step, step))
-        self.q_cmd = self.ik.solve(self.q_cmd, self._tcp_cmd, self._yaw_now, iterations=15)
+        self.yaw_now += float(np.clip(dyaw, -step, step))
+        self.q_cmd = self.ik.solve(self.q_cmd, self._tcp_cmd, self.yaw_now, iterations=15)
         self.data.ctrl[self.arm_act] = self.q_cmd
         self.data.ctrl[self.finger_act] = self.opening
         self.step(self.substeps)
 
 
-def check_backend(backend: str, robot: str = "floating") -> None:
-    """Raise a one-line BackendError unless `robot` can run on manipulation `backend`."""
-    if backend not in MANIP_BACKENDS:
-        raise BackendError(f"unknown manipulation backend {backend!r}; use one of {', '.join(MANIP_BACKENDS)}")
-    if robot not in ("floating", "arm"):
-        raise BackendError(f"unknown robot {robot!r}; use 'floating' or 'arm'")
-    if backend == "pybullet" and robot != "floating":
-        raise BackendError("the arm runs on the MuJoCo backends only; use robot=floating with backend=pybullet")
+MUJOCO_WORLDS = {cls.robot: cls for cls in (ManipWorld, ArmWorld)}  # robot name -> its MuJoCo-family world
 
 
-def missing_drawer(backend: str) -> str | None:
-    """Why `backend` cannot run scenes with a drawer (None when it can)."""
-    return "the drawer is MuJoCo-only" if backend == "pybullet" else None
-
-
-def make_world(spec: TableSpec, backend: str = "mujoco", robot: str = "floating", **kw):
+def make_world(spec: TableSpec, backend: str = "mujoco", robot: str = "floating", **kw) -> TabletopWorld:
     """A tabletop world on any manipulation backend: `ManipWorld` (MuJoCo family, floating
-    gripper), `ArmWorld` (7-DoF arm, MuJoCo family) or `PyBulletManipWorld`.
+    gripper), `ArmWorld` (7-DoF arm, MuJoCo family) or `PyBulletManipWorld`; `kw` go to its
+    constructor. A (backend, robot) pair that cannot run raises a one-line BackendError.
 
     Example:
         >>> from scenes.suites import load_table_scene
         >>> make_world(load_table_scene("table-pick", 0), backend="mujoco-batch").backend
         'mujoco-batch'
+        >>> make_world(load_table_scene("table-pick", 0), robot="mobile-base")
+        Traceback (most recent call last):
+        ...
+        sim.backends.base.BackendError: robot 'mobile-base' does not work at the table; choose one of: floating, arm
     """
     check_backend(backend, robot)
     if backend == "pybullet":
-        from sim.manip.pybullet_world import PyBulletManipWorld
-
         return PyBulletManipWorld(spec, **kw)
-    return (ArmWorld if robot == "arm" else ManipWorld)(spec, backend=backend, **kw)
+    return MUJOCO_WORLDS[robot](spec, backend=backend, **kw)

@@ -8,7 +8,7 @@ import os
 import time
 
 from planners.agents import make_agent
-from scenes.suites import load_suite_scene
+from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
@@ -23,7 +23,7 @@ def _fps(fn, seconds: float = 1.0) -> float:
     return n / (time.perf_counter() - t0)
 
 
-def perception_table(suite: str = "tos-3room", episodes: int = 5) -> dict:
+def perception_table(suite: str = DEFAULT_SUITE, episodes: int = 5) -> dict:
     from perception.mapping import OccupancyGrid, Tsdf
     from sim.cameras import GLCamera, RayCastCamera
 

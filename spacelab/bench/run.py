@@ -20,7 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 from robots.headless_mujoco import mujoco
 from scenes.jsonio import write_json_atomic
-from scenes.suites import load_suite_scene
+from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.bench.backends import backend_table, env_rate, raw_rate
 from spacelab.bench.manip import manip_rates
@@ -65,7 +65,7 @@ def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
         return 60.0 * episodes / (time.perf_counter() - t0)
 
 
-def run_bench(suite: str = "tos-3room", episodes: int = 40, out: str = "bench.json", backends: bool = True) -> dict:
+def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.json", backends: bool = True) -> dict:
     raw = raw_rate("mujoco", suite, seconds=2.0)
     explore = env_rate("mujoco", suite, episodes=20)
     obs = observe_rate(suite)
