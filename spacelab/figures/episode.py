@@ -19,6 +19,7 @@ from perception.mapping import FREE, OCCUPIED, OccupancyGrid  # noqa: E402
 from planners.agents import make_agent  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
 from sim.backends import BackendError  # noqa: E402
+from sim.actions import DEFAULT_MAX_STEPS  # noqa: E402
 from sim.env import ExplorationEnv  # noqa: E402
 from spacelab.evaluation.episode import run_episode  # noqa: E402
 from spacelab.figures.topdown import draw_topdown  # noqa: E402
@@ -44,7 +45,7 @@ class _Recorder:
     def act(self, observation, info):
         return self.agent.act(observation, info)
 
-    def reset(self, seed=0, max_steps=20):
+    def reset(self, seed=0, max_steps=DEFAULT_MAX_STEPS):
         self.agent.reset(seed, max_steps)
 
 
