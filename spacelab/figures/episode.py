@@ -18,8 +18,8 @@ import numpy as np  # noqa: E402
 from perception.mapping import FREE, OCCUPIED, OccupancyGrid  # noqa: E402
 from planners.agents import make_agent  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
-from sim.backends import BackendError  # noqa: E402
 from sim.actions import DEFAULT_MAX_STEPS  # noqa: E402
+from sim.backends import BackendError  # noqa: E402
 from sim.env import ExplorationEnv  # noqa: E402
 from spacelab.evaluation.episode import run_episode  # noqa: E402
 from spacelab.figures.topdown import draw_topdown  # noqa: E402
