@@ -102,6 +102,7 @@ class ExplorationEnv(gym.Env):
         self.image_size = image_size
         self.backend = make_backend(backend) if isinstance(backend, str) else backend
         self.backend.load(scene)
+        self._physics_base = 0
         self.max_steps = max_steps
         self.view = view
         self.drive = drive
@@ -131,6 +132,7 @@ class ExplorationEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.backend.reset()
+        self._physics_base = self.backend.physics_steps  # the backend counts since load; episodes count from here
         self.pose_xy = tuple(self.scene.start_position)
         self.heading = float(self.scene.start_heading)
         self.steps = 0
@@ -317,6 +319,11 @@ class ExplorationEnv(gym.Env):
         return CognitiveMap({s.name: Entry(tuple(s.offset), rel.get(s.facing)) for s in self.last_sightings})
 
     @property
+    def physics_steps(self) -> int:
+        """Physics steps taken in this episode (since the last reset)."""
+        return self.backend.physics_steps - self._physics_base
+
+    @property
     def free_space_coverage(self) -> float:
         return float(self.seen_free.mean()) if len(self.seen_free) else 1.0
 
@@ -338,7 +345,7 @@ class ExplorationEnv(gym.Env):
             "coverage": self.object_coverage,
             "pose": self.start_frame_pose(),
             "cost": self.cost,
-            "physics_steps": self.backend.physics_steps,
+            "physics_steps": self.physics_steps,
             "contact_ticks": self.contact_ticks,
         }
 

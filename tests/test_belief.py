@@ -105,3 +105,28 @@ def test_std_calibration_and_topology():
     pred = CognitiveMap.from_dict({"rooms": [{"id": "a", "objects": ["chair"]}, {"id": "b", "objects": ["table"]}],
                                    "doors": [{"name": "door_0", "rooms": ["b", "a"]}]})
     assert topology_f1(pred, truth) == 1.0 and topology_f1(CognitiveMap(), truth) == 0.0
+
+
+def test_position_rmse_is_over_the_matched_entries_only():
+    # door_0 missing (K = 3 of N = 4), table placed at (2, 2) instead of (2, 0): squared errors 0, 0, 4
+    pred = CognitiveMap.from_dict({
+        "agent": {"position": [0, 0], "facing": "north"},
+        "chair": {"position": [0, 2], "facing": "east"},
+        "table": {"position": [2, 2]},
+    })
+    # RMSE over the K matched = sqrt(4/3), not sqrt(4/4) = 1; L = 2
+    # pos = 3/4 * exp(-sqrt(4/3)/2) = 0.4210 (0.4549 if divided by N)
+    # dir: the 4 pairs with the door are wrong; of the other 6, agent-table (E->NE), chair-table (SE->E) and
+    # origin-table (E->NE) change bin; agent-chair, agent-origin and chair-origin keep it -> 3/10
+    s = score_map(pred, GT)
+    close(s, K=3, N=4, rmse=math.sqrt(4 / 3), pos=0.75 * math.exp(-math.sqrt(4 / 3) / 2), dir=0.3, facing=1)
+    assert round(s["pos"], 3) == 0.421
+
+
+def test_std_calibration_counts_the_two_std_boundary_and_exact_beliefs():
+    exact = CognitiveMap.from_dict({"chair": {"position": [0, 2], "std": 0.0}, "table": {"position": [2, 0], "std": 0.0}})
+    assert std_calibration(exact, GT) == 1.0  # zero error is within 2 * 0 of the truth
+    # chair exactly 1.0 away with std 0.5: on the 2-std boundary, a hit; table 1.0 away with std 0.25: a miss
+    edge = CognitiveMap.from_dict({"chair": {"position": [0, 3], "std": 0.5}, "table": {"position": [3, 0], "std": 0.25}})
+    assert std_calibration(edge, GT) == 0.5
+    assert std_calibration(CognitiveMap.from_dict({"chair": [0, 2]}), GT) is None  # no std anywhere

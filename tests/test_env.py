@@ -58,8 +58,44 @@ def test_move_to_door_stands_in_the_opening(env):
 def test_rotate_turns_in_place(env):
     env.step("Actions: [Rotate(-90), Observe()]")
     x, y, h = env.backend.robot_pose()
-    assert math.dist((x, y), (3.5, 3.5)) < 0.02 and abs(h - 0.0) < 1.0 or abs(h - 360.0) < 1.0
+    assert math.dist((x, y), (3.5, 3.5)) < 0.02
+    assert abs((h + 180.0) % 360.0 - 180.0) < 1.0  # compass 0 (north), whether reported as 0.x or 359.x
     assert env.start_frame_pose()["facing"] == "west"
+
+
+def test_a_closed_door_is_neither_reported_nor_a_move_target():
+    env = ExplorationEnv(two_rooms(door_open=False))
+    env.reset()
+    obs, reward, _, _, info = env.step("Actions: [Observe()]")
+    assert obs.splitlines() == [
+        "You observe:",
+        "- box: front-right, mid distance",
+        "- chair: front-left, mid distance, facing right",
+    ]
+    assert info["observed"] == ["box", "chair"] and info["new"] == ["box", "chair"] and reward == 2.0
+    _, _, _, _, info = env.step("Actions: [MoveTo(door_0), Observe()]")
+    assert info["invalid"] == "cannot move to door_0: it has not been observed yet"
+    env.close()
+
+
+def test_physics_steps_count_per_episode():
+    env = ExplorationEnv(two_rooms())
+    turns = ["Actions: [Rotate(90), Observe()]", "Actions: [Rotate(-90), Observe()]"]
+
+    def episode(actions):
+        _, info = env.reset(seed=0)
+        assert info["physics_steps"] == 0
+        for t in actions:
+            *_, info = env.step(t)
+        return info["physics_steps"]
+
+    first = episode(turns)
+    assert first > 0  # the turns drive the physics
+    assert episode(turns) == first  # same seed, same actions: same count, not the sum of both episodes
+    assert episode(["Actions: [Observe()]", "Actions: [Term()]"]) == 0  # no motion, no physics steps
+    assert episode(turns) == first
+    assert env.backend.physics_steps == 3 * first  # the backend still counts every step since load
+    env.close()
 
 
 def test_query_gives_exact_start_frame_position_and_costs_two(env):

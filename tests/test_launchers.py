@@ -86,6 +86,13 @@ def test_crashing_and_diverging_episodes_are_recorded(tmp_path, monkeypatch):
     recs = read_jsonl(str(tmp_path / "episodes.jsonl"))
     assert s["n_errors"] == 1 and [r["error"] is None for r in recs] == [True, False, True]
     assert "diverged" in recs[1]["error"] and "Traceback" in recs[1]["traceback"]
+    # a rerun in the same directory retries the failed episode only, and its good record replaces the error
+    monkeypatch.setattr(MujocoBackend, "step", real_step)
+    s = run_eval(cfg, str(tmp_path), progress=False)
+    assert (s["run"]["episodes_run"], s["run"]["episodes_resumed"], s["n_errors"]) == (1, 2, 0)
+    again = read_jsonl(str(tmp_path / "episodes.jsonl"))
+    assert [(r["index"], r["error"]) for r in again] == [(0, None), (1, None), (2, None)]
+    assert again[0] == recs[0] and again[2] == recs[2]  # the finished episodes were kept, not rerun
 
 
 def test_unknown_launcher_and_missing_ray_message(tmp_path):

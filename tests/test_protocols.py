@@ -4,12 +4,14 @@ import pytest
 
 from perception.cogmap import CognitiveMap
 from perception.questions import QUESTION_TYPES, answer_from_map, generate_questions
+from planners.agents import Agent
 from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
-from scenes.changes import plan_changes
+from scenes.changes import Change, plan_changes
 from sim.env import ExplorationEnv
+from spacelab.evaluation.episode import run_episode
 from spacelab.evaluation.protocols import run_false_belief
-from tests.scene_fixtures import play
+from tests.scene_fixtures import play, two_rooms
 
 
 def test_planned_changes_follow_the_rules():
@@ -76,6 +78,87 @@ def test_stubborn_agent_shows_full_belief_inertia():
     fb = rec["false_belief"]
     assert fb["belief_inertia"] == 1.0 and fb["identification_f1"] == 0.0 and fb["reported"] == []
     assert fb["changed_belief"] < 0.7
+
+
+class FixedBelief(Agent):
+    """Ends each phase at once and reports the same final map whatever it saw."""
+
+    def __init__(self, final_map: dict) -> None:
+        self.final_map = final_map
+
+    def act(self, observation, info):
+        return "Actions: [Term()]"
+
+    def probe(self, kind="global"):
+        return {"changes": []} if kind == "changes" else self.final_map
+
+
+# two_rooms() (start (3.5, 3.5) facing east, so start-frame (x, y) = (3.5 - world y, world x - 3.5)):
+# three objects moved far, the chair (the one object with a facing) turned from south to east in the world,
+# i.e. from "east" to "north" in the start frame
+HAND_CHANGES = [
+    Change("lamp", "moved", (9.5, 3.5), (1.5, 1.5), 0.0, 0.0, 0),  # start frame (0, 6) -> (2, -2)
+    Change("vase", "moved", (9.5, 0.5), (1.5, 5.5), 0.0, 0.0, 0),  # (3, 6) -> (-2, -2)
+    Change("box", "moved", (5.5, 2.5), (10.5, 5.5), 0.0, 0.0, 1),  # (1, 2) -> (-2, 7)
+    Change("chair", "rotated", (5.5, 4.5), (5.5, 4.5), 180.0, 90.0, 0),  # facing "east" -> "north"
+]
+MOVED_TO_NEW = {"lamp": [2, -2], "vase": [-2, -2], "box": [-2, 7]}
+
+
+@pytest.mark.parametrize(
+    "box_at,chair_facing,inertia",
+    [
+        ([-2, 7], "east", 0.25),  # only the chair keeps its old facing: 1 of 4
+        ([-2, 7], "north", 0.0),  # every belief updated
+        ([-2, 7], "south", 0.0),  # the chair's facing is wrong, but not the old one: no inertia
+        ([-2, 7], None, 0.0),  # no facing reported: the chair is left out, 0 of 3
+        ([1, 2.5], "east", 0.5),  # the box also stays nearer its old place (0.5 m) than its new one: 2 of 4
+    ],
+    ids=["stale-facing", "all-updated", "wrong-facing-not-the-old-one", "no-facing", "stale-position-and-facing"],
+)
+def test_belief_inertia_counts_stale_positions_and_stale_facings(monkeypatch, box_at, chair_facing, inertia):
+    from spacelab.evaluation import protocols
+
+    monkeypatch.setattr(protocols, "plan_changes", lambda spec, seed, k, min_move: HAND_CHANGES)
+    final = {"agent": {"position": [0, 0], "facing": "north"}, **{n: {"position": p} for n, p in MOVED_TO_NEW.items()},
+             "chair": {"position": [-1, 2], "facing": chair_facing}}
+    final["box"] = {"position": box_at}
+    env = ExplorationEnv(two_rooms())
+    fb = run_false_belief(env, FixedBelief(final), seed=0)["false_belief"]
+    env.close()
+    assert fb["belief_inertia"] == inertia
+    assert fb["reported"] == [] and fb["identification_f1"] == 0.0
+
+
+class TwoPhaseTurner(Scout):
+    """Turns once and stops in the exploration phase; turns twice and stops after the restart."""
+
+    def reset(self, seed=0, max_steps=20):
+        super().reset(seed, max_steps)
+        self.plan = ["Actions: [Rotate(90), Observe()]", "Actions: [Term()]"]
+
+    def restart(self):
+        super().restart()
+        self.plan = ["Actions: [Rotate(180), Observe()]", "Actions: [Rotate(180), Observe()]", "Actions: [Term()]"]
+
+    def act(self, observation, info):
+        return self.plan.pop(0)
+
+
+def test_false_belief_reports_the_physics_of_each_phase_separately():
+    spec = load_suite_scene("tos-3room", 1)
+    env = ExplorationEnv(spec)
+    rec = run_false_belief(env, TwoPhaseTurner(), seed=1)
+    explore, revisit = rec["exploration"]["physics_steps"], rec["physics_steps"]
+    assert rec["exploration"]["steps"] == 2 and rec["steps"] == 3
+    assert explore > 0 and revisit > explore  # two half turns against one quarter turn
+    assert explore + revisit == env.backend.physics_steps  # the phases add up to everything the env stepped
+    dt = env.backend.timestep
+    assert rec["exploration"]["sim_time_s"] == round(explore * dt, 3) and rec["sim_time_s"] == round(revisit * dt, 3)
+    # the first phase alone, in a fresh env, steps exactly as much as it did inside the protocol
+    fresh = run_episode(ExplorationEnv(spec), TwoPhaseTurner(), seed=1)
+    assert fresh["physics_steps"] == explore and fresh["actions"] == rec["exploration"]["actions"]
+    env.close()
 
 
 def test_passive_reads_the_scout_log():

@@ -82,7 +82,8 @@ def run_false_belief(env: ExplorationEnv, agent, seed: int, k: int = 4, min_move
         "redundant_steps": (revisit["steps"] - all_seen) if all_seen is not None else None,
     }
     rec = dict(revisit)
-    rec["exploration"] = {k: explore[k] for k in ("steps", "coverage", "actions", "belief")}
+    # the top level is the revisit phase (physics_steps, sim_time_s, ... count from its reset); the first phase here
+    rec["exploration"] = {k: explore[k] for k in ("steps", "coverage", "actions", "belief", "physics_steps", "sim_time_s")}
     rec["false_belief"] = fb
     return rec
 

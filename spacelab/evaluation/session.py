@@ -80,9 +80,9 @@ class EpisodeSession:
             "observed": sorted(env.observed),
             "first_seen": self.first_seen,
             "cost": env.cost,
-            "physics_steps": env.backend.physics_steps,
+            "physics_steps": env.physics_steps,  # this episode's, from its reset
             "contact_ticks": env.contact_ticks,
-            "sim_time_s": round(env.backend.physics_steps * env.backend.timestep, 3),
+            "sim_time_s": round(env.physics_steps * env.backend.timestep, 3),
             "trajectory": env.trajectory,
             "free_coverage": round(env.free_space_coverage, 4),
             "wall_time_s": round(time.perf_counter() - self.t0, 4),
