@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 FACINGS = ("north", "east", "south", "west")
 MAX_REPLY_CHARS = 1_000_000
+MAX_COORD = 1e6  # m: a coordinate beyond this is an invalid value (squaring it could overflow)
 TOPOLOGY_KEYS = ("rooms", "doors")
 
 _FACING_ALIASES = {
@@ -62,11 +63,30 @@ def normalise_name(name: str) -> str:
     return re.sub(r"[\s-]+", "_", str(name).strip().strip("'\"")).lower()
 
 
+def number(value, limit: float = MAX_COORD) -> float | None:
+    """`value` as a float when it is a finite number (or numeric text) within +-limit, else
+    None; never raises (booleans, 400-digit integers, 1e400, NaN and junk all give None).
+
+    >>> number("2.5"), number(10**400), number(float("nan")), number(True), number(-3)
+    (2.5, None, None, None, -3.0)
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        x = float(value)
+    except (ValueError, OverflowError):
+        return None
+    return x if math.isfinite(x) and abs(x) <= limit else None
+
+
 def normalise_facing(value) -> str | None:
     if value is None:
         return None
-    if isinstance(value, (int, float)) and math.isfinite(value):
-        value = str(int(round(value)) % 360)
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        degrees = number(value, limit=1e9)
+        if degrees is None:
+            return None
+        value = str(int(round(degrees)) % 360)
     return _FACING_ALIASES.get(str(value).strip().lower())
 
 
@@ -123,8 +143,8 @@ def _entry(value) -> Entry:
         pos = _xy(raw)
         facing = normalise_facing(value.get("facing", value.get("orientation")))
         s = value.get("std")
-        if isinstance(s, (int, float)) and not isinstance(s, bool) and math.isfinite(s) and s >= 0:
-            std = float(s)
+        if isinstance(s, (int, float)) and number(s) is not None and s >= 0:
+            std = number(s)
     else:
         pos = _xy(value)
     return Entry(pos, facing, std)
@@ -133,13 +153,8 @@ def _entry(value) -> Entry:
 def _xy(raw) -> tuple[float, float] | None:
     if not isinstance(raw, (list, tuple)) or len(raw) != 2:
         return None
-    try:
-        x, y = float(raw[0]), float(raw[1])
-    except (TypeError, ValueError):
-        return None
-    if isinstance(raw[0], bool) or isinstance(raw[1], bool) or not (math.isfinite(x) and math.isfinite(y)):
-        return None
-    return (x, y)
+    x, y = number(raw[0]), number(raw[1])
+    return None if x is None or y is None else (x, y)
 
 
 def extract_json(reply) -> tuple[dict | None, str | None]:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from scenes.catalog import CATALOG
 from scenes.frames import facing_name, to_start_frame
 
 SCHEMA_VERSION = 1
@@ -136,31 +137,35 @@ class SceneSpec:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SceneSpec":
-        if not isinstance(d, dict):
-            raise SceneError("scene must be a JSON object")
-        try:
-            if d.get("version", SCHEMA_VERSION) != SCHEMA_VERSION:
-                raise SceneError(f"scene version {d.get('version')} is not supported (expected {SCHEMA_VERSION})")
-            spec = cls(
-                seed=int(d["seed"]),
-                rooms=tuple(Room(**r) for r in d["rooms"]),
-                doors=tuple(
-                    Door(**{**x, "position": tuple(x["position"]), "rooms": tuple(x["rooms"])}) for x in d["doors"]
-                ),
-                objects=tuple(
-                    ObjectSpec(**{**o, "position": tuple(o["position"]), "size": tuple(o["size"])})
-                    for o in d["objects"]
-                ),
-                start_position=tuple(d["start_position"]),
-                start_heading=float(d["start_heading"]),
-                wall_height=float(d.get("wall_height", 2.5)),
-                wall_thickness=float(d.get("wall_thickness", 0.1)),
-                suite=str(d.get("suite", "")),
-            )
-        except KeyError as e:
-            raise SceneError(f"scene is missing field {e.args[0]!r}") from None
-        except TypeError as e:
-            raise SceneError(f"scene has a malformed entry: {e}") from None
+        """Read a scene from plain data; any type or range error raises one SceneError naming
+        the field (``objects[3].size[0] must be a positive number, got -1``)."""
+        r = _Reader()
+        r.check(isinstance(d, dict), "scene", "must be a JSON object", d)
+        known = {f for f in cls.__dataclass_fields__}
+        unknown = sorted(str(k) for k in d if k not in known)
+        r.check(not unknown, "scene", f"has unknown field(s) {unknown}; allowed: {sorted(known)}", None)
+        version = d.get("version", SCHEMA_VERSION)
+        r.check(version == SCHEMA_VERSION, "version", f"must be {SCHEMA_VERSION}", version)
+        rooms = tuple(Room(id=r.int(x, "id", p), x0=r.int(x, "x0", p, lo=-LIMIT), y0=r.int(x, "y0", p, lo=-LIMIT),
+                           width=r.int(x, "width", p, lo=1), height=r.int(x, "height", p, lo=1))
+                      for p, x in r.items(d, "rooms", MAX_ROOMS))
+        doors = tuple(Door(name=r.str(x, "name", p), position=r.vec(x, "position", p, 2), axis=r.str(x, "axis", p),
+                           rooms=r.vec(x, "rooms", p, 2, integer=True),
+                           open=r.bool(x, "open", p, default=True))
+                      for p, x in r.items(d, "doors", MAX_DOORS))
+        objects = tuple(ObjectSpec(
+            name=r.str(x, "name", p), category=r.str(x, "category", p), position=r.vec(x, "position", p, 2),
+            heading=r.num(x, "heading", p, lo=-360.0, hi=360.0), size=r.vec(x, "size", p, 3, positive=True),
+            has_facing=r.bool(x, "has_facing", p), room=r.int(x, "room", p),
+            dynamic=r.bool(x, "dynamic", p, default=False), drop_height=r.num(x, "drop_height", p, lo=0.0, hi=100.0,
+                                                                             default=0.0))
+            for p, x in r.items(d, "objects", MAX_OBJECTS))
+        spec = cls(seed=r.int(d, "seed", "scene", lo=0, hi=2**63 - 1), rooms=rooms, doors=doors, objects=objects,
+                   start_position=r.vec(d, "start_position", "scene", 2),
+                   start_heading=r.num(d, "start_heading", "scene", lo=-360.0, hi=360.0),
+                   wall_height=r.num(d, "wall_height", "scene", lo=0.5, hi=100.0, default=2.5),
+                   wall_thickness=r.num(d, "wall_thickness", "scene", lo=0.01, hi=1.0, default=0.1),
+                   suite=r.str(d, "suite", "scene", default=""))
         validate(spec)
         return spec
 
@@ -170,6 +175,10 @@ class SceneSpec:
             d = json.loads(text)
         except json.JSONDecodeError as e:
             raise SceneError(f"scene file is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+        except RecursionError:
+            raise SceneError("scene file is nested too deeply to be a scene") from None
+        if isinstance(d, dict) and set(d) == {"scene", "ground_truth"}:  # what `spacelab scene` prints
+            d = d["scene"]
         return cls.from_dict(d)
 
     @classmethod
@@ -183,6 +192,75 @@ class SceneSpec:
             return cls.from_json(text)
         except SceneError as e:
             raise SceneError(f"{path}: {e}") from None
+
+
+LIMIT = 10_000  # cells / metres: coordinates beyond this are mistakes, not scenes
+MAX_ROOMS, MAX_DOORS, MAX_OBJECTS = 64, 256, 1024
+
+
+_REQUIRED = object()  # marks a field without a default in _Reader
+
+
+class _Reader:
+    """Typed field access for `SceneSpec.from_dict`: each method returns the value of field
+    `key` of `d` (whose own path is `where`) or raises a SceneError naming the field path,
+    what it must be, and what it was."""
+
+    @staticmethod
+    def check(ok: bool, path: str, must: str, got) -> None:
+        if not ok:
+            raise SceneError(f"{path} {must}" + ("" if got is None else f", got {repr(got)[:60]}"))
+
+    def get(self, d: dict, key: str, where: str, default):
+        path = key if where == "scene" else f"{where}.{key}"
+        if key not in d:
+            self.check(default is not _REQUIRED, where, f"is missing field {key!r}", None)
+            return path, default
+        return path, d[key]
+
+    def items(self, d: dict, key: str, limit: int):
+        path, value = self.get(d, key, "scene", _REQUIRED)
+        self.check(isinstance(value, (list, tuple)), path, "must be a list", value)
+        self.check(len(value) <= limit, path, f"has {len(value)} entries, more than the limit of {limit}", None)
+        for i, x in enumerate(value):
+            self.check(isinstance(x, dict), f"{path}[{i}]", "must be a JSON object", x)
+            yield f"{path}[{i}]", x
+
+    def _int(self, v, path: str, lo: int, hi: int) -> int:
+        self.check(isinstance(v, int) and not isinstance(v, bool) and lo <= v <= hi, path,
+                   f"must be an integer in [{lo}, {hi}]", v)
+        return v
+
+    def _num(self, v, path: str, lo: float, hi: float) -> float:
+        ok = isinstance(v, (int, float)) and not isinstance(v, bool) and lo <= v <= hi  # NaN fails both comparisons
+        self.check(ok, path, f"must be a number in [{lo:g}, {hi:g}]", v)
+        return float(v)
+
+    def int(self, d, key, where, lo=-(2**31), hi=2**31 - 1, default=_REQUIRED) -> int:
+        path, v = self.get(d, key, where, default)
+        return self._int(v, path, lo, hi)
+
+    def num(self, d, key, where, lo, hi, default=_REQUIRED) -> float:
+        path, v = self.get(d, key, where, default)
+        return self._num(v, path, lo, hi)
+
+    def str(self, d, key, where, default=_REQUIRED) -> str:
+        path, v = self.get(d, key, where, default)
+        self.check(isinstance(v, str) and len(v) <= 100, path, "must be a string of at most 100 characters", v)
+        return v
+
+    def bool(self, d, key, where, default=_REQUIRED) -> bool:
+        path, v = self.get(d, key, where, default)
+        self.check(isinstance(v, bool), path, "must be true or false", v)
+        return v
+
+    def vec(self, d, key, where, n, positive=False, integer=False) -> tuple:
+        path, v = self.get(d, key, where, _REQUIRED)
+        self.check(isinstance(v, (list, tuple)) and len(v) == n, path, f"must be a list of {n} {'integers' if integer else 'numbers'}", v)
+        if integer:
+            return tuple(self._int(x, f"{path}[{i}]", -(2**31), 2**31 - 1) for i, x in enumerate(v))
+        lo = 1e-6 if positive else -LIMIT
+        return tuple(self._num(x, f"{path}[{i}]", lo, LIMIT) for i, x in enumerate(v))
 
 
 def _clean(p) -> list[float]:
@@ -212,6 +290,10 @@ def validate(spec: SceneSpec) -> None:
         if "door" not in d.name:
             raise SceneError(f"door name {d.name!r} must contain 'door'")
     for o in spec.objects:
+        if o.category not in CATALOG:
+            raise SceneError(f"object {o.name}: unknown category {o.category!r}; known: {', '.join(sorted(CATALOG))}")
+        if not all(isinstance(s, (int, float)) and 0 < s <= LIMIT for s in o.size):
+            raise SceneError(f"object {o.name}: size must be three positive finite numbers, got {list(o.size)}")
         if o.room not in room_ids:
             raise SceneError(f"object {o.name} is in unknown room {o.room}")
         if spec.room_of(*o.position) != o.room:
