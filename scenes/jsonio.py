@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from typing import Callable, Iterator
 
 
 def write_json_atomic(path: str, obj, indent: int = 2) -> None:
@@ -43,17 +44,28 @@ def append_jsonl(f, record: dict) -> None:
     os.fsync(f.fileno())
 
 
-def read_jsonl(path: str) -> list[dict]:
-    """Records of a JSONL file; lines that are not complete JSON objects are skipped."""
+def iter_jsonl(path: str, on_skip: Callable[[int, str], None] | None = None) -> Iterator[tuple[int, dict]]:
+    """(line number, record) for every line of a JSONL file that is a complete JSON object;
+    `on_skip(line_number, reason)` hears about every other non-blank line (a torn last line,
+    a bad byte, a bare list). A missing file has no lines."""
     if not os.path.exists(path):
-        return []
-    out = []
-    with open(path, encoding="utf-8") as f:
-        for line in f:
+        return
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for number, line in enumerate(f, start=1):
+            if not line.strip():
+                continue
             try:
                 rec = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError) as e:
+                if on_skip is not None:
+                    on_skip(number, f"not JSON ({getattr(e, 'msg', 'nested too deeply')})")
                 continue
             if isinstance(rec, dict):
-                out.append(rec)
-    return out
+                yield number, rec
+            elif on_skip is not None:
+                on_skip(number, f"a JSON {type(rec).__name__}, not an object")
+
+
+def read_jsonl(path: str, on_skip: Callable[[int, str], None] | None = None) -> list[dict]:
+    """Records of a JSONL file; lines that are not complete JSON objects are skipped (see iter_jsonl)."""
+    return [rec for _, rec in iter_jsonl(path, on_skip)]

@@ -26,6 +26,7 @@ import importlib.util
 import json
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 from scenes.registry import Entry
@@ -68,7 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     for problem in foreign_layers():
         fail(problem)
-    if not argv or argv[0] in ("-h", "--help"):
+    if not argv:  # a command is needed: say which there are, and fail like any other usage error
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    if argv[0] in ("-h", "--help"):
         print(__doc__.strip())
         return 0
     cmd, rest = argv[0], argv[1:]
@@ -99,6 +103,11 @@ def _list(rest: list[str]) -> int:
 
 
 def _mcp(rest: list[str]) -> int:
+    p = argparse.ArgumentParser(prog="spacelab mcp", description=(
+        "MCP tool server over stdio: one episode per process, driven by an assistant through tools "
+        "(start_episode, rotate, move_to, observe, query, terminate, probe, status, record). "
+        "Register this command with your assistant; it reads JSON-RPC on stdin."))
+    _parse(p, rest)
     from spacelab.serving.mcp import main as mcp_main
 
     mcp_main()
@@ -115,6 +124,33 @@ def eval_defaults(cfg) -> dict:
     data = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in PRESET_FIELDS}
     data["sensors"] = {key: data.pop(name) for name, key in SENSOR_FIELDS.items()}
     return data
+
+
+def check_presets(overrides: list[str], conf: Path = Path(__file__).parent / "conf") -> None:
+    """One line naming the choices for a preset that does not exist (`agent=scoot`), before
+    Hydra answers with a dozen; sweeps (`agent=scout,strategist`) are checked value by value."""
+    for override in overrides:
+        key, eq, value = override.partition("=")
+        group = conf / key
+        if not eq or not key.isidentifier() or not group.is_dir():
+            continue
+        choices = sorted(f.stem for f in group.glob("*.yaml"))
+        for v in value.split(","):
+            if v not in choices:
+                fail(f"unknown {key} preset {v!r}; choose one of: {', '.join(choices)} (or set the fields directly)")
+
+
+def check_run_dir(overrides: list[str]) -> None:
+    """One line, before Hydra tries, when the run directory cannot be created or written."""
+    for override in overrides:
+        key, eq, value = override.partition("=")
+        if key in ("hydra.run.dir", "hydra.sweep.dir") and eq:
+            try:
+                os.makedirs(value, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=value, prefix=".write-test-"):
+                    pass
+            except OSError as e:
+                fail(f"cannot write results to {key}={value}: {e.strerror or e}")
 
 
 def _eval(rest: list[str]) -> int:
@@ -157,7 +193,12 @@ def _eval(rest: list[str]) -> int:
         print(f"{run['episodes_run']} episodes run ({run['episodes_resumed']} resumed), "
               f"{summary['n_errors']} errors, {run['wall_time_s']} s on {run['workers']} {run['launcher']} workers")
         print(f"results: {out_dir}/episodes.jsonl, {out_dir}/summary.json")
+        if run["episodes_run"] and run["errors_this_run"] == run["episodes_run"]:
+            fail(f"all {run['episodes_run']} episodes failed, e.g. {run['error_examples'][0]} "
+                 f"(tracebacks in {out_dir}/episodes.jsonl)")
 
+    check_presets(rest)
+    check_run_dir(rest)
     saved = sys.argv
     sys.argv = ["spacelab eval"] + rest
     try:
@@ -227,7 +268,8 @@ def _manip(rest: list[str]) -> int:
                 print(f"  {k:12s} skipped: {v['skipped']}")
                 continue
             rate = "-" if v["success_rate"] is None else f"{100 * v['success_rate']:.0f}%"
-            print(f"  {k:12s} {rate:>5s}  ({v['trials']} trials, {v['setup_failures']} setup failures)"
+            ticks = "" if v["mean_steps"] is None else f", {v['mean_steps']} ticks on average"
+            print(f"  {k:12s} {rate:>5s}  ({v['trials']} trials, {v['setup_failures']} setup failures{ticks})"
                   + (f"  failures: {'; '.join(v['failures'])}" if v["failures"] else ""))
     else:
         check_backend(a.backend, a.robot)
@@ -236,6 +278,7 @@ def _manip(rest: list[str]) -> int:
         for name in TASKS:
             task = TASKS.load(name)
             if needs_drawer(task) and missing_drawer(a.backend):
+                res[name] = {"skipped": missing_drawer(a.backend)}
                 print(f"  {name:20s} skipped: {missing_drawer(a.backend)}")
                 continue
             runs = [run_task(task, s, backend=a.backend, robot=a.robot) for s in tqdm(range(a.n), desc=name, leave=False)]
@@ -247,9 +290,11 @@ def _manip(rest: list[str]) -> int:
 
 
 def _skills(rest: list[str]) -> int:
+    from planners.skills.learn import PRIMITIVE_SEEDS
     from planners.skills.library import SkillLibrary
     from planners.skills.record import SkillError
     from scenes.jsonio import write_json_atomic
+    from sim.manip.base import MANIP_BACKENDS
 
     p = argparse.ArgumentParser(prog="spacelab skills", description="Skill library, learning and the chain benchmark.")
     p.add_argument("what", choices=["list", "show", "validate", "learn", "evaluate"])
@@ -257,7 +302,11 @@ def _skills(rest: list[str]) -> int:
     p.add_argument("--library", default="skills", help="library directory (default ./skills)")
     p.add_argument("--chains", type=int, default=100, help="evaluate: number of chains")
     p.add_argument("--train", type=int, default=12, help="learn: training chains")
-    p.add_argument("--validate-seeds", type=int, default=10, help="learn/validate: rollouts per skill")
+    p.add_argument("--validate-seeds", type=int, default=10, help="learn/validate: rollouts per composite skill")
+    p.add_argument("--primitive-seeds", type=int, default=PRIMITIVE_SEEDS,
+                   help=f"learn/validate: rollouts per primitive skill (spacelab manip check seeds; default {PRIMITIVE_SEEDS})")
+    p.add_argument("--backend", choices=list(MANIP_BACKENDS), default="mujoco",
+                   help="validate: where to run primitives; list: stats from elsewhere are marked stale")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--out", default="runs/skills", help="evaluate: output directory")
     a = _parse(p, rest)
@@ -265,10 +314,13 @@ def _skills(rest: list[str]) -> int:
     for err in lib.errors:  # corrupted files are named and skipped
         print(f"spacelab: skipped {err}", file=sys.stderr)
     if a.what == "list":
-        reuse = lib.reuse_counts()
+        from planners.skills.learn import stale
+
+        reuse, old = lib.reuse_counts(), stale(lib, a.backend)
         for key, r in sorted(lib.skills.items()):
             print(f"{key:34s} {r.kind:9s} {r.status:10s} depth {lib.depth(r.id)}  used by {reuse.get(r.id, 0)}  "
-                  f"runs {r.stats.get('attempts', 0)} ok {r.stats.get('successes', 0)}  {r.description}")
+                  f"runs {r.stats.get('attempts', 0)} ok {r.stats.get('successes', 0)}  {r.description}"
+                  + (f"  [stale: {'; '.join(old[key])}]" if key in old else ""))
         return 0
     if a.what == "show":
         rec = lib.latest(a.name or "")
@@ -277,22 +329,39 @@ def _skills(rest: list[str]) -> int:
         print(json.dumps(rec.to_dict(), indent=2))
         return 0
     if a.what == "validate":
-        from planners.skills.benchmark import make_world
-        from planners.skills.learn import validate
+        from planners.skills.benchmark import SCENE_FAMILY, make_world
+        from planners.skills.learn import validate, validate_primitive
+        from sim.manip.base import missing_drawer
 
-        targets = [lib.latest(a.name)] if a.name else [r for r in lib.skills.values() if r.kind == "composite"]
+        latest = {r.id: lib.latest(r.id) for r in lib.skills.values()}
+        targets = [lib.latest(a.name)] if a.name else [r for r in latest.values() if r and r.kind != "policy"]
         if a.name and targets[0] is None:
             raise SkillError(f"no skill {a.name!r} in {a.library}")
-        for rec in targets:
-            validate(rec, lib, make_world, range(2000, 2000 + a.validate_seeds), scene_family="chains")
-            print(f"{rec.key}: {rec.status} (lower bound {rec.validated_on['lower_bound']}, {rec.validated_on['trials']} trials)")
+        for rec in sorted(targets, key=lambda r: (r.kind != "primitive", r.id)):
+            if rec.kind == "primitive":
+                validate_primitive(rec, lib, range(a.primitive_seeds), backend=a.backend)
+            elif rec.kind == "composite" and missing_drawer(a.backend):  # the chain scenes have a drawer
+                print(f"{rec.key}: skipped: {missing_drawer(a.backend)}")
+                continue
+            elif rec.kind == "composite":
+                validate(rec, lib, lambda s: make_world(s, a.backend), range(2000, 2000 + a.validate_seeds),
+                         scene_family=SCENE_FAMILY, backend=a.backend)
+            else:
+                raise SkillError(f"{rec.key}: a policy skill has no validation harness")
+            v = rec.validated_on
+            print(f"{rec.key}: {rec.status} ({rec.stats['successes']}/{v['trials']} successes, lower bound "
+                  f"{v['lower_bound']}, {v['backend']})" + (f" skipped: {v['skipped']}" if v.get("skipped") else ""))
         return 0
     if a.what == "learn":
         from planners.skills.learn import learn_library
 
         res = learn_library(lib, range(1000, 1000 + a.train), range(2000, 2000 + a.validate_seeds),
-                            progress=lambda n: print(f"validating {n} ...", flush=True))
-        print(f"{res['traces']} successful traces; composites: " + ", ".join(f"{k} ({v})" for k, v in res["status"].items()))
+                            progress=lambda n: print(f"validating {n} ...", flush=True),
+                            primitive_seeds=range(a.primitive_seeds))
+        composites = set(res["candidates"])
+        prims = [f"{k} ({v})" for k, v in res["status"].items() if k not in composites]
+        macros = [f"{k} ({v})" for k, v in res["status"].items() if k in composites]
+        print(f"{res['traces']} successful traces; primitives: {', '.join(prims)}; composites: {', '.join(macros) or 'none'}")
         return 0
     from planners.skills.benchmark import evaluate, plot_chains
 
@@ -346,6 +415,9 @@ def _score(rest: list[str]) -> int:
     pred, err = parse_map(_read(a.pred))
     if err:
         raise ValueError(f"{a.pred}: {err}")
+    if not any(e.position for e in pred.entries.values()):
+        raise ValueError(f"{a.pred}: not a cognitive map (no entry has a \"position\": [x, y]); "
+                         "expected e.g. {\"chair\": {\"position\": [1, 2], \"facing\": \"north\"}}")
     try:
         gt_obj = json.loads(_read(a.gt))
     except json.JSONDecodeError as e:
@@ -376,19 +448,22 @@ def _report(rest: list[str]) -> int:
 
 
 def _serve(rest: list[str]) -> int:
-    from spacelab.serving.http import EnvServer
+    from spacelab.serving.http import SERVER_KEY_ENV, EnvServer
 
-    p = argparse.ArgumentParser(prog="spacelab serve", description="HTTP environment server.")
+    p = argparse.ArgumentParser(prog="spacelab serve", description="HTTP environment server (FastAPI + uvicorn).")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8765)
     p.add_argument("--max-sessions", type=int, default=32)
+    p.add_argument("--session-ttl", type=float, default=1800.0, help="seconds idle before a session is closed")
+    p.add_argument("--key", default=None,
+                   help=f"server key that creating a session needs (Authorization: Bearer <key>); default ${SERVER_KEY_ENV}")
     a = _parse(p, rest)
-    server = EnvServer(a.host, a.port, a.max_sessions)
-    print(f"spacelab env server on {server.url} (Ctrl-C to stop)", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        server.stop()
+    if not 0 <= a.port <= 65535 or a.max_sessions < 1 or not a.session_ttl > 0:
+        fail("spacelab serve: --port must be 0..65535, --max-sessions >= 1 and --session-ttl > 0")
+    server = EnvServer(a.host, a.port, a.max_sessions, session_ttl_s=a.session_ttl, server_key=a.key)
+    key = " (creating sessions needs the server key)" if server.limits.server_key else ""
+    print(f"spacelab env server on {server.url}{key} (Ctrl-C to stop)", flush=True)
+    server.serve_forever()
     return 0
 
 

@@ -17,3 +17,20 @@ class TurnAround(Agent):
 
 
 register_agent("turn-around", TurnAround, "a test agent: four quarter turns, then Term", replace=True)
+
+
+class DiesInWorker(Agent):
+    """Kills the worker process that runs it, as a segfault would (in the main process it only raises)."""
+
+    name = "dies-in-worker"
+
+    def act(self, observation: str, info: dict) -> str:
+        import multiprocessing
+        import os
+
+        if multiprocessing.current_process().name == "MainProcess":
+            raise RuntimeError("dies-in-worker only dies in worker processes")
+        os._exit(3)
+
+
+register_agent("dies-in-worker", DiesInWorker, "a test agent that kills its worker process", replace=True)

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import os
 from collections import deque
 
 from planners.agents.base import Agent, AgentSpecError
@@ -30,6 +31,8 @@ class ReplayAgent(Agent):
         return {"records": arg}
 
     def __init__(self, records: list[dict] | str, agent: str | None = None, protocol: str = "active") -> None:
+        if isinstance(records, str) and not os.path.isfile(records):
+            raise ValueError(f"replay file {records!r} does not exist (expected a run's episodes.jsonl)")
         recs = read_jsonl(records) if isinstance(records, str) else list(records)
         self.by_scene: dict[str, dict] = {}
         for r in recs:

@@ -12,24 +12,24 @@ import hashlib
 import importlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, field, fields
 
 from tqdm import tqdm
 
-from planners.agents import agent_class
+from planners.agents import agent_class, make_agent
 from scenes.jsonio import (
     append_jsonl,
     jsonl_line,
-    read_jsonl,
     write_json_atomic,
     write_text_atomic,
 )
 from scenes.spec import SceneError
 from scenes.suites import DEFAULT_SUITE, get_suite
-from sim.backends import BACKENDS
+from sim.backends import BACKENDS, make_backend
 from sim.env import IMAGE_MIME, OBS_MODES
-from spacelab.evaluation.jobs import EpisodeJob, record_key
+from spacelab.evaluation.jobs import EpisodeJob, read_records, record_key
 from spacelab.evaluation.launchers import LAUNCHERS, run_jobs
 from spacelab.evaluation.leaderboard import aggregate, format_table
 from spacelab.evaluation.protocols import PROTOCOLS
@@ -107,6 +107,14 @@ def validate_config(cfg: EvalConfig) -> None:
         raise ValueError(f"max_steps must be >= 1, got {cfg.max_steps}")
 
 
+def preflight(cfg: EvalConfig) -> None:
+    """Fail before any episode runs when the backend cannot start here (no GPU, a missing
+    package) or an agent cannot be built (a missing replay file, bad options): one line each."""
+    make_backend(cfg.backend).close()
+    for a in cfg.agents:
+        make_agent(a, (cfg.agent_options or {}).get(a.partition("@")[0]))
+
+
 def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
     h = config_hash(cfg)
     return [
@@ -136,11 +144,12 @@ def config_hash(cfg: EvalConfig) -> str:
 def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | None = None) -> dict:
     """Run (or resume) an evaluation in `out_dir`; returns the summary."""
     validate_config(cfg)
+    preflight(cfg)
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, EPISODES)
     started = time.time()
-    existing = read_jsonl(path)
-    finished = {record_key(r) for r in existing if r.get("error") is None and "suite" in r}
+    existing = read_records(path, warn=lambda message: print(f"spacelab: warning: {message}", file=sys.stderr))
+    finished = {record_key(r) for r in existing if r.get("error") is None}
     wanted = make_jobs(cfg)
     jobs = [j for j in wanted if j.key not in finished]
     t0 = time.perf_counter()
@@ -157,7 +166,7 @@ def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | 
     wall = time.perf_counter() - t0
     # keep every record of earlier runs in this directory; a rerun key replaces its old error record
     rerun = {record_key(r) for r in new}
-    kept = [r for r in existing if "suite" in r and record_key(r) not in rerun] + new
+    kept = [r for r in existing if record_key(r) not in rerun] + new
     kept.sort(key=lambda r: (r.get("config_hash", ""), r.get("protocol", "active"), r["agent"], r["suite"], r["index"], r["seed"]))
     write_text_atomic(path, "".join(jsonl_line(r) for r in kept))
     order = {j.key: i for i, j in enumerate(wanted)}
@@ -166,7 +175,9 @@ def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | 
     summary = summarise(records, cfg)
     summary["run"] = {"episodes_run": len(new), "episodes_resumed": len(records) - len(new), "wall_time_s": round(wall, 3),
                       "launcher": cfg.launcher["name"], "workers": cfg.launcher.get("workers"),
-                      "episodes_per_min": round(60 * len(new) / wall, 2) if new and wall > 0 else None}
+                      "episodes_per_min": round(60 * len(new) / wall, 2) if new and wall > 0 else None,
+                      "errors_this_run": sum(r.get("error") is not None for r in new),
+                      "error_examples": sorted({str(r["error"]).splitlines()[0][:300] for r in new if r.get("error")})[:3]}
     write_json_atomic(os.path.join(out_dir, SUMMARY), summary)
     write_json_atomic(os.path.join(out_dir, RUN_INFO), run_info(cfg, meta, started))
     return summary

@@ -17,9 +17,11 @@ Example:
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import asdict, dataclass, field, fields
 
 from perception.visibility import ViewConfig
+from scenes.jsonio import iter_jsonl
 from sim.actions import DEFAULT_MAX_STEPS
 from sim.env import DEFAULT_BACKEND, IMAGE_MIME, OBS_MODES
 
@@ -132,3 +134,46 @@ class EpisodeRecord:
 def record_key(r: dict) -> tuple:
     """The key of a record read back from JSONL (older records may lack protocol or hash)."""
     return (r["suite"], int(r["index"]), r["agent"], r.get("protocol", "active"), r.get("config_hash", ""), int(r["seed"]))
+
+
+def key_problem(r: dict) -> str | None:
+    """Why `r` cannot be keyed as an episode record (None when it can)."""
+    for name, kind in (("suite", str), ("index", int), ("agent", str), ("seed", int)):
+        if name not in r:
+            return f"no {name!r}"
+        if not isinstance(r[name], kind) or isinstance(r[name], bool):
+            return f"{name!r} is not {'a string' if kind is str else 'an integer'}"
+    for name in ("protocol", "config_hash"):
+        if name in r and not isinstance(r[name], str):
+            return f"{name!r} is not a string"
+    return None
+
+
+def read_records(path: str, warn=None) -> list[dict]:
+    """The episode records of a results file, one per key (a later line replaces an earlier
+    one); `warn(message)` hears about every line that was skipped, with file and line number.
+
+    >>> import tempfile, os
+    >>> d = tempfile.mkdtemp(); p = os.path.join(d, "episodes.jsonl")
+    >>> _ = open(p, "w").write('{"suite": "s", "index": 0, "agent": "a", "seed": 0, "error": "x"}\\n{"suite": "s"}\\n'
+    ...                        '{"suite": "s", "index": 0, "agent": "a", "seed": 0, "error": null}\\n{"torn')
+    >>> [r["error"] for r in read_records(p, warn=print)]
+    episodes.jsonl:2: skipped: no 'index'
+    episodes.jsonl:4: skipped: not JSON (Unterminated string starting at)
+    [None]
+    """
+    name = os.path.basename(path)
+    say = warn or (lambda message: None)
+
+    def skipped(number: int, reason: str) -> None:
+        say(f"{name}:{number}: skipped: {reason}")
+
+    by_key: dict[tuple, dict] = {}
+    for number, r in iter_jsonl(path, on_skip=skipped):
+        problem = key_problem(r)
+        if problem:
+            skipped(number, problem)
+            continue
+        by_key.pop(record_key(r), None)  # the later line wins, and takes the later place
+        by_key[record_key(r)] = r
+    return list(by_key.values())

@@ -15,6 +15,7 @@ import multiprocessing as mp
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator
 
 from scenes.registry import Registry
@@ -45,11 +46,27 @@ def run_local(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[Episo
         for j in jobs:
             yield run_job(j)
         return
+    left = yield from _pool(jobs, workers)
+    # A worker died (segfault, out of memory, os._exit) and took the pool with it: rerun what
+    # had not finished, each episode in a pool of its own, so only the culprit is lost.
+    for j in left:
+        if (yield from _pool([j], 1)):
+            yield EpisodeRecord.for_job(j, error="WorkerDied: the worker process running this episode died "
+                                                 "(crash, out of memory, or killed); see the run's stderr")
+
+
+def _pool(jobs: list[EpisodeJob], workers: int):
+    """Run `jobs` in a fresh process pool, yielding records; returns the jobs a dead worker left."""
     # spawn: workers start clean (no inherited MuJoCo/GL state or threads).
     with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn"), initializer=_warm) as pool:
-        futures = [pool.submit(run_job, j) for j in jobs]
+        futures = {pool.submit(run_job, j): j for j in jobs}
+        left = []
         for fut in as_completed(futures):
-            yield fut.result()
+            try:
+                yield fut.result()
+            except BrokenProcessPool:
+                left.append(futures[fut])
+        return left
 
 
 def run_ray(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
