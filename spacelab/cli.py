@@ -24,6 +24,7 @@ import dataclasses
 import importlib.metadata
 import importlib.util
 import json
+import logging
 import os
 import sys
 import tempfile
@@ -166,6 +167,7 @@ def _eval(rest: list[str]) -> int:
 
     @hydra.main(version_base=None, config_path="conf", config_name="eval")
     def task(cfg: DictConfig) -> None:
+        logging.getLogger("OpenGL").setLevel(logging.WARNING)  # PyOpenGL's INFO notes are not ours to show
         hc = HydraConfig.get()
         out_dir = hc.runtime.output_dir
         data = OmegaConf.to_container(cfg, resolve=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
+import shutil
 import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -97,7 +98,11 @@ def run_submitit(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[Ep
     except ImportError:
         raise BackendError("launcher=submitit needs submitit: pip install 'spacelab[slurm]' (or use launcher=local)") from None
     chunk = max(1, int(cfg.get("chunk", 25)))
-    executor = submitit.AutoExecutor(folder=os.path.join(run_dir, "submitit"), cluster=cfg.get("cluster") or None)
+    cluster = cfg.get("cluster") or None
+    if cluster == "slurm" and shutil.which("sbatch") is None:
+        raise BackendError("launcher=submitit with cluster=slurm needs Slurm's sbatch on this machine's PATH "
+                           "(run from a Slurm login node, or use launcher.cluster=local to test, or launcher=local)")
+    executor = submitit.AutoExecutor(folder=os.path.join(run_dir, "submitit"), cluster=cluster)
     params = {"timeout_min": int(cfg.get("timeout_min", 60)), "cpus_per_task": 1}
     if executor.cluster == "slurm":
         params |= {k: v for k, v in {"slurm_partition": cfg.get("partition"), "slurm_array_parallelism": cfg.get("workers")}.items() if v}
