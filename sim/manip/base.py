@@ -128,8 +128,18 @@ class TabletopWorld(ABC):
     opening: float  # the commanded finger opening (m per finger)
 
     def command(self, tcp_goal, yaw_deg: float | None = None, opening: float | None = None) -> None:
-        """Set where the TCP should go (reached at most `max_speed`) and the finger opening."""
-        self.goal = np.asarray(tcp_goal, float)
+        """Set where the TCP should go (reached at most `max_speed`) and the finger opening.
+
+        A goal that is not three finite numbers, or a non-finite yaw or opening, raises
+        ValueError and leaves the previous command in force.
+        """
+        goal = np.asarray(tcp_goal, float) if np.ndim(tcp_goal) == 1 and np.size(tcp_goal) == 3 else None
+        if goal is None or not np.isfinite(goal).all():
+            raise ValueError(f"tcp_goal must be three finite numbers (x, y, z in metres), got {tcp_goal!r}")
+        for name, value in (("yaw_deg", yaw_deg), ("opening", opening)):
+            if value is not None and not (isinstance(value, (int, float, np.floating)) and np.isfinite(value)):
+                raise ValueError(f"{name} must be a finite number, got {value!r}")
+        self.goal = goal
         if yaw_deg is not None:
             self.yaw = yaw_deg
         if opening is not None:

@@ -52,7 +52,10 @@ class ManipEnv(gym.Env):
         return self._obs(), {}
 
     def step(self, action):
-        a = np.clip(np.asarray(action, dtype=np.float64), -1.0, 1.0)
+        a = np.asarray(action, dtype=np.float64)
+        if a.shape != (4,) or not np.isfinite(a).all():
+            raise ValueError(f"action must be 4 finite numbers (dx, dy, dz, grip), got {action!r}")
+        a = np.clip(a, -1.0, 1.0)
         w = self.world
         w.goal = np.minimum(np.maximum(w.goal + a[:3] * STEP_M, self.bounds[0]), self.bounds[1])
         w.opening = 0.0 if a[3] < 0 else 0.045
