@@ -11,7 +11,9 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
 from matplotlib import patches  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
 
 from scenes.catalog import CATALOG  # noqa: E402
 from scenes.frames import FACINGS, from_start_frame, heading_to_vec  # noqa: E402
@@ -66,10 +68,14 @@ def draw_topdown(ax, spec: SceneSpec, episode: dict | None = None, belief: dict 
             horiz = o.heading % 180 == 90
             sx, sy = (dpt, w) if horiz else (w, dpt)
             ax.add_patch(patches.Rectangle((o.position[0] - sx / 2, o.position[1] - sy / 2), sx, sy, color=color, zorder=4))
+        # the name goes behind the object (opposite its facing arrow), on a light patch, so no arrow crosses it
+        label_dir = -heading_to_vec(o.heading) if o.has_facing else np.array([0.0, -1.0])
         if o.has_facing:
             v = heading_to_vec(o.heading) * 0.6
             ax.arrow(o.position[0], o.position[1], v[0], v[1], width=0.04, head_width=0.18, color="black", zorder=5)
-        ax.text(o.position[0], o.position[1] - 0.55, o.name, fontsize=6, ha="center", va="top", zorder=6)
+        lx, ly = np.asarray(o.position) + 0.55 * label_dir
+        ax.text(lx, ly, o.name, fontsize=6, ha="center", va="center", zorder=6,
+                bbox={"facecolor": "white", "alpha": 0.75, "edgecolor": "none", "pad": 0.6})
     _pose_marker(ax, spec.start_position, spec.start_heading, "#e63946", "start")
     if episode is not None and episode.get("trajectory"):
         traj = episode["trajectory"]
@@ -83,6 +89,7 @@ def draw_topdown(ax, spec: SceneSpec, episode: dict | None = None, belief: dict 
         _draw_belief(ax, spec, belief)
         title += " — hollow: believed"
     ax.set_title(title, fontsize=9)
+    _legend(ax, episode is not None and bool(episode.get("trajectory")), bool(belief))
     ax.set_xlim(xmin - 0.5, xmax + 0.5)
     ax.set_ylim(ymin - 0.5, ymax + 0.5)
     ax.set_aspect("equal")
@@ -102,6 +109,18 @@ def _draw_belief(ax, spec: SceneSpec, belief: dict) -> None:
         if e.get("facing") in FACINGS:
             v = heading_to_vec(FACINGS.index(e["facing"]) * 90.0 + spec.start_heading) * 0.35
             ax.plot([w[0], w[0] + v[0]], [w[1], w[1] + v[1]], color="#e76f51", lw=1.2, zorder=9)
+
+
+def _legend(ax, trajectory: bool, belief: bool) -> None:
+    items = [Line2D([], [], color="#333", lw=3, label="wall"), Line2D([], [], color="#2a9d8f", lw=3, label="open door"),
+             Line2D([], [], color="#8b4513", lw=3, label="closed door"),
+             Line2D([], [], color="black", marker=">", lw=1, label="object facing"),
+             Line2D([], [], color="#e63946", marker="^", ls="none", label="start pose")]
+    if trajectory:
+        items.append(Line2D([], [], color="#1d3557", marker="o", ms=3, lw=1.5, label="driven path, end pose"))
+    if belief:
+        items.append(Line2D([], [], color="#e76f51", marker="o", mfc="none", lw=0.8, label="believed position -> truth"))
+    ax.legend(handles=items, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=6, frameon=False)
 
 
 def _pose_marker(ax, xy, heading, color, label):
