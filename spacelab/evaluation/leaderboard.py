@@ -79,15 +79,22 @@ def _add_gaps(rows: list[dict]) -> None:
         )
 
 
+def column_titles() -> dict[str, str]:
+    """Readable names for the leaderboard's columns (the JSON keys stay snake_case)."""
+    return {key: t for t, key, _ in METRICS} | {"active_passive_gap": "A-P gap", "belief_ci95": "±95%"}
+
+
 def format_table(rows: list[dict], title: str = "", columns: list[str] | None = None) -> str:
     """Fixed-width text table; columns with no value in any row are left out."""
-    titles = {key: t for t, key, _ in METRICS} | {"active_passive_gap": "A-P gap", "belief_ci95": "±95%"}
+    titles = column_titles()
     columns = [c for c in (columns or TABLE_COLUMNS) if any(r.get(c) is not None for r in rows)]
-    head = ["agent", "protocol", "episodes", "errors"] + [titles.get(c, c) for c in columns]
-    body = [[r["agent"], r["protocol"], str(r["episodes"]), str(r["errors"])] + [_fmt(r.get(c)) for c in columns] for r in rows]
+    lead = ["suite", "agent", "protocol"] if any("suite" in r for r in rows) else ["agent", "protocol"]
+    head = lead + ["episodes", "errors"] + [titles.get(c, c) for c in columns]
+    body = [[str(r.get(k, "")) for k in lead] + [str(r["episodes"]), str(r["errors"])] + [_fmt(r.get(c)) for c in columns]
+            for r in rows]
     table = [head] + body
     widths = [max(len(x[i]) for x in table) for i in range(len(head))]
-    lines = ["  ".join(v.ljust(w) if i < 2 else v.rjust(w) for i, (v, w) in enumerate(zip(x, widths))) for x in table]
+    lines = ["  ".join(v.ljust(w) if i < len(lead) else v.rjust(w) for i, (v, w) in enumerate(zip(x, widths))) for x in table]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return (title + "\n" if title else "") + "\n".join(lines)
 

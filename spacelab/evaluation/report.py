@@ -19,10 +19,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scenes.changes import Change, apply_changes  # noqa: E402
-from scenes.jsonio import read_jsonl, write_json_atomic, write_text_atomic  # noqa: E402
+from scenes.jsonio import write_json_atomic, write_text_atomic  # noqa: E402
 from scenes.spec import SceneError  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
-from spacelab.evaluation.leaderboard import METRICS, aggregate, format_table  # noqa: E402
+from spacelab.evaluation.jobs import read_records, record_key  # noqa: E402
+from spacelab.evaluation.leaderboard import METRICS, aggregate, column_titles, format_table  # noqa: E402
 from spacelab.figures.topdown import render_topdown  # noqa: E402
 
 CURVES = [("overall", "belief accuracy (overall)"), ("coverage", "object coverage"), ("info_gain", "information gain")]
@@ -56,10 +57,17 @@ def load_runs(run_dirs: list[str]) -> list[dict]:
         if not found:
             raise SceneError(f"{d} is not a run or sweep directory (no episodes.jsonl in it or its subdirectories)")
         for run in found:
-            records += read_jsonl(os.path.join(run, "episodes.jsonl"))
+            records += read_records(os.path.join(run, "episodes.jsonl"))
     if not records:
         raise SceneError(f"no episode records in {', '.join(run_dirs)}")
-    return records
+    unique = {record_key(r): r for r in records}  # the same episode in two run dirs counts (and shows) once
+    return list(unique.values())
+
+
+def leaderboard_rows(records: list[dict]) -> list[dict]:
+    """Leaderboard rows per suite (a sweep's suites are not merged), each with its suite."""
+    suites = sorted({r["suite"] for r in records})
+    return [{"suite": s, **row} for s in suites for row in aggregate([r for r in records if r["suite"] == s])]
 
 
 def step_curves(records: list[dict], key: str) -> dict[tuple, np.ndarray]:
@@ -98,17 +106,17 @@ def make_report(run_dirs: list[str], out_dir: str, pictures: int = 3) -> dict:
     if skills and len(skills) == len(run_dirs):
         return _skills_report(skills, out_dir)
     records = load_runs(run_dirs)
-    rows = aggregate(records)
+    rows = leaderboard_rows(records)
     write_json_atomic(os.path.join(out_dir, "leaderboard.json"), rows)
     plot_curves(records, os.path.join(out_dir, "belief_vs_step.png"))
     shown: dict[tuple, int] = {}
     figures = []
     for r in records:
-        key = (r["agent"], r.get("protocol", "active"))
+        key = (r["suite"], r["agent"], r.get("protocol", "active"))
         if r.get("error") is not None or shown.get(key, 0) >= pictures:
             continue
         shown[key] = shown.get(key, 0) + 1
-        name = f"ep_{r['agent']}_{key[1]}_{r['suite']}_{r['index']}.png".replace("@", "-")
+        name = f"ep_{r['agent']}_{key[2]}_{r['suite']}_{r['index']}_{r.get('config_hash', '')}.png".replace("@", "-")
         render_topdown(_scene_of(r), os.path.join(out_dir, name), episode=r, belief=r.get("final_map"))
         figures.append((name, r))
     table = format_table(rows)
@@ -155,9 +163,10 @@ def _scene_of(record: dict):
 
 
 def _html(rows: list[dict], figures, run_dirs) -> str:
-    cols = ["agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
+    cols = ["suite", "agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
-    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    titles = column_titles()
+    head = "".join(f'<th title="{html.escape(c)}">{html.escape(titles.get(c, c))}</th>' for c in cols)
     body = "".join(
         "<tr>" + "".join(f"<td>{html.escape(_cell(r.get(c)))}</td>" for c in cols) + "</tr>" for r in rows
     )
@@ -170,10 +179,11 @@ def _html(rows: list[dict], figures, run_dirs) -> str:
     return f"""<!doctype html>
 <html><head><meta charset="utf-8"><title>spacelab report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:13px}}
-td,th{{border:1px solid #ccc;padding:3px 7px;text-align:right}} td:first-child,td:nth-child(2){{text-align:left}}
+td,th{{border:1px solid #ccc;padding:3px 7px;text-align:right}} th{{white-space:nowrap}}
+td:nth-child(-n+3){{text-align:left}} .scroll{{overflow-x:auto;max-width:100%}}
 figure{{display:inline-block;margin:6px}} figcaption{{font-size:12px}}</style></head>
 <body><h1>spacelab report</h1><p>runs: {html.escape(", ".join(run_dirs))}</p>
-<h2>Leaderboard</h2><table><tr>{head}</tr>{body}</table>
+<h2>Leaderboard</h2><div class="scroll"><table><tr>{head}</tr>{body}</table></div>
 <h2>Belief, coverage and information gain per step</h2><img src="belief_vs_step.png" width="1100">
 <h2>Episodes: ground truth, believed map (hollow, red lines to the truth) and path</h2>{pics}
 </body></html>
