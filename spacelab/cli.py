@@ -417,7 +417,7 @@ def _score(rest: list[str]) -> int:
     pred, err = parse_map(_read(a.pred))
     if err:
         raise ValueError(f"{a.pred}: {err}")
-    if not any(e.position for e in pred.entries.values()):
+    if pred.entries and not any(e.position for e in pred.entries.values()):  # "{}" is an empty map; this is none
         raise ValueError(f"{a.pred}: not a cognitive map (no entry has a \"position\": [x, y]); "
                          "expected e.g. {\"chair\": {\"position\": [1, 2], \"facing\": \"north\"}}")
     try:

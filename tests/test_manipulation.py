@@ -167,3 +167,50 @@ def test_every_world_is_a_tabletop_world():
     assert all(isinstance(w, TabletopWorld) for w in worlds)
     with pytest.raises(TypeError):
         TabletopWorld()  # abstract
+
+
+# -- sim.manip.check.check_skills: the `spacelab manip check` harness ----------------------
+
+def test_check_skills_counts_trials_successes_and_ticks():
+    from sim.manip.check import check_skills
+
+    res = check_skills(["reach", "push"], n=3, progress=False)
+    assert list(res) == ["reach", "push"]
+    for skill in ("reach", "push"):
+        runs = [run_skill_case(skill, s) for s in range(3)]
+        r = res[skill]
+        assert (r["trials"], r["successes"], r["setup_failures"], r["seeds"], r["scene"]) == (3, 3, 0, [0, 1, 2], "table-pick")
+        assert r["success_rate"] == 1.0 and r["failures"] == []
+        assert r["mean_steps"] == round(sum(x["steps"] for x in runs) / 3, 1)
+    assert check_skills(["navigate"], seeds=[5, 7], progress=False)["navigate"]["seeds"] == [5, 7]
+
+
+def test_check_skills_leaves_failed_setups_out_of_the_trials(monkeypatch):
+    """place needs a grasp first: a seed whose grasp fails is a setup failure, not a failed place."""
+    import sim.manip.check as check
+    from sim.manip.skills import Outcome
+
+    grasps = []
+
+    class SecondGraspSlips(Skills):
+        def grasp(self, obj):
+            grasps.append(obj)
+            out = super().grasp(obj)
+            return Outcome(False, out.steps, "slipped", out.state) if len(grasps) == 2 else out
+
+    monkeypatch.setattr(check, "Skills", SecondGraspSlips)
+    r = check.check_skills(["place"], n=3, progress=False)["place"]
+    assert (r["trials"], r["successes"], r["setup_failures"], r["success_rate"]) == (2, 2, 1, 1.0)
+    assert len(grasps) == 3
+
+
+def test_check_skills_skips_the_drawer_skills_on_pybullet():
+    from sim.manip.check import check_skills
+
+    res = check_skills(["push", "open", "close", "look_around"], n=2, progress=False, backend="pybullet")
+    assert res["open"] == res["close"] == res["look_around"] == {"skipped": "the drawer is MuJoCo-only"}
+    assert res["push"]["trials"] == 2 and res["push"]["setup_failures"] == 0
+    with pytest.raises(ValueError, match="unknown skill 'juggle'; choose from: reach, grasp"):
+        check_skills(["juggle"], n=1, progress=False)
+    with pytest.raises(BackendError, match="the arm runs on the MuJoCo backends only"):
+        check_skills(["reach"], n=1, progress=False, robot="arm", backend="pybullet")

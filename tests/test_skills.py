@@ -9,7 +9,6 @@ from planners.skills.domain import abstract
 from planners.skills.learn import (
     cem,
     extract_composites,
-    learn_library,
     load_policy,
     primitive_records,
     push_error,
@@ -181,13 +180,22 @@ def test_policy_skills_are_loaded_and_checked(tmp_path):
 
 
 @pytest.mark.slow
-def test_learn_and_cli(tmp_path):
+def test_learn_and_cli(tmp_path, capsys):
     from spacelab.cli import main
 
+    # spacelab skills learn: 6 training chains, 10 rollouts per composite, 3 per primitive (the CLI default is 50)
+    assert main(["skills", "learn", "--library", str(tmp_path / "lib"), "--train", "6", "--validate-seeds", "10",
+                 "--primitive-seeds", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "macro_grasp_place (validated)" in out and "grasp (draft)" in out  # 3/3: lower bound 0.44 < 0.7
     lib = SkillLibrary(str(tmp_path / "lib"))
-    res = learn_library(lib, range(1000, 1006), range(2000, 2010))
-    assert "macro_grasp_place" in res["status"] and res["status"]["macro_grasp_place"] == "validated"
+    macro, grasp = lib.latest("macro_grasp_place"), lib.latest("grasp")
+    assert macro.stats["attempts"] == 10 and macro.validated_on["seeds"] == list(range(2000, 2010))
+    assert grasp.stats["attempts"] == 3 and grasp.validated_on["seeds"] == [0, 1, 2]
+    assert grasp.validated_on["by"].startswith("sim.manip.check") and grasp.stats["mean_steps"] > 0
     assert main(["skills", "list", "--library", str(tmp_path / "lib")]) == 0
+    listing = capsys.readouterr().out
+    assert len(listing.splitlines()) == len(lib.skills) and "stale" not in listing
     assert main(["skills", "evaluate", "--library", str(tmp_path / "lib"), "--chains", "3", "--workers", "1",
                  "--out", str(tmp_path / "out")]) == 0
     bench = json.loads((tmp_path / "out" / "skills_benchmark.json").read_text())

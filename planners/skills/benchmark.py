@@ -22,12 +22,13 @@ from planners.skills.library import SkillLibrary
 from scenes.tabletop import generate_table
 
 CHAIN = 5
+SCENE_FAMILY = "chains"  # the scene family composites are learned and validated on
 
 
-def make_world(seed: int):
-    from sim.manip.world import ManipWorld
+def make_world(seed: int, backend: str = "mujoco"):
+    from sim.manip.world import make_world as world_on
 
-    return ManipWorld(generate_table(seed, n_blocks=3, containers=1, drawer=True, suite="chains"))
+    return world_on(generate_table(seed, n_blocks=3, containers=1, drawer=True, suite=SCENE_FAMILY), backend=backend)
 
 
 def chain_goals(world, seed: int, n: int = CHAIN) -> list[set]:

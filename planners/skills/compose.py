@@ -2,7 +2,9 @@
 
 Edges are grounded skills whose preconditions hold: the four primitive operators and, with
 a library, every validated composite grounded over the scene's objects. Edge cost is
--log(estimated success) + lambda * expected steps / 100, from the library's statistics.
+-log(estimated success) + lambda * expected steps / 100, from the library's statistics
+(measured by validation rollouts and executions). A skill without statistics is a coin flip
+with no step estimate: no success rate or step count is assumed for it.
 The search graph is kept as a networkx DiGraph for inspection; `expansions` counts the
 states popped from the open list.
 
@@ -31,10 +33,8 @@ from planners.skills.domain import (
     groundings,
 )
 from planners.skills.library import SkillLibrary
-from planners.skills.record import SkillRecord
+from planners.skills.record import SkillRecord, laplace
 
-DEFAULT_STEPS = {"grasp": 120, "place": 180, "open": 400, "close": 300}
-PRIOR_SUCCESS = 0.95
 LAMBDA = 0.2
 
 
@@ -65,20 +65,24 @@ class Planner:
         step statistics of its own expects the sum of its children's steps, so a macro is
         never cheaper than the primitives it stands for: it only shortens the search."""
         rec = self.library.latest(skill_id) if self.library else None
-        p = rec.success_rate if rec else PRIOR_SUCCESS
+        p = self._success(skill_id)
         if rec is not None and rec.kind == "composite":  # few own trials: lean on the children's record
             p = max(p, math.prod(self._success(st["skill"]) for st in rec.steps))
-        steps = (rec.stats.get("mean_steps") or 0) if rec else 0
-        if not steps:
-            if rec is not None and rec.kind == "composite":
-                steps = sum(DEFAULT_STEPS.get(st["skill"], 200) for st in rec.steps)
-            else:
-                steps = DEFAULT_STEPS.get(skill_id, 200)
-        return -math.log(max(p, 1e-3)) + LAMBDA * steps / 100.0
+        return -math.log(max(p, 1e-3)) + LAMBDA * self._steps(skill_id) / 100.0
 
     def _success(self, skill_id: str) -> float:
         rec = self.library.latest(skill_id) if self.library else None
-        return rec.success_rate if rec else PRIOR_SUCCESS
+        return rec.success_rate if rec else laplace(0, 0)
+
+    def _steps(self, skill_id: str, depth: int = 0) -> float:
+        """Measured mean control ticks; a composite without its own: its children's sum; 0 when unmeasured."""
+        rec = self.library.latest(skill_id) if self.library else None
+        if rec is None or depth > 16:
+            return 0.0
+        steps = rec.stats.get("mean_steps") or 0.0
+        if not steps and rec.kind == "composite":
+            steps = sum(self._steps(st["skill"], depth + 1) for st in rec.steps)
+        return float(steps)
 
     def _composites(self) -> list[SkillRecord]:
         if not self.use_composites:

@@ -8,9 +8,15 @@
 (c) Policy skills: a record of kind "policy" names a callable "module:function" taking
     (skills, **args) and returning an Outcome; `load_policy` imports and checks it.
 
-Validation: N seeded rollouts from states where the skill's derived preconditions hold; the
-skill is promoted to "validated" only if the Wilson lower bound of its success rate clears
-a threshold; a skill validated on another scene family or backend is validated again.
+Validation: N seeded rollouts; a seed where the skill does not apply (a composite with no
+grounding, a primitive whose setup failed) is skipped, not a failed trial. A composite's
+rollout succeeds only if every child succeeds and its predicted effects hold in the symbolic
+state afterwards; primitives are tried by the `spacelab manip check` harness
+(`sim.manip.check`). Attempts, successes and mean control ticks become the record's stats;
+seeds, scene family, backend, robot and the code fingerprint its `validated_on`. The skill is
+promoted to "validated" only if the Wilson lower bound of its success rate clears a
+threshold; stats measured on another scene family, backend or robot, or by other code, are
+stale (`stale`), and `learn_library` measures them again.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import importlib
 import math
 from collections import Counter
+from dataclasses import replace
 
 import numpy as np
 
@@ -29,7 +36,7 @@ from planners.skills.domain import (
     expand_composite,
 )
 from planners.skills.library import SkillLibrary
-from planners.skills.record import SkillError, SkillRecord
+from planners.skills.record import SkillError, SkillRecord, code_fingerprint
 
 ROLES = {"grasp": ("block",), "place": ("block", "target"), "open": ("drawer",), "close": ("drawer",)}
 
@@ -85,44 +92,102 @@ def extract_composites(traces: list[list[tuple]], min_count: int = 3, lengths=(2
     return out
 
 
+PRIMITIVE_SEEDS = 50  # rollouts per primitive, as `spacelab manip check` (the tests use a few)
+
+
+def effects_hold(predicted: frozenset, observed: frozenset) -> bool:
+    """A composite's predicted effects (all but visibility) are true in the observed state."""
+    return {x for x in predicted if x[0] != "visible"} <= observed
+
+
 def validate(rec: SkillRecord, library: SkillLibrary, make_world, seeds, threshold: float = 0.7,
-             scene_family: str = "", backend: str = "mujoco") -> SkillRecord:
-    """Run the skill from seeded states where it applies; promote or keep it a draft."""
+             scene_family: str = "", backend: str = "mujoco", robot: str = "floating") -> SkillRecord:
+    """Run a composite from the seeded states where it applies; promote it or keep it a draft."""
     from sim.manip.skills import Skills
     from sim.manip.state import symbolic_state
 
-    successes = trials = 0
+    if rec.kind != "composite":
+        raise SkillError(f"{rec.key}: validate runs composites; a primitive is validated by validate_primitive "
+                         "(the spacelab manip check harness)")
+    seeds = [int(s) for s in seeds]
+    successes = trials = steps = 0
+    not_applicable = []
     for seed in seeds:
         world = make_world(seed)
         objects = scene_objects(world)
         state = abstract(symbolic_state(world))
         grounding = _first_grounding(rec, state, objects)
-        if grounding is None:
+        if grounding is None:  # the skill does not apply here: no trial
+            not_applicable.append(seed)
             continue
         trials += 1
         sk = Skills(world)
         predicted, ok = state, True
-        for op, args in expand_composite(rec.steps, grounding) if rec.kind == "composite" else [(rec.id, ())]:
+        for op, args in expand_composite(rec.steps, grounding):
             predicted = apply(predicted, op, args)
             out = getattr(sk, op)(*args)
+            steps += out.steps
             if not out.success:
                 ok = False
                 break
         if ok:
-            observed = abstract(symbolic_state(world))
-            ok = {x for x in predicted if x[0] != "visible"} <= observed
+            ok = effects_hold(predicted, abstract(symbolic_state(world)))
         successes += ok
+    return _store(rec, library, trials, successes, steps / trials if trials else 0.0, threshold,
+                  {"scene_family": scene_family, "backend": backend, "robot": robot, "code": code_fingerprint("composite"),
+                   "seeds": seeds, "not_applicable": not_applicable, "by": "planners.skills.learn.validate"})
+
+
+def validate_primitive(rec: SkillRecord, library: SkillLibrary, seeds, threshold: float = 0.7, backend: str = "mujoco",
+                       robot: str = "floating", progress: bool = False) -> SkillRecord:
+    """Run a primitive over seeded states with the `spacelab manip check` harness; a seed whose
+    setup failed is no trial. On a backend that cannot run the skill's scenes (the drawer on
+    PyBullet) it records no trials and why."""
+    from sim.manip.check import check_skills, skill_scene
+
+    seeds = [int(s) for s in seeds]
+    res = check_skills([rec.id], seeds=seeds, progress=progress, robot=robot, backend=backend)[rec.id]
+    ctx = {"scene_family": skill_scene(rec.id), "backend": backend, "robot": robot, "code": code_fingerprint("primitive"),
+           "seeds": seeds, "by": "sim.manip.check.check_skills (spacelab manip check)"}
+    if "skipped" in res:
+        return _store(rec, library, 0, 0, 0.0, threshold, {**ctx, "skipped": res["skipped"]})
+    return _store(rec, library, res["trials"], res["successes"], res["mean_steps"] or 0.0, threshold,
+                  {**ctx, "setup_failures": res["setup_failures"]})
+
+
+def _store(rec: SkillRecord, library: SkillLibrary, trials: int, successes: int, mean_steps: float, threshold: float,
+           context: dict) -> SkillRecord:
     lb = wilson_lower(successes, trials)
-    rec.stats = {"attempts": trials, "successes": successes, "mean_steps": rec.stats.get("mean_steps", 0.0)}
+    rec.stats = {"attempts": trials, "successes": successes, "mean_steps": round(float(mean_steps), 1)}
     rec.status = "validated" if trials and lb >= threshold else "draft"
-    rec.validated_on = {"scene_family": scene_family, "backend": backend, "lower_bound": round(lb, 3), "trials": trials}
+    rec.validated_on = {**context, "trials": trials, "lower_bound": round(lb, 3), "threshold": threshold}
     library.save(rec)
     return rec
 
 
-def needs_revalidation(rec: SkillRecord, scene_family: str, backend: str) -> bool:
-    v = rec.validated_on
-    return rec.status != "validated" or v.get("scene_family") != scene_family or v.get("backend") != backend
+def expected_context(rec: SkillRecord, backend: str = "mujoco", robot: str = "floating") -> dict:
+    """Where and with what code a skill's stats must have been measured to describe it now."""
+    from planners.skills.benchmark import SCENE_FAMILY
+    from sim.manip.check import skill_scene
+
+    family = skill_scene(rec.id) if rec.kind == "primitive" else SCENE_FAMILY
+    return {"scene_family": family, "backend": backend, "robot": robot, "code": code_fingerprint(rec.kind)}
+
+
+def stale(library: SkillLibrary, backend: str = "mujoco", robot: str = "floating") -> dict[str, list[str]]:
+    """Skill key -> why its stats are stale (never validated, other scene family, backend or
+    robot, changed code); skills with current stats are left out."""
+    out = {}
+    for key, rec in sorted(library.skills.items()):
+        why = rec.stale_reasons(expected_context(rec, backend, robot))
+        if why:
+            out[key] = why
+    return out
+
+
+def needs_revalidation(rec: SkillRecord, context: dict, seeds) -> bool:
+    """Stale stats, or stats from other seeds than the ones asked for."""
+    return bool(rec.stale_reasons(context)) or rec.validated_on.get("seeds") != [int(s) for s in seeds]
 
 
 def _first_grounding(rec: SkillRecord, state, objects) -> dict | None:
@@ -189,42 +254,51 @@ def collect_traces(make_world, goals_for, seeds, planner: Planner | None = None)
     return traces
 
 
-CHECKED = {"reach": 50, "grasp": 50, "place": 50, "push": 48, "open": 50, "close": 50, "navigate": 50, "look_around": 50}
-
-
 def primitive_records() -> list[SkillRecord]:
-    """Library records for the tabletop primitives (validated by `spacelab manip check`)."""
+    """Library records for the tabletop primitives, not yet validated (no stats): `validate_primitive`
+    measures them."""
     from sim.manip.skills import PRIMITIVES
 
     return [SkillRecord(id=s.name, version=1, kind="primitive", description=s.description, params=s.params,
                         preconditions=list(s.preconditions), effects=list(s.effects),
-                        provenance={"source": "sim.manip.skills"}, status="validated",
-                        # prior from `spacelab manip check --n 50` (floating gripper)
-                        stats={"attempts": 50, "successes": CHECKED.get(s.name, 48), "mean_steps": 0.0},
-                        validated_on={"scene_family": "tabletop", "backend": "mujoco", "by": "spacelab manip check"})
+                        provenance={"source": "sim.manip.skills"})
             for s in PRIMITIVES.values()]
 
 
-def learn_library(library: SkillLibrary, train_seeds, validate_seeds, min_count: int = 3, threshold: float = 0.7,
-                  progress=None) -> dict:
-    """Primitives in, traces from training chains, composites extracted, validated, saved."""
-    from planners.skills.benchmark import chain_goals, make_world
+def _fresh(rec: SkillRecord, library: SkillLibrary, context: dict, seeds) -> SkillRecord | None:
+    """The record to validate: `rec` as a new version when its content changed, or None when the
+    library already holds it with current stats from these seeds."""
+    old = library.latest(rec.id)
+    if old is not None and replace(rec, version=old.version).content_hash() == old.content_hash():
+        return None if not needs_revalidation(old, context, seeds) else old
+    rec.version = max([r.version for r in library.skills.values() if r.id == rec.id], default=0) + 1
+    return rec
 
-    for rec in primitive_records():
-        if library.latest(rec.id) is None:
-            library.save(rec)
-    traces = collect_traces(make_world, lambda w, s: chain_goals(w, s), train_seeds)
-    candidates = extract_composites(traces, min_count=min_count)
+
+def learn_library(library: SkillLibrary, train_seeds, validate_seeds, min_count: int = 3, threshold: float = 0.7,
+                  progress=None, primitive_seeds=range(PRIMITIVE_SEEDS)) -> dict:
+    """Primitives measured, traces from training chains, composites extracted, validated, saved.
+    Skills whose stats are current (same content, context, code and seeds) are not run again."""
+    from planners.skills.benchmark import SCENE_FAMILY, chain_goals, make_world
+
     results = {}
-    for rec in candidates:
+    for rec in primitive_records():
+        todo = _fresh(rec, library, expected_context(rec), primitive_seeds)
+        if todo is None:
+            results[rec.id] = library.latest(rec.id).status
+            continue
         if progress:
             progress(rec.id)
-        old = library.latest(rec.id)
-        if old is not None and old.content_hash() == rec.content_hash() and not needs_revalidation(old, "chains", "mujoco"):
-            results[rec.id] = old.status
+        results[rec.id] = validate_primitive(todo, library, primitive_seeds, threshold).status
+    traces = collect_traces(make_world, lambda w, s: chain_goals(w, s), train_seeds)
+    candidates = extract_composites(traces, min_count=min_count)
+    for rec in candidates:
+        todo = _fresh(rec, library, expected_context(rec), validate_seeds)
+        if todo is None:
+            results[rec.id] = library.latest(rec.id).status
             continue
-        if old is not None:
-            rec.version = old.version + (old.content_hash() != rec.content_hash())
-        validate(rec, library, make_world, validate_seeds, threshold, scene_family="chains", backend="mujoco")
-        results[rec.id] = rec.status
+        if progress:
+            progress(rec.id)
+        validate(todo, library, make_world, validate_seeds, threshold, scene_family=SCENE_FAMILY, backend="mujoco")
+        results[rec.id] = todo.status
     return {"traces": len(traces), "candidates": [r.id for r in candidates], "status": results}

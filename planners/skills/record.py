@@ -11,13 +11,41 @@ Example:
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import re
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 
 KINDS = ("primitive", "composite", "policy")
 STATUSES = ("draft", "validated", "deprecated")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# The code a skill's measured statistics depend on, by kind: the controllers, the symbolic
+# state they are judged by, and what defines a trial (the `spacelab manip check` harness for
+# primitives; the symbolic domain and the validation rule for composites). A change to any of
+# them makes the statistics measured before it stale.
+CODE_MODULES = {
+    "primitive": ("sim.manip.skills", "sim.manip.state", "sim.manip.check"),
+    "composite": ("sim.manip.skills", "sim.manip.state", "planners.skills.domain", "planners.skills.learn"),
+}
+
+
+@lru_cache(maxsize=None)
+def code_fingerprint(kind: str) -> str:
+    """sha256 (12 hex digits) of the source of the modules a `kind` skill's statistics depend
+    on; "" for a kind without a validation harness (policy)."""
+    if kind not in CODE_MODULES:
+        return ""
+    h = hashlib.sha256()
+    for name in CODE_MODULES[kind]:
+        with open(importlib.util.find_spec(name).origin, "rb") as f:
+            h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()[:12]
+
+
+def laplace(successes: int, attempts: int) -> float:
+    """(successes + 1) / (attempts + 2): an untried skill is a coin flip, never a guess."""
+    return (successes + 1) / (attempts + 2)
 
 
 class SkillError(ValueError):
@@ -56,8 +84,25 @@ class SkillRecord:
 
     @property
     def success_rate(self) -> float:
-        a = self.stats.get("attempts", 0)
-        return (self.stats.get("successes", 0) + 1) / (a + 2)  # Laplace: an untried skill is a coin flip
+        return laplace(self.stats.get("successes", 0), self.stats.get("attempts", 0))
+
+    def stale_reasons(self, expected: dict) -> list[str]:
+        """Why this record's validation statistics do not describe the skill as it would run
+        now: `expected` holds the "scene_family", "backend", "robot" and "code" (fingerprint)
+        of that run. [] when they do, or for a kind with no validation (policy)."""
+        if self.kind not in CODE_MODULES:
+            return []
+        v = self.validated_on
+        if not v:
+            return ["never validated"]
+        out = []
+        for key, what in (("scene_family", "scene family"), ("backend", "backend"), ("robot", "robot")):
+            if key in expected and v.get(key) != expected[key]:
+                out.append(f"{what} {v[key]!r}, not {expected[key]!r}" if key in v else f"{what} not recorded")
+        if "code" in expected and v.get("code") != expected["code"]:
+            out.append(f"code changed since validation ({v['code']} -> {expected['code']})" if v.get("code")
+                       else "no code fingerprint (validated by an older version)")
+        return out
 
     @classmethod
     def from_dict(cls, d, source: str = "skill") -> "SkillRecord":

@@ -1,8 +1,10 @@
 """Success rates of the primitive skills over seeded initial states: `spacelab manip check`.
 
-Each skill has a test scene family and a rule for its arguments; a run whose setup (for
-place and close: a grasp or an open first) fails is counted as a failure of the setup
-skill, not of the skill under test, and reported separately.
+Each skill has a test scene family (`skill_scene`) and a rule for its arguments; a run whose
+setup (for place and close: a grasp or an open first) fails is counted as a failure of the
+setup skill, not of the skill under test: it is no trial of the skill, and is reported
+separately. The skill library's primitive statistics come from this harness
+(`planners.skills.learn.validate_primitive`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from sim.manip.world import make_world
 DRAWER_SKILLS = ("open", "close", "look_around")  # tried in the kitchen-drawer scenes
 
 
+def skill_scene(skill: str) -> str:
+    """The scene suite (the scene family) a skill is checked in."""
+    return "kitchen-drawer" if skill in DRAWER_SKILLS else "table-clutter" if skill == "grasp" else "table-pick"
+
+
 def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str = "mujoco") -> dict:
-    """One seeded trial: returns {"success", "setup_ok", "reason", "state"}."""
+    """One seeded trial: returns {"success", "setup_ok", "reason", "steps", "state"}."""
     rng = np.random.default_rng([seed, 99])
-    drawer = skill in DRAWER_SKILLS
-    w = make_world(load_table_scene("kitchen-drawer" if drawer else "table-clutter" if skill == "grasp" else "table-pick",
-                                    seed), backend=backend, robot=robot)
+    w = make_world(load_table_scene(skill_scene(skill), seed), backend=backend, robot=robot)
     sk = Skills(w)
     setup_ok = True
     if skill == "reach":
@@ -50,14 +55,19 @@ def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str 
     else:
         raise ValueError(f"unknown skill {skill!r}; choose one of: {', '.join(PRIMITIVES)}")
     if out is None:
-        return {"success": False, "setup_ok": False, "reason": "setup failed", "state": []}
+        return {"success": False, "setup_ok": False, "reason": "setup failed", "steps": 0, "state": []}
     return {"success": out.success, "setup_ok": setup_ok, "reason": out.reason, "steps": out.steps,
             "state": sorted(map(list, out.state))}
 
 
 def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = True, robot: str = "floating",
-                 backend: str = "mujoco") -> dict:
+                 backend: str = "mujoco", seeds=None) -> dict:
+    """Per skill over the seeds (default 0..n-1): {"trials", "successes", "setup_failures",
+    "success_rate", "mean_steps", "failures", "scene", "seeds"}, or {"skipped": why} for a
+    skill the backend cannot run. Trials are the seeds whose setup succeeded; the rate and
+    the mean control ticks are over those (None without any)."""
     check_backend(backend, robot)
+    seeds = [int(s) for s in (range(n) if seeds is None else seeds)]
     out = {}
     for skill in skills or list(PRIMITIVES):
         if skill not in PRIMITIVES:
@@ -65,9 +75,12 @@ def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = 
         if skill in DRAWER_SKILLS and missing_drawer(backend):
             out[skill] = {"skipped": missing_drawer(backend)}
             continue
-        runs = [run_skill_case(skill, s, robot, backend) for s in tqdm(range(n), desc=skill, disable=not progress, leave=False)]
+        runs = [run_skill_case(skill, s, robot, backend) for s in tqdm(seeds, desc=skill, disable=not progress, leave=False)]
         valid = [r for r in runs if r["setup_ok"]]
-        out[skill] = {"trials": len(valid), "setup_failures": n - len(valid),
-                      "success_rate": round(sum(r["success"] for r in valid) / len(valid), 3) if valid else None,
-                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5]}
+        ok = sum(bool(r["success"]) for r in valid)
+        out[skill] = {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
+                      "success_rate": round(ok / len(valid), 3) if valid else None,
+                      "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
+                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
+                      "scene": skill_scene(skill), "seeds": seeds}
     return out
