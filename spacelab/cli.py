@@ -254,9 +254,18 @@ def _manip(rest: list[str]) -> int:
     from sim.manip.check import check_skills
     from sim.manip.tasks import TASKS, needs_drawer, run_task
 
+    def at_least_one(text: str) -> int:  # a count of seeds: an integer >= 1 (argparse: one line, exit 2)
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {text[:40]!r}") from None
+        if n < 1:
+            raise argparse.ArgumentTypeError(f"must be >= 1, got {n}")
+        return n
+
     p = argparse.ArgumentParser(prog="spacelab manip", description="Manipulation skills and tasks.")
     p.add_argument("what", choices=["check", "tasks"])
-    p.add_argument("--n", type=int, default=50, help="seeded initial states per skill or task")
+    p.add_argument("--n", type=at_least_one, default=50, help="seeded initial states per skill or task (>= 1)")
     p.add_argument("--skills", nargs="*", help="skills to check (default: all)")
     p.add_argument("--robot", choices=list(tabletop_robots()), default="floating")
     p.add_argument("--backend", choices=list(MANIP_BACKENDS), default="mujoco")
@@ -298,20 +307,36 @@ def _skills(rest: list[str]) -> int:
     from scenes.jsonio import write_json_atomic
     from sim.manip.base import MANIP_BACKENDS
 
+    def at_least(lo: int):  # counts: integers >= lo (argparse: one line, exit 2)
+        def parse(text: str) -> int:
+            try:
+                n = int(text)
+            except ValueError:
+                raise argparse.ArgumentTypeError(f"must be an integer >= {lo}, got {text[:40]!r}") from None
+            if n < lo:
+                raise argparse.ArgumentTypeError(f"must be >= {lo}, got {n}")
+            return n
+        return parse
+
     p = argparse.ArgumentParser(prog="spacelab skills", description="Skill library, learning and the chain benchmark.")
     p.add_argument("what", choices=["list", "show", "validate", "learn", "evaluate"])
     p.add_argument("name", nargs="?", help="skill id (show, validate)")
-    p.add_argument("--library", default="skills", help="library directory (default ./skills)")
-    p.add_argument("--chains", type=int, default=100, help="evaluate: number of chains")
-    p.add_argument("--train", type=int, default=12, help="learn: training chains")
-    p.add_argument("--validate-seeds", type=int, default=10, help="learn/validate: rollouts per composite skill")
-    p.add_argument("--primitive-seeds", type=int, default=PRIMITIVE_SEEDS,
+    p.add_argument("--library", default="skills",
+                   help="library directory (default ./skills); must exist, except for learn, which creates it")
+    p.add_argument("--chains", type=at_least(1), default=100, help="evaluate: number of chains")
+    p.add_argument("--train", type=at_least(0), default=12, help="learn: training chains")
+    p.add_argument("--validate-seeds", type=at_least(1), default=10, help="learn/validate: rollouts per composite skill")
+    p.add_argument("--primitive-seeds", type=at_least(1), default=PRIMITIVE_SEEDS,
                    help=f"learn/validate: rollouts per primitive skill (spacelab manip check seeds; default {PRIMITIVE_SEEDS})")
     p.add_argument("--backend", choices=list(MANIP_BACKENDS), default="mujoco",
                    help="validate: where to run primitives; list: stats from elsewhere are marked stale")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=at_least(1), default=2)
     p.add_argument("--out", default="runs/skills", help="evaluate: output directory")
     a = _parse(p, rest)
+    if os.path.exists(a.library) and not os.path.isdir(a.library):
+        fail(f"--library {a.library!r} is not a directory")
+    if a.what != "learn" and not os.path.isdir(a.library):  # reading a library never creates one
+        fail(f"--library {a.library!r}: no such directory (spacelab skills learn creates a library)")
     lib = SkillLibrary(a.library)
     for err in lib.errors:  # corrupted files are named and skipped
         print(f"spacelab: skipped {err}", file=sys.stderr)
@@ -465,7 +490,10 @@ def _serve(rest: list[str]) -> int:
     server = EnvServer(a.host, a.port, a.max_sessions, session_ttl_s=a.session_ttl, server_key=a.key)
     key = " (creating sessions needs the server key)" if server.limits.server_key else ""
     print(f"spacelab env server on {server.url}{key} (Ctrl-C to stop)", flush=True)
-    server.serve_forever()
+    try:
+        server.serve_forever()  # closes every session when it stops
+    except KeyboardInterrupt:  # uvicorn shuts down gracefully, then re-raises the signal
+        pass
     return 0
 
 

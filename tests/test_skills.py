@@ -167,7 +167,8 @@ def nudge(skills, obj):
     return Outcome(out.success, out.steps, out.reason, out.state)
 
 
-def test_policy_skills_are_loaded_and_checked(tmp_path):
+def test_policy_skills_are_loaded_and_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("SPACELAB_POLICY_MODULES", "tests.test_skills")  # policies load only from allowed modules
     rec = SkillRecord(id="nudge", version=1, kind="policy", description="t", params={"obj": {"type": "string"}},
                       preconditions=[], effects=[], policy="tests.test_skills:nudge")
     w = make_world(0)

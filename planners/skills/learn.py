@@ -6,7 +6,9 @@
 (b) Primitive parameters by the cross-entropy method over rollouts (e.g. the push skill's
     overshoot), compared with the hand-set default on held-out seeds.
 (c) Policy skills: a record of kind "policy" names a callable "module:function" taking
-    (skills, **args) and returning an Outcome; `load_policy` imports and checks it.
+    (skills, **args) and returning an Outcome; `load_policy` imports and checks it. Only
+    modules on the allow-list may be named (`planners` and $SPACELAB_POLICY_MODULES, see
+    `planners.skills.record.policy_modules`): records naming others are refused when loaded.
 
 Validation: N seeded rollouts; a seed where the skill does not apply (a composite with no
 grounding, a primitive whose setup failed) is skipped, not a failed trial. A composite's
@@ -36,7 +38,7 @@ from planners.skills.domain import (
     expand_composite,
 )
 from planners.skills.library import SkillLibrary
-from planners.skills.record import SkillError, SkillRecord, code_fingerprint
+from planners.skills.record import SkillError, SkillRecord, code_fingerprint, parse_policy, policy_allowed
 
 ROLES = {"grasp": ("block",), "place": ("block", "target"), "open": ("drawer",), "close": ("drawer",)}
 
@@ -226,16 +228,23 @@ def cem(objective, mean: float, std: float, iterations: int = 4, population: int
 
 
 def load_policy(rec: SkillRecord):
-    """The callable a policy skill names (module:function), checked to exist."""
+    """The callable a policy skill names (module:function), checked to be on the allow-list
+    (before anything is imported), to exist, to be callable and to be defined in an allowed
+    module (not, say, `os.system` imported into one)."""
     if rec.kind != "policy":
         raise SkillError(f"{rec.key}: not a policy skill")
-    module, _, fn = rec.policy.partition(":")
+    module, fn = parse_policy(rec.policy, rec.key)
     try:
         f = getattr(importlib.import_module(module), fn)
-    except (ImportError, AttributeError) as e:
-        raise SkillError(f"{rec.key}: field 'policy' names {rec.policy!r}, which cannot be imported ({e})") from None
+    except Exception as e:  # noqa: BLE001 -- an allowed module that fails to import is the record's error, in one line
+        why = " ".join(str(e).split())[:200] or type(e).__name__
+        raise SkillError(f"{rec.key}: field 'policy' names {rec.policy!r}, which cannot be imported ({why})") from None
     if not callable(f):
         raise SkillError(f"{rec.key}: field 'policy' names {rec.policy!r}, which is not callable")
+    home = getattr(f, "__module__", None)
+    if not isinstance(home, str) or not policy_allowed(home):
+        raise SkillError(f"{rec.key}: field 'policy' names {rec.policy!r}, which is defined in {home!r}, "
+                         "not in an allowed module")
     return f
 
 
