@@ -70,43 +70,62 @@ class Term:
 
 Action = MoveTo | Rotate | Observe | Query | Term
 
-_TOKEN = re.compile(r"([A-Za-z]+)\s*\(([^()]*)\)")
-_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]*$")
+# a word start (no letter before it) so a long run of letters costs linear time, not quadratic
+_TOKEN = re.compile(r"(?<![A-Za-z])([A-Za-z]++)\s*+\(([^()]*+)\)")
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_ -]{0,63}$")  # object and door names are short
+_DEGREES = re.compile(r"^[+-]?[0-9]{1,6}(?:\.0*)?$")  # an integer, optionally written 90.0; nothing else
+
+
+def _show(s: str, n: int = 40) -> str:
+    """A bounded repr for error messages, whatever a client sends."""
+    return repr(s) if len(s) <= n else repr(s[:n]) + f"... ({len(s)} characters)"
 
 
 def _parse_one(kind: str, arg: str) -> Action:
     arg = arg.strip()
     if kind == "MoveTo" or kind == "Query":
         if not _NAME.match(arg.strip("'\"")):
-            raise ActionError(f"{kind} needs an object or door name, got {arg!r}")
+            raise ActionError(f"{kind} needs an object or door name, got {_show(arg)}")
         return (MoveTo if kind == "MoveTo" else Query)(normalise_name(arg))
     if kind == "Rotate":
-        try:
-            deg = int(float(arg))
-        except ValueError:
-            raise ActionError(f"Rotate needs degrees, got {arg!r}") from None
+        if not _DEGREES.match(arg):
+            raise ActionError(f"Rotate needs whole degrees, one of {list(VALID_ROTATIONS)}; got {_show(arg)}")
+        deg = int(arg.split(".")[0])
         if deg not in VALID_ROTATIONS:
             raise ActionError(f"Rotate({arg}) is not allowed: use one of {list(VALID_ROTATIONS)}")
         return Rotate(deg)
     if kind in ("Observe", "Term"):
         if arg:
-            raise ActionError(f"{kind}() takes no argument, got {arg!r}")
+            raise ActionError(f"{kind}() takes no argument, got {_show(arg)}")
         return Observe() if kind == "Observe" else Term()
-    raise ActionError(f"unknown action {kind!r}; use MoveTo, Rotate, Observe, Query or Term")
+    raise ActionError(f"unknown action {_show(kind)}; use MoveTo, Rotate, Observe, Query or Term")
 
 
 def parse_turn(text: str | list) -> list[Action]:
-    """Parse one turn (a string or a list of actions/strings) and check the grammar."""
+    """Parse one turn (a string or a list of actions/strings) and check the grammar.
+
+    Raises ActionError, and nothing else, for anything that is not a valid turn (wrong
+    types, non-integer or non-finite degrees, unknown actions, a broken grammar).
+    """
     if isinstance(text, (list, tuple)):
-        actions = [a if not isinstance(a, str) else _single(a) for a in text]
+        actions = []
+        for a in text:
+            if isinstance(a, str):
+                actions.append(_single(a))
+            elif isinstance(a, (MoveTo, Rotate, Observe, Query, Term)):
+                actions.append(a)
+            else:
+                raise ActionError(f"a turn given as a list holds actions or action strings, not {type(a).__name__}")
     else:
-        if not isinstance(text, str) or not text.strip():
+        if not isinstance(text, str):
+            raise ActionError(f"a turn is a string such as 'Actions: [Rotate(90), Observe()]', not {type(text).__name__}")
+        if not text.strip():
             raise ActionError("empty action: send e.g. 'Actions: [Rotate(90), Observe()]'")
-        m = re.search(r"\[(.*)\]", text, re.S)
-        body = m.group(1) if m else text
+        start, end = text.find("["), text.rfind("]")  # the outermost [...], as a greedy r"\[(.*)\]" finds it
+        body = text[start + 1:end] if 0 <= start < end else text
         tokens = _TOKEN.findall(body)
         if not tokens:
-            raise ActionError(f"no action found in {text[:80]!r}; send e.g. 'Actions: [Observe()]'")
+            raise ActionError(f"no action found in {_show(text, 80)}; send e.g. 'Actions: [Observe()]'")
         actions = [_parse_one(k, a) for k, a in tokens]
     check_grammar(actions)
     return actions
@@ -115,7 +134,7 @@ def parse_turn(text: str | list) -> list[Action]:
 def _single(s: str) -> Action:
     tokens = _TOKEN.findall(s)
     if len(tokens) != 1:
-        raise ActionError(f"expected one action, got {s!r}")
+        raise ActionError(f"expected one action, got {_show(s)}")
     return _parse_one(*tokens[0])
 
 

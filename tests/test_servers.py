@@ -1,19 +1,24 @@
 import asyncio
 import json
 import os
+import subprocess
 import sys
+import time
 import urllib.error
 import urllib.request
 
 import pytest
+from fastapi.testclient import TestClient
 
 from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
+from scenes.spec import SceneError
 from sim.actions import parse_turn
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
-from spacelab.serving.http import EnvServer
+from spacelab.serving.http import EnvServer, ServerLimits, create_app
 from spacelab.serving.mcp import ToolSession
+from spacelab.serving.remote import MAX_ACTION_CHARS, MAX_ACTIONS_PER_TURN, RemoteError
 from tests.test_llm import Recorder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -183,11 +188,149 @@ def test_mcp_server_over_stdio_plays_an_episode():
     assert _same(rec_remote, expected)
 
 
-def test_mcp_tools_report_errors_as_text():
+def test_mcp_tools_raise_errors_and_change_nothing():
     tools = ToolSession()
-    with pytest.raises(ValueError, match="start_episode first"):
+    with pytest.raises(RemoteError, match="start_episode first"):
         tools.observe()
-    assert tools.start_episode("tos-9room").startswith("error: unknown suite")
+    with pytest.raises(SceneError, match="unknown suite"):
+        tools.start_episode("tos-9room")
+    assert tools.episode is None
     tools.start_episode("tos-2room", 0)
-    tools.move_to("unicorn")
-    assert "unknown object 'unicorn'" in tools.observe()
+    ep = tools.episode
+    tools.rotate(90)
+    with pytest.raises(RemoteError, match="seed must be between"):  # a failed start keeps the episode
+        tools.start_episode("tos-2room", 0, seed=-1)
+    assert tools.episode is ep and ep.motions == ["Rotate(90)"]
+    with pytest.raises(RemoteError, match="bad target"):  # never spliced into the grammar
+        tools.move_to("door_0), Rotate(90")
+    with pytest.raises(RemoteError, match="degrees must be one of"):
+        tools.rotate(45)
+    with pytest.raises(RemoteError, match="Term\\(\\) must stand alone"):  # refused, the queue kept
+        tools.terminate()
+    assert ep.motions == ["Rotate(90)"] and ep.env.steps == 0
+    tools.move_to("unicorn")  # a well-formed name: whether it exists is the episode's business
+    assert "unknown object 'unicorn'" in tools.observe() and ep.motions == [] and ep.env.steps == 1
+    for _ in range(MAX_ACTIONS_PER_TURN - 1):
+        tools.rotate(90)
+    with pytest.raises(RemoteError, match="the most one turn can hold"):
+        tools.rotate(90)
+    assert "Exploration terminated" in tools.terminate(discard_motions=True) and ep.motions == []
+    with pytest.raises(RemoteError, match="episode is over"):
+        tools.observe()
+
+
+def test_mcp_errors_come_back_with_is_error():
+    from mcp import Client
+
+    from spacelab.serving.mcp import build_server
+
+    async def play():
+        async with Client(build_server()) as client:
+            bad = await client.call_tool("start_episode", {"suite": "tos-2room", "seed": -1})
+            assert bad.is_error and "seed must be between" in bad.content[0].text
+            ok = await client.call_tool("start_episode", {"suite": "tos-2room"})
+            assert not ok.is_error and ok.content[0].text.startswith("You are at your start position")
+            bad = await client.call_tool("rotate", {"degrees": "ninety"})
+            assert bad.is_error and "\n" not in bad.content[0].text and "degrees must be an integer" in bad.content[0].text
+            out = await client.call_tool("observe", {})
+            assert not out.is_error and "19 turns left" in out.content[0].text
+
+    asyncio.run(play())
+
+
+def test_mcp_help_prints_help_instead_of_serving():
+    out = subprocess.run([sys.executable, "-m", "spacelab.cli", "mcp", "--help"], check=False, cwd=ROOT, capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONPATH": ROOT})
+    assert out.returncode == 0 and "usage: spacelab mcp" in out.stdout and "stdio" in out.stdout
+
+
+# -- the FastAPI app in-process (TestClient) ----------------------------------------------
+@pytest.fixture
+def client():
+    app = create_app(ServerLimits(max_sessions=4))
+    with TestClient(app) as c:
+        yield c
+
+
+def _session(c, **spec):
+    r = c.post("/v1/sessions", json={"suite": "tos-2room", **spec})
+    assert r.status_code == 201, r.text
+    out = r.json()
+    return f"/v1/sessions/{out['session_id']}", {"Authorization": f"Bearer {out['token']}"}, out
+
+
+def test_a_refused_step_uses_no_turn(client):
+    url, auth, _ = _session(client)
+    for body in ({"action": "Actions: [" + "Rotate(90), " * MAX_ACTIONS_PER_TURN + "Observe()]"},
+                 {"action": 5}, {"action": "x" * (MAX_ACTION_CHARS + 1)}, {"turn": "Actions: [Observe()]"}):
+        r = client.post(f"{url}/step", json=body, headers=auth)
+        assert r.status_code in (400, 413) and "\n" not in r.json()["error"]
+    st = client.get(url, headers=auth).json()
+    assert st["steps"] == 0 and client.get(f"{url}/record", headers=auth).json()["actions"] == []
+    r = client.post(f"{url}/step", json={"action": "Actions: [Rotate(inf), Observe()]"}, headers=auth)
+    assert r.status_code == 200 and "whole degrees" in r.json()["info"]["invalid"]  # an invalid action: recorded
+    assert client.get(f"{url}/record", headers=auth).json()["n_invalid"] == 1
+
+
+def test_rgbd_and_vision_observations_are_json(client):
+    import base64
+
+    import cv2
+    import numpy as np
+
+    url, auth, _ = _session(client, obs_mode="rgbd")
+    info = client.post(f"{url}/step", json={"action": "Actions: [Rotate(90), Observe()]"}, headers=auth).json()["info"]
+    f = info["frame"]
+    png = {k: cv2.imdecode(np.frombuffer(base64.b64decode(f[k]), np.uint8), cv2.IMREAD_UNCHANGED)
+           for k in ("rgb_png", "depth_png_mm", "segmentation_png")}
+    assert png["rgb_png"].shape == (f["height"], f["width"], 3) and png["depth_png_mm"].dtype == np.uint16
+    assert png["depth_png_mm"].max() > 0 and png["segmentation_png"].max() >= 1  # something seen, in mm and ids + 1
+    url, auth, _ = _session(client, obs_mode="vision")
+    info = client.post(f"{url}/step", json={"action": "Actions: [Observe()]"}, headers=auth).json()["info"]
+    assert info["image_mime"] == "image/png" and base64.b64decode(info["image"]).startswith(b"\x89PNG")
+
+
+def test_sessions_expire_when_idle():
+    app = create_app(ServerLimits(max_sessions=2, session_ttl_s=0.3))
+    with TestClient(app) as c:
+        url, auth, _ = _session(c)
+        _session(c)
+        assert c.post("/v1/sessions", json={}).status_code == 429
+        time.sleep(0.5)
+        assert c.get(url, headers=auth).status_code == 404  # expired
+        _session(c)  # the cap has room again
+        time.sleep(0.8)  # the reaper closes the rest without a request
+        assert c.get("/v1/health").json()["sessions"] == 0
+
+
+def test_server_key_guards_session_creation():
+    with TestClient(create_app(ServerLimits(server_key="s3cret"))) as c:
+        assert c.post("/v1/sessions", json={}).status_code == 401
+        assert c.post("/v1/sessions", json={}, headers={"Authorization": "Bearer nope"}).status_code == 403
+        assert c.post("/v1/sessions", json={"suite": "tos-2room"}, headers={"Authorization": "Bearer s3cret"}).status_code == 201
+
+
+def test_openapi_schema_lists_the_models(client):
+    schema = client.get("/v1/openapi.json").json()
+    assert {"/v1/sessions", "/v1/sessions/{sid}/step", "/v1/sessions/{sid}/probe", "/v1/health"} <= set(schema["paths"])
+    assert {"Stepped", "StepInfo", "Created", "Health"} <= set(schema["components"]["schemas"])
+
+
+def test_an_internal_error_is_a_500_and_stops_the_session(client):
+    url, auth, _ = _session(client)
+    sid = url.rsplit("/", 1)[1]
+    episode = client.app.state.sessions.live[sid].episode
+
+    def broken(*a, **k):
+        episode.env.steps += 1  # half applied, then a bug
+        raise RuntimeError("boom")
+
+    episode.env.step = broken
+    with TestClient(client.app, raise_server_exceptions=False) as c:
+        r = c.post(f"{url}/step", json={"action": "Actions: [Observe()]"}, headers=auth)
+        assert r.status_code == 500 and r.json() == {"error": "internal error (RuntimeError); the server log has the details"}
+        r = c.post(f"{url}/step", json={"action": "Actions: [Observe()]"}, headers=auth)
+        assert r.status_code == 409 and "failed" in r.json()["error"]  # never a silent, half-recorded turn
+        assert c.get(url, headers=auth).json()["failed"].startswith("internal error")
+        assert c.post(f"{url}/reset", headers=auth).status_code == 200  # reset is how a client recovers
+        assert c.get(url, headers=auth).json()["failed"] is None

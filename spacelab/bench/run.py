@@ -6,7 +6,8 @@ Measures, on one scene of the suite:
   physics-limit ratio (physics steps/s achieved inside the env / raw mj_step/s);
 - sensing: Observe() turns/s (ray-cast visibility + text) with no motion;
 - episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
-  cold (a whole `spacelab eval`, worker start-up included) and steady (warm workers).
+  cold (a whole `spacelab eval`, worker start-up included) and steady (warm workers);
+- the HTTP server under 16 keep-alive clients (`spacelab.bench.http`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from scenes.jsonio import write_json_atomic
 from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.bench.backends import backend_table, env_rate, raw_rate
+from spacelab.bench.http import http_load
 from spacelab.bench.manip import manip_rates
 from spacelab.bench.perception import perception_table
 from spacelab.evaluation.evaluate import EvalConfig, run_eval
@@ -113,6 +115,10 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
     result["manipulation"] = man
     rows += [("manipulation env steps/s (floating gripper, table-clutter)", man["env_steps_per_s"]),
              ("  physics limit (raw mj_step/s / substeps) and ratio", f"{man['physics_limit_env_steps_per_s']} ({man['physics_limit_ratio']})")]
+    web = result["http"] = http_load(suite=suite)
+    rows += [(f"HTTP server, {web['clients']} keep-alive clients: /v1/health req/s (p50 / p99 ms)",
+              f"{web['health_req_per_s']} ({web['health_p50_ms']} / {web['health_p99_ms']})"),
+             (f"HTTP server, {web['clients']} clients: episodes/s ({web['turns_per_episode']} turns each)", web["episodes_per_s"])]
     if backends:
         result |= backend_table(suite)
         for name, b in result["backends"].items():
