@@ -66,9 +66,10 @@ def iter_jsonl(path: str, on_skip: Callable[[int, str], None] | None = None) -> 
                 continue
             try:
                 rec = json.loads(line)
-            except (json.JSONDecodeError, RecursionError) as e:
+            except (ValueError, RecursionError) as e:  # JSONDecodeError, a >4300-digit integer, deep nesting
                 if on_skip is not None:
-                    on_skip(number, f"not JSON ({getattr(e, 'msg', 'nested too deeply')})")
+                    reason = getattr(e, "msg", None) or ("nested too deeply" if isinstance(e, RecursionError) else str(e)[:80])
+                    on_skip(number, f"not JSON ({reason})")
                 continue
             if isinstance(rec, dict):
                 yield number, rec
