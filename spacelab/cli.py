@@ -434,17 +434,42 @@ def _render_episode(rest: list[str]) -> int:
 def _score(rest: list[str]) -> int:
     from perception.belief import score_map
     from perception.cogmap import CognitiveMap, parse_map
+    from perception.tos_metrics import METRICS, PROFILES, extract_json_tos, parse_map_tos, score
 
     p = argparse.ArgumentParser(prog="spacelab score", description="Score a cognitive map against ground truth.")
-    p.add_argument("--pred", required=True, help="the agent's map (JSON, or a reply containing it)")
-    p.add_argument("--gt", required=True, help="ground truth map, or the output of `spacelab scene`")
+    p.add_argument("--pred", help="the agent's map (JSON, or a reply containing it)")
+    p.add_argument("--gt", help="ground truth map, or the output of `spacelab scene`")
+    p.add_argument("--pairs", metavar="FILE.jsonl",
+                   help='many maps: one {"pred": <map or reply text>, "gt": <map>, "seen": [names]} a line; '
+                        "prints one line of scores (or {\"line\": n, \"error\": ...}) per line, in order")
+    p.add_argument("--profile", choices=PROFILES, default="tos",
+                   help="tos: Theory-of-Space's own rules (default); spacelab: spacelab's (docs/tos-profiles.md)")
+    p.add_argument("--seen", metavar="NAMES",
+                   help="comma-separated names seen so far: score against them (plus the agent) only; "
+                        "ToS's scale L stays that of the full ground truth")
     a = _parse(p, rest)
-    pred, err = parse_map(_read(a.pred))
+    seen = None if a.seen is None else [n.strip() for n in a.seen.split(",") if n.strip()]
+    if a.pairs is not None:
+        if a.pred is not None or a.gt is not None:
+            fail("spacelab score: give --pairs FILE.jsonl or --pred and --gt, not both")
+        return _score_pairs_file(a.pairs, a.profile, seen)
+    if a.pred is None or a.gt is None:
+        fail("spacelab score: the following arguments are required: --pred, --gt (or --pairs FILE.jsonl)")
+    text = _read(a.pred)
+    if a.profile == "tos":
+        obj, err = extract_json_tos(text)
+        pred = parse_map_tos(obj)[0] if obj is not None else CognitiveMap()
+        unread = bool(obj) and not any(e.position for e in pred.entries.values())
+        hint = "ToS reads only entries like"
+    else:
+        pred, err = parse_map(text)
+        unread = bool(pred.entries) and not any(e.position for e in pred.entries.values())
+        hint = "expected e.g."
     if err:
         raise ValueError(f"{a.pred}: {err}")
-    if pred.entries and not any(e.position for e in pred.entries.values()):  # "{}" is an empty map; this is none
+    if unread:  # "{}" is an empty map; this is none
         raise ValueError(f"{a.pred}: not a cognitive map (no entry has a \"position\": [x, y]); "
-                         "expected e.g. {\"chair\": {\"position\": [1, 2], \"facing\": \"north\"}}")
+                         f"{hint} {{\"chair\": {{\"position\": [1, 2], \"facing\": \"north\"}}}}")
     try:
         gt_obj = json.loads(_read(a.gt))
     except json.JSONDecodeError as e:
@@ -454,8 +479,27 @@ def _score(rest: list[str]) -> int:
     gt = CognitiveMap.from_dict(gt_obj) if isinstance(gt_obj, dict) else CognitiveMap()
     if not any(e.position for e in gt.entries.values()):
         raise ValueError(f"{a.gt}: no ground-truth entries with a position")
-    s = score_map(pred, gt)
-    print(json.dumps({k: round(s[k], 6) for k in ("pos", "dir", "facing", "overall")}))
+    s = score_map(pred, gt) if a.profile == "spacelab" and seen is None else score(pred, gt, a.profile, seen=seen)
+    print(json.dumps({k: round(s[k], 6) for k in METRICS}))
+    return 0
+
+
+def _score_pairs_file(path: str, profile: str, seen: list[str] | None) -> int:
+    """`spacelab score --pairs`: one line of scores per input line, in order; a bad line is
+    {"line": n, "error": ...} in its place (counted on stderr) and the rest are still scored."""
+    from perception.tos_metrics import score_pairs
+
+    bad = 0
+    out = sys.stdout
+    lines = _read(path).split("\n")  # not splitlines(): JSON text may hold a raw U+2028
+    if lines and lines[-1] == "":
+        lines.pop()
+    for row in score_pairs(lines, profile, seen):
+        bad += "error" in row
+        out.write(json.dumps(row) + "\n")
+    out.flush()
+    if bad:
+        print(f"spacelab score: {bad} bad line(s) in {path}, reported in place", file=sys.stderr)
     return 0
 
 
