@@ -5,6 +5,7 @@
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
     spacelab render-episode ...            frames, fused map and believed vs true layout of one episode (PNG, mp4)
     spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
+                   [--profile tos|spacelab] [--seen NAMES]   (or --pairs FILE.jsonl: one line of scores per line)
     spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
     spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
     spacelab mcp                           MCP tool server over stdio (observe, move_to, rotate, query, probe, ...)

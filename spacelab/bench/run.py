@@ -27,6 +27,7 @@ from spacelab.bench.backends import backend_table, env_rate, raw_rate
 from spacelab.bench.http import http_load
 from spacelab.bench.manip import manip_rates
 from spacelab.bench.perception import perception_table
+from spacelab.bench.scoring import score_pairs_rate
 from spacelab.evaluation.evaluate import EvalConfig, run_eval
 from spacelab.evaluation.jobs import EpisodeJob
 from spacelab.evaluation.runner import run_job
@@ -115,6 +116,9 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
     result["manipulation"] = man
     rows += [("manipulation env steps/s (floating gripper, table-clutter)", man["env_steps_per_s"]),
              ("  physics limit (raw mj_step/s / substeps) and ratio", f"{man['physics_limit_env_steps_per_s']} ({man['physics_limit_ratio']})")]
+    scoring = result["scoring"] = score_pairs_rate()
+    rows += [(f"spacelab score --pairs, tos profile: pairs/s ({scoring['pairs']} pairs in s)",
+              f"{scoring['pairs_per_s']} ({scoring['seconds']})")]
     web = result["http"] = http_load(suite=suite)
     rows += [(f"HTTP server, {web['clients']} keep-alive clients: /v1/health req/s (p50 / p99 ms)",
               f"{web['health_req_per_s']} ({web['health_p50_ms']} / {web['health_p99_ms']})"),
