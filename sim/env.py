@@ -21,6 +21,7 @@ import math
 import gymnasium as gym
 import numpy as np
 
+from perception import tos_text
 from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
 from perception.visibility import (
@@ -55,6 +56,7 @@ _CHARSET = "".join(chr(c) for c in range(32, 127)) + "\n\t"
 
 IMAGE_MIME = {"png": "image/png", "jpeg": "image/jpeg"}  # vision-mode encodings, the first is the default
 OBS_MODES = ("text", "vision", "rgbd")  # text bullets; + the camera view as an image; + RGB-D-seg frames (first = default)
+TEXT_PROFILES = ("spacelab", "tos")  # wording of observations and Query replies (first = default); tos: perception.tos_text
 DEFAULT_BACKEND = "mujoco"
 
 
@@ -67,6 +69,8 @@ class ExplorationEnv(gym.Env):
         max_steps: turn budget; the episode is truncated (forced Term) when it runs out.
         view: field of view and range.
         render_mode: None or "rgb_array" (the robot camera's view); render() returns that image either way.
+        text_profile: "spacelab" (default) or "tos": the wording of the text (perception.tos_text writes
+            observations, Query replies and motion messages as Theory of Space's code does).
     """
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 2}  # one frame per turn
@@ -82,6 +86,7 @@ class ExplorationEnv(gym.Env):
         image_size: int = 128,
         image_format: str = next(iter(IMAGE_MIME)),
         render_mode: str | None = None,
+        text_profile: str = TEXT_PROFILES[0],
     ) -> None:
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
@@ -90,6 +95,9 @@ class ExplorationEnv(gym.Env):
             raise ValueError(f"max_steps must be >= 1, got {max_steps}")
         if obs_mode not in OBS_MODES:
             raise ValueError(f"obs_mode must be one of {', '.join(OBS_MODES)}, got {obs_mode!r}")
+        if text_profile not in TEXT_PROFILES:
+            raise ValueError(f"text_profile must be one of {', '.join(TEXT_PROFILES)}, got {text_profile!r}")
+        self.text_profile = text_profile
         if image_format not in IMAGE_MIME:
             raise ValueError(f"image_format must be one of {', '.join(IMAGE_MIME)}, got {image_format!r}")
         self.image_format = image_format
@@ -148,7 +156,7 @@ class ExplorationEnv(gym.Env):
         obs = (
             "You are at your start position. Call your current facing 'north'. "
             f"You have {self.max_steps} turns. Send 'Actions: [<motions> <final>]'."
-        )
+        ) if self.text_profile == "spacelab" else tos_text.room_description(self.scene)
         info = self._info(invalid=None, sightings=[], new=[], turn="", final=None)
         info["scene"] = f"{self.scene.suite}/{self.scene.seed}"
         # the segmentation sensor's legend: entity index -> name (objects first, then doors)
@@ -184,6 +192,8 @@ class ExplorationEnv(gym.Env):
                 elif self.obs_mode == "rgbd":
                     frame = self.camera.render(self.backend)
                     messages.append("You observe the attached RGB-D frame.")
+                elif self.text_profile == "tos":
+                    messages.append(tos_text.observation(self.scene, sightings, self.pose_xy, self.heading))
                 else:
                     messages.append(describe_view(sightings))
             elif isinstance(final, Query):
@@ -199,7 +209,7 @@ class ExplorationEnv(gym.Env):
             messages.append(f"Invalid action: {e}")
         truncated = not terminated and self.steps >= self.max_steps
         if truncated:
-            messages.append("Step budget spent: exploration ended.")
+            messages.append("Step budget spent: exploration ended." if self.text_profile == "spacelab" else tos_text.BUDGET_SPENT)
         self.done = terminated or truncated
         reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
         info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
@@ -207,7 +217,8 @@ class ExplorationEnv(gym.Env):
             info["image"], info["image_mime"] = image, IMAGE_MIME[self.image_format]
         if frame is not None:
             info["frame"] = frame  # perception.sensors.Frame (in memory only, never stored)
-        return "\n".join(messages), reward, terminated, truncated, info
+        text = "\n".join(messages) if self.text_profile == "spacelab" else tos_text.join(messages)
+        return text, reward, terminated, truncated, info
 
     def render(self):
         return self.backend.render()
@@ -224,6 +235,8 @@ class ExplorationEnv(gym.Env):
             if not result.success:
                 raise ActionError(f"{a} failed: {result.reason}")
             self.heading = target
+            if self.text_profile == "tos":
+                return tos_text.rotated(a.degrees)
             sense = "clockwise" if a.degrees > 0 else "counterclockwise"
             return f"You rotated {sense} {abs(a.degrees)} degrees."
         assert isinstance(a, MoveTo)
@@ -232,6 +245,7 @@ class ExplorationEnv(gym.Env):
             raise ActionError(f"cannot move to {a.target}: it has not been observed yet")
         if idx not in self._visible():
             raise ActionError(f"cannot move to {a.target}: it is not in your field of view now")
+        start_xy = self.pose_xy
         here = nearest_node(self.graph, self.pose_xy)
         n_obj = len(self.scene.objects)
         goals = [self.scene.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(
@@ -251,6 +265,8 @@ class ExplorationEnv(gym.Env):
                 self.pose_xy = nearest_node(self.graph, (x, y))
                 raise ActionError(f"{a} failed: {result.reason or 'ended away from its goal'}")
         self.pose_xy = tuple(path[-1])
+        if self.text_profile == "tos":
+            return tos_text.moved(self.scene, a.target, start_xy)
         return f"You moved to {a.target}."
 
     def _camera_image(self) -> str:
@@ -290,6 +306,8 @@ class ExplorationEnv(gym.Env):
             raise ActionError(f"cannot query {name}: it has not been observed yet")
         gt = self._truth[self._names[idx]]
         x, y = gt["position"]
+        if self.text_profile == "tos":
+            return tos_text.query_reply(self.scene, name, (x, y), gt["facing"])
         facing = f", facing {gt['facing']}" if gt["facing"] else ""
         return f"{name} is at ({_num(x)}, {_num(y)}){facing}."
 
