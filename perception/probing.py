@@ -29,6 +29,9 @@ from perception.cogmap import (
     parse_map,
 )
 from perception.efficiency import information_gain
+from perception.tos_metrics import PROFILES, episode_scale, parse_map_tos, score_map_tos
+from perception.tos_metrics import score as tos_score
+from perception.tos_text import normalise_reply
 from scenes.frames import FACINGS, facing_name, to_start_frame
 from scenes.grid import room_cells
 from scenes.spec import SceneSpec
@@ -57,10 +60,21 @@ class ProbeSubject(Protocol):
 
 
 class ProbeTracker:
-    """Asks an agent for its maps after every turn of an episode and scores the replies."""
+    """Asks an agent for its maps after every turn of an episode and scores the replies.
 
-    def __init__(self, env: ProbeSubject) -> None:
+    `profile` "tos" reads and scores the global map by Theory of Space's own rules
+    (perception.tos_metrics: its parsing and name matching, L fixed once per episode, the
+    zero vector as north), and reads replies in ToS's wording (door colours); "spacelab" by
+    ours (perception.belief). The other per-step metrics (self-tracking, perception,
+    consistency, stability, unexplored F1) use spacelab's rules in both.
+    """
+
+    def __init__(self, env: ProbeSubject, profile: str = "spacelab") -> None:
+        if profile not in PROFILES:
+            raise ValueError(f"profile must be one of {', '.join(PROFILES)}, got {profile!r}")
+        self.profile = profile
         self.env = env
+        self.scale = episode_scale(env.truth_map())  # ToS's L: once per episode, from every object
         spec = env.scene
         cells = np.array([c for r in spec.rooms for c in room_cells(r)], float)
         self.cells = to_start_frame(cells, spec.start_position, spec.start_heading)
@@ -78,6 +92,8 @@ class ProbeTracker:
             reply, err = None, f"{type(e).__name__}: {e}"
         else:
             err = None
+            if self.profile == "tos":  # ToS wording in replies: colour door names, {"origin","objects"} maps
+                reply = normalise_reply(kind, reply)
         if kind == "unexplored":
             obj, err2 = extract_json(reply) if err is None else (None, err)
             if obj is not None and isinstance(obj.get("unexplored"), list):
@@ -85,7 +101,12 @@ class ProbeTracker:
             err = err2 or "unexplored probe needs {\"unexplored\": [door names]}"
             self.probe_errors.append({"step": step, "kind": kind, "error": err[:200]})
             return None
-        m, perr = parse_map(reply) if err is None else (CognitiveMap(), err)
+        if err is not None:
+            m, perr = CognitiveMap(), err
+        elif self.profile == "tos" and kind == "global":
+            m, perr = parse_map_tos(reply)
+        else:
+            m, perr = parse_map(reply)
         if perr:
             self.probe_errors.append({"step": step, "kind": kind, "error": perr[:200]})
         return m
@@ -95,8 +116,12 @@ class ProbeTracker:
         truth = env.truth_map()
         seen_names = set(env.observed) | {"agent"}
         pred = self._ask(agent, "global", step)
-        full = score_map(pred, truth)
-        seen = score_map(pred, truth.restricted(seen_names))
+        if self.profile == "tos":
+            full = score_map_tos(pred, truth, self.scale)
+            seen = tos_score(pred, truth, "tos", seen=seen_names, scale=self.scale)
+        else:
+            full = score_map(pred, truth)
+            seen = score_map(pred, truth.restricted(seen_names))
         row = {
             "step": step, "coverage": info["coverage"], "free_coverage": round(env.free_space_coverage, 4),
             "info_gain": round(information_gain(self.cells, self.objects, env.observation_log), 4),

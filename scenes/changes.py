@@ -35,7 +35,10 @@ class Change:
         return dataclasses.asdict(self)
 
 
-def plan_changes(spec: SceneSpec, seed: int, k: int = 4, min_move: float = 6.0, min_spacing: float = 2.0) -> list[Change]:
+FALSE_BELIEF_CHANGES = 4  # objects moved or turned in the false-belief protocol (ToS: 4)
+
+
+def plan_changes(spec: SceneSpec, seed: int, k: int = FALSE_BELIEF_CHANGES, min_move: float = 6.0, min_spacing: float = 2.0) -> list[Change]:
     """Pick k objects; each is moved at least `min_move` metres to a free cell (scene stays
     navigable, spacing kept) or, if it has a facing, turned to a new facing."""
     rng = np.random.default_rng([seed, 7919])

@@ -29,6 +29,7 @@ class Suite:
     generate: Callable[..., Any]
     params: dict = field(default_factory=dict)
     size: int = 100
+    profile: str = "spacelab"  # how evaluations word observations and score maps by default: "tos" or "spacelab"
 
     def scene(self, index: int):
         if not 0 <= index < self.size:
@@ -43,14 +44,15 @@ TABLE_SUITES = Registry("table suite", error=SceneError)
 
 
 def register_suite(name: str, generate: Callable[..., Any], size: int = 100, doc: str = "", table: bool = False,
-                   **params: Any) -> None:
-    """Register a suite: exploration by default, a tabletop with table=True."""
-    (TABLE_SUITES if table else SUITES).register(name, Suite(name, generate, params, size), doc=doc)
+                   profile: str = "spacelab", **params: Any) -> None:
+    """Register a suite: exploration by default, a tabletop with table=True; `profile` is the
+    evaluation profile its episodes use unless a run says otherwise."""
+    (TABLE_SUITES if table else SUITES).register(name, Suite(name, generate, params, size, profile), doc=doc)
 
 
 for _n in (2, 3, 4):
-    register_suite(f"tos-{_n}room", generate_scene, n_rooms=_n, room_size=6, objects_per_room=4,
-                   doc=f"{_n} rooms of 6 m x 6 m, 4 objects per room (Theory of Space layout)")
+    register_suite(f"tos-{_n}room", generate_scene, n_rooms=_n, room_size=6, objects_per_room=4, profile="tos",
+                   doc=f"{_n} rooms of 6 m x 6 m, 4 objects per room (Theory of Space layout; tos profile)")
 register_suite("table-pick", generate_table, table=True, n_blocks=2, containers=1, doc="2 blocks and a bowl")
 register_suite("table-stack", generate_table, table=True, n_blocks=4, containers=0, doc="4 blocks to stack")
 register_suite("table-clutter", generate_table, table=True, n_blocks=6, containers=1, clutter=0.8,

@@ -16,6 +16,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import gymnasium as gym
@@ -162,6 +163,7 @@ class ExplorationEnv(gym.Env):
         # the segmentation sensor's legend: entity index -> name (objects first, then doors)
         info["entities"] = list(self._names)
         info["n_objects"] = len(self.scene.objects)
+        info["text_profile"] = self.text_profile  # so that a language agent can prompt in the same wording
         return obs, info
 
     def step(self, action):
@@ -178,6 +180,9 @@ class ExplorationEnv(gym.Env):
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
         try:
             actions = parse_turn(action)
+            if self.text_profile == "tos":  # agents prompted in ToS's words name doors by colour ("red door")
+                actions = [dataclasses.replace(a, target=tos_text.resolve_name(a.target)) if hasattr(a, "target") else a
+                           for a in actions]
             turn = format_turn(actions)
             for a in actions[:-1]:
                 messages.append(self._motion(a))

@@ -26,7 +26,8 @@ import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
 
-from planners.agents import prompts
+from planners.agents import prompts, prompts_tos
+from scenes.changes import FALSE_BELIEF_CHANGES
 from planners.agents.base import Agent
 from sim.actions import DEFAULT_MAX_STEPS
 
@@ -168,18 +169,31 @@ class LLMAgent(Agent):
 
     def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.budget = max_steps
+        self.prompts = prompts  # planners.agents.prompts_tos once the env says it words text as ToS
         self.messages = [{"role": "system", "content": prompts.SYSTEM.format(fov=int(self.cfg.fov_deg), budget=max_steps)}]
         self.client.usage = Usage()
         self.last_step = 0
 
     def restart(self) -> None:
+        if self.prompts is prompts_tos:
+            text = prompts_tos.RESTART.format(n_changes=FALSE_BELIEF_CHANGES, max_steps=self.budget)
+            self.messages.append({"role": "user", "content": text})
+            return
         self.messages.append({"role": "user", "content": "You have been taken back to your start position and face north "
                               "again. Things may have changed since you were here. Explore again."})
 
     def observe(self, observation: str, info: dict) -> None:
         step = info.get("step", 0)
+        if step == 0 and info.get("text_profile") == "tos" and self.prompts is not prompts_tos:
+            # the env words its text as Theory of Space does: prompt in ToS's words too, with its room layout
+            self.prompts = prompts_tos
+            self.messages[0] = {"role": "system", "content": prompts_tos.system(
+                fov=int(self.cfg.fov_deg), budget=self.budget, room_info=observation)}
+            observation = ""
         if step == 0:
-            text = prompts.START if not observation else observation + "\n" + prompts.START
+            text = self.prompts.START if not observation else observation + "\n" + self.prompts.START
+        elif self.prompts is prompts_tos:
+            text = prompts_tos.TURN.format(obs=observation, left=info.get("steps_left", 0))
         else:
             text = prompts.TURN.format(step=step, budget=self.budget, left=info.get("steps_left", 0), obs=observation)
         image = info.get("image")
@@ -197,12 +211,15 @@ class LLMAgent(Agent):
         return extract_turn(reply)
 
     def probe(self, kind: str = "global"):
-        prompt = prompts.PROBES.get(kind)
+        prompt = self.prompts.PROBES.get(kind)
         if prompt is None:
             return {}
         return self.client.complete(self.messages + [{"role": "user", "content": prompt}])
 
     def answer(self, question) -> str | None:
+        if self.prompts is prompts_tos:
+            reply = self.client.complete(self.messages + [{"role": "user", "content": prompts_tos.question(question.text, question.options)}])
+            return prompts_tos.choice_from_reply(reply, question.options)
         prompt = prompts.QUESTION.format(text=question.text, options=", ".join(question.options))
         reply = self.client.complete(self.messages + [{"role": "user", "content": prompt}])
         return extract_option(reply, question.options)

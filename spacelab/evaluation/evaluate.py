@@ -28,7 +28,7 @@ from scenes.jsonio import (
 from scenes.spec import SceneError
 from scenes.suites import DEFAULT_SUITE, get_suite
 from sim.backends import BACKENDS, make_backend
-from sim.env import IMAGE_MIME, OBS_MODES
+from sim.env import IMAGE_MIME, OBS_MODES, TEXT_PROFILES
 from spacelab.evaluation.jobs import EpisodeJob, read_records, record_key
 from spacelab.evaluation.launchers import LAUNCHERS, run_jobs
 from spacelab.evaluation.leaderboard import aggregate, format_table
@@ -63,7 +63,8 @@ class EvalConfig:
     fov_deg: float = EpisodeJob.fov_deg
     max_range: float = EpisodeJob.max_range
     backend: str = EpisodeJob.backend
-    plugins: list[str] = field(default_factory=list)  # modules with your register_agent/... lines, imported by every worker
+    plugins: list[str] = field(default_factory=list)
+    profile: str = ""  # "tos" or "spacelab" (docs/tos-profiles.md); "" = the suite's own: tos on the tos-* suites  # modules with your register_agent/... lines, imported by every worker
 
 
 _TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -89,6 +90,8 @@ def validate_config(cfg: EvalConfig) -> None:
         agent_class(a)  # a one-line error for an unknown name or a bad parameter; endpoints and files are checked at start
     if cfg.obs_mode not in OBS_MODES:
         raise ValueError(f"sensors mode must be one of {', '.join(OBS_MODES)}, got {cfg.obs_mode!r}")
+    if cfg.profile not in ("", *TEXT_PROFILES):
+        raise ValueError(f"profile must be one of {', '.join(TEXT_PROFILES)} (or empty: the suite's own), got {cfg.profile!r}")
     if cfg.image_format not in IMAGE_MIME:
         raise ValueError(f"sensors.image_format must be one of {', '.join(IMAGE_MIME)}, got {cfg.image_format!r}")
     for p in cfg.protocols:
@@ -117,12 +120,13 @@ def preflight(cfg: EvalConfig) -> None:
 
 def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
     h = config_hash(cfg)
+    suite_profile = get_suite(cfg.suite).profile
     return [
         EpisodeJob(
             suite=cfg.suite, index=i, agent=a, protocol=p, seed=cfg.seed * 100_000 + i, config_hash=h,
             max_steps=cfg.max_steps, fov_deg=float(cfg.fov_deg), max_range=float(cfg.max_range), backend=cfg.backend,
             obs_mode=cfg.obs_mode, image_format=cfg.image_format, proxy=cfg.proxy, agent_options=cfg.agent_options,
-            plugins=tuple(cfg.plugins),
+            plugins=tuple(cfg.plugins), profile=cfg.profile or suite_profile,
         )
         for p in cfg.protocols
         for a in cfg.agents
@@ -138,6 +142,9 @@ def config_hash(cfg: EvalConfig) -> str:
         relevant["image_format"] = cfg.image_format
     if "passive" in cfg.protocols and cfg.proxy != "scout":
         relevant["proxy"] = cfg.proxy
+    profile = cfg.profile or get_suite(cfg.suite).profile
+    if profile != "spacelab":  # only when not spacelab's, so earlier runs keep their hashes
+        relevant["profile"] = profile
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -190,6 +197,7 @@ def summarise(records: list[dict], cfg: EvalConfig) -> dict:
         "scenes": [cfg.start, cfg.start + cfg.n_scenes - 1],
         "max_steps": cfg.max_steps,
         "backend": cfg.backend,
+        "profile": cfg.profile or get_suite(cfg.suite).profile,
         "protocols": cfg.protocols,
         "rows": rows,
         "n_episodes": len(records),
@@ -199,5 +207,5 @@ def summarise(records: list[dict], cfg: EvalConfig) -> dict:
 
 def summary_table(summary: dict) -> str:
     title = (f"{summary['suite']} scenes {summary['scenes'][0]}-{summary['scenes'][1]}, "
-             f"budget {summary['max_steps']} turns, backend {summary['backend']}")
+             f"budget {summary['max_steps']} turns, backend {summary['backend']}, profile {summary.get('profile', 'spacelab')}")
     return format_table(summary["rows"], title)

@@ -49,6 +49,7 @@ class EpisodeJob:
     proxy: str = PASSIVE_PROXY
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
     plugins: tuple = ()  # modules imported before the episode: your register_agent(...) lines run in every worker
+    profile: str = ""  # "tos" or "spacelab": wording and scoring; "" = the suite's own (tos on the tos-* suites)
 
     @classmethod
     def from_dict(cls, d: dict) -> "EpisodeJob":

@@ -88,7 +88,7 @@ def format_table(rows: list[dict], title: str = "", columns: list[str] | None = 
     """Fixed-width text table; columns with no value in any row are left out."""
     titles = column_titles()
     columns = [c for c in (columns or TABLE_COLUMNS) if any(r.get(c) is not None for r in rows)]
-    lead = ["suite", "agent", "protocol"] if any("suite" in r for r in rows) else ["agent", "protocol"]
+    lead = [k for k in ("suite", "profile") if any(k in r for r in rows)] + ["agent", "protocol"]
     head = lead + ["episodes", "errors"] + [titles.get(c, c) for c in columns]
     body = [[str(r.get(k, "")) for k in lead] + [str(r["episodes"]), str(r["errors"])] + [_fmt(r.get(c)) for c in columns]
             for r in rows]

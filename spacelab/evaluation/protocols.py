@@ -18,7 +18,7 @@ import math
 from perception.belief import score_map, set_f1
 from perception.cogmap import CognitiveMap, extract_json, normalise_name
 from planners.agents import make_agent
-from scenes.changes import plan_changes
+from scenes.changes import FALSE_BELIEF_CHANGES, plan_changes
 from scenes.registry import Registry
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
@@ -46,7 +46,7 @@ def run_false_belief_job(env: ExplorationEnv, agent, job: EpisodeJob) -> dict:
     return run_false_belief(env, agent, job.seed)
 
 
-def run_false_belief(env: ExplorationEnv, agent, seed: int, k: int = 4, min_move: float = 6.0) -> dict:
+def run_false_belief(env: ExplorationEnv, agent, seed: int, k: int = FALSE_BELIEF_CHANGES, min_move: float = 6.0) -> dict:
     explore = run_episode(env, agent, seed=seed)
     before = env.truth_map()
     changes = plan_changes(env.scene, seed=seed, k=k, min_move=min_move)

@@ -65,9 +65,11 @@ def load_runs(run_dirs: list[str]) -> list[dict]:
 
 
 def leaderboard_rows(records: list[dict]) -> list[dict]:
-    """Leaderboard rows per suite (a sweep's suites are not merged), each with its suite."""
-    suites = sorted({r["suite"] for r in records})
-    return [{"suite": s, **row} for s in suites for row in aggregate([r for r in records if r["suite"] == s])]
+    """Leaderboard rows per suite and profile (a sweep's suites, and tos- and spacelab-scored
+    runs, are not merged), each naming its suite and profile."""
+    groups = sorted({(r["suite"], r.get("profile", "spacelab")) for r in records})
+    return [{"suite": s, "profile": p, **row} for s, p in groups
+            for row in aggregate([r for r in records if (r["suite"], r.get("profile", "spacelab")) == (s, p)])]
 
 
 def step_curves(records: list[dict], key: str) -> dict[tuple, np.ndarray]:
@@ -163,7 +165,7 @@ def _scene_of(record: dict):
 
 
 def _html(rows: list[dict], figures, run_dirs) -> str:
-    cols = ["suite", "agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
+    cols = ["suite", "profile", "agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
     titles = column_titles()
     head = "".join(f'<th title="{html.escape(c)}">{html.escape(titles.get(c, c))}</th>' for c in cols)
@@ -180,7 +182,7 @@ def _html(rows: list[dict], figures, run_dirs) -> str:
 <html><head><meta charset="utf-8"><title>spacelab report</title>
 <style>body{{font-family:sans-serif;margin:2em}} table{{border-collapse:collapse;font-size:13px}}
 td,th{{border:1px solid #ccc;padding:3px 7px;text-align:right}} th{{white-space:nowrap}}
-td:nth-child(-n+3){{text-align:left}} .scroll{{overflow-x:auto;max-width:100%}}
+td:nth-child(-n+4){{text-align:left}} .scroll{{overflow-x:auto;max-width:100%}}
 figure{{display:inline-block;margin:6px}} figcaption{{font-size:12px}}</style></head>
 <body><h1>spacelab report</h1><p>runs: {html.escape(", ".join(run_dirs))}</p>
 <h2>Leaderboard</h2><div class="scroll"><table><tr>{head}</tr>{body}</table></div>

@@ -33,7 +33,8 @@ class EpisodeSession:
     def reset(self, seed: int = 0):
         self.t0 = time.perf_counter()
         obs, info = self.env.reset(seed=seed)
-        self.tracker = ProbeTracker(self.env) if self.probe else None
+        # maps are read and scored by the same profile the env words its text in (tos or spacelab)
+        self.tracker = ProbeTracker(self.env, profile=self.env.text_profile) if self.probe else None
         self.actions: list[str] = []
         self.invalid: list[dict] = []
         self.first_seen: dict[str, int] = {}
