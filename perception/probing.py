@@ -75,6 +75,7 @@ class ProbeTracker:
         self.profile = profile
         self.env = env
         self.scale = episode_scale(env.truth_map())  # ToS's L: once per episode, from every object
+        self.tos_global: CognitiveMap | None = None  # the last global map as ToS's parser reads it
         spec = env.scene
         cells = np.array([c for r in spec.rooms for c in room_cells(r)], float)
         self.cells = to_start_frame(cells, spec.start_position, spec.start_heading)
@@ -103,10 +104,10 @@ class ProbeTracker:
             return None
         if err is not None:
             m, perr = CognitiveMap(), err
-        elif self.profile == "tos" and kind == "global":
-            m, perr = parse_map_tos(reply)
         else:
             m, perr = parse_map(reply)
+            if self.profile == "tos" and kind == "global":  # scored as ToS reads it (the record keeps our fuller read)
+                self.tos_global, perr = parse_map_tos(reply)
         if perr:
             self.probe_errors.append({"step": step, "kind": kind, "error": perr[:200]})
         return m
@@ -115,10 +116,12 @@ class ProbeTracker:
         env, step = self.env, info["step"]
         truth = env.truth_map()
         seen_names = set(env.observed) | {"agent"}
+        self.tos_global = None
         pred = self._ask(agent, "global", step)
         if self.profile == "tos":
-            full = score_map_tos(pred, truth, self.scale)
-            seen = tos_score(pred, truth, "tos", seen=seen_names, scale=self.scale)
+            read = self.tos_global if self.tos_global is not None else CognitiveMap()
+            full = score_map_tos(read, truth, self.scale)
+            seen = tos_score(read, truth, "tos", seen=seen_names, scale=self.scale)
         else:
             full = score_map(pred, truth)
             seen = score_map(pred, truth.restricted(seen_names))
