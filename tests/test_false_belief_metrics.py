@@ -196,3 +196,10 @@ def test_the_number_and_distance_of_changes_are_passed_on(monkeypatch):
     calls = fake_phases(monkeypatch, REVISIT)
     run_false_belief(Env(), Agent({"changes": []}), seed=3, k=2, min_move=8.5)
     assert calls[1] == ("plan", "the scene", 3, 2, 8.5)
+
+
+def test_a_bare_list_sent_as_text_is_a_changes_report():
+    from spacelab.evaluation.protocols import _changes_from as changes_from  # noqa: PLC2701
+
+    assert changes_from('["lamp", {"name": "Chair"}]') == ({"lamp", "chair"}, None)
+    assert changes_from("[1, 2") == (set(), "no JSON object found in probe reply")

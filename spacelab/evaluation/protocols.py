@@ -13,10 +13,11 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 from perception.belief import score_map, set_f1
-from perception.cogmap import CognitiveMap, extract_json, normalise_name
+from perception.cogmap import MAX_REPLY_CHARS, CognitiveMap, extract_json, normalise_name
 from planners.agents import make_agent
 from scenes.changes import FALSE_BELIEF_CHANGES, plan_changes
 from scenes.registry import Registry
@@ -95,13 +96,26 @@ def _safe_probe(agent, kind: str):
         return f"{type(e).__name__}: {e}"
 
 
+def _bare_list(text: str) -> list | None:
+    """The reply as a JSON list when it is nothing else (a bare report like '["lamp"]')."""
+    if len(text) > MAX_REPLY_CHARS or not text.strip().startswith("["):
+        return None
+    try:
+        obj = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return obj if isinstance(obj, list) else None
+
+
 def _changes_from(reply) -> tuple[set[str], str | None]:
     """Names in a changes report: {"changes": [{"name": ...} | "name", ...]} or a bare list."""
     obj = reply
     if isinstance(reply, str):
-        obj, err = extract_json(reply)
-        if err:
-            return set(), err
+        obj = _bare_list(reply)
+        if obj is None:
+            obj, err = extract_json(reply)
+            if err:
+                return set(), err
     items = obj.get("changes") if isinstance(obj, dict) else obj if isinstance(obj, list) else None
     if not isinstance(items, list):
         return set(), "changes probe needs {\"changes\": [...]}"
