@@ -11,7 +11,7 @@ Example:
     >>> EpisodeJob.from_dict({"suite": "tos-2room", "index": 0, "agent": "scout", "budget": 9})
     Traceback (most recent call last):
     ...
-    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options, plugins
+    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options, plugins, profile
 """
 
 from __future__ import annotations
