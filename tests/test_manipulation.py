@@ -9,10 +9,10 @@ from sim.backends import BackendError
 from sim.manip.base import TabletopWorld, check_backend, tabletop_robots
 from sim.manip.check import run_skill_case
 from sim.manip.env import ManipEnv
+from sim.manip.pybullet_world import PyBulletManipWorld
 from sim.manip.skills import PRIMITIVES, Skills
 from sim.manip.state import symbolic_state
 from sim.manip.tasks import TASKS, run_task
-from sim.manip.pybullet_world import PyBulletManipWorld
 from sim.manip.world import ArmWorld, ManipWorld, build_table_model
 
 

@@ -27,8 +27,8 @@ import urllib.request
 from dataclasses import asdict, dataclass, field
 
 from planners.agents import prompts, prompts_tos
-from scenes.changes import FALSE_BELIEF_CHANGES
 from planners.agents.base import Agent
+from scenes.changes import FALSE_BELIEF_CHANGES
 from sim.actions import DEFAULT_MAX_STEPS
 
 RETRY_STATUS = {408, 409, 425, 429, 500, 502, 503, 504}
