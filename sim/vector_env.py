@@ -116,7 +116,11 @@ class NavVectorEnv(VectorEnv):
         return np.column_stack([pose[:, 0], pose[:, 1], np.cos(yaw), np.sin(yaw), self.goals - pose[:, :2], vel])
 
     def step(self, actions):
-        a = np.clip(np.asarray(actions, dtype=np.float64).reshape(self.num_envs, 3), -1.0, 1.0) * self.scale
+        a = np.asarray(actions, dtype=np.float64)
+        if a.shape != (self.num_envs, 3) or not np.isfinite(a).all():
+            raise ValueError(f"actions must be {self.num_envs} rows of 3 finite numbers (vx, vy, yaw rate), "
+                             f"got an array of shape {a.shape}" + ("" if np.isfinite(a).all() else " with NaN/inf"))
+        a = np.clip(a, -1.0, 1.0) * self.scale
         for g in self.groups:
             g.backend.step(a[g.ids], self.substeps)
         self.t += 1
