@@ -4,35 +4,26 @@ import json
 
 import pytest
 
-from spacelab.cli import main
-
-
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
+from tests.cli_run import run_cli
 
 
 def test_no_arguments_prints_the_commands_and_exits_2(capsys):
-    code, out, err = run(capsys)
+    code, out, err = run_cli(capsys)
     assert code == 2 and out == "" and "spacelab eval" in err and "spacelab list" in err
 
 
 def test_scene_output_feeds_render_scene_but_is_not_a_map(capsys, tmp_path):
-    code, out, _ = run(capsys, "scene", "--suite", "tos-2room", "--index", "1")
+    code, out, _ = run_cli(capsys, "scene", "--suite", "tos-2room", "--index", "1")
     scene = tmp_path / "scene.json"
     scene.write_text(out)
     assert code in (0, None) and set(json.loads(out)) == {"scene", "ground_truth"}
-    code, out, err = run(capsys, "render-scene", "--scene-file", str(scene), "--out", str(tmp_path / "s.png"))
+    code, out, err = run_cli(capsys, "render-scene", "--scene-file", str(scene), "--out", str(tmp_path / "s.png"))
     assert code in (0, None) and (tmp_path / "s.png").stat().st_size > 1000, err
-    code, out, err = run(capsys, "score", "--pred", str(scene), "--gt", str(scene))
+    code, out, err = run_cli(capsys, "score", "--pred", str(scene), "--gt", str(scene))
     assert code == 2 and err.count("\n") == 1 and "not a cognitive map" in err
     pred = tmp_path / "pred.json"
     pred.write_text(json.dumps(json.loads(scene.read_text())["ground_truth"]))
-    code, out, err = run(capsys, "score", "--pred", str(pred), "--gt", str(scene))
+    code, out, err = run_cli(capsys, "score", "--pred", str(pred), "--gt", str(scene))
     assert code in (0, None) and json.loads(out) == {"pos": 1.0, "dir": 1.0, "facing": 1.0, "overall": 1.0}
 
 
@@ -45,5 +36,5 @@ def test_scene_output_feeds_render_scene_but_is_not_a_map(capsys, tmp_path):
 def test_a_malformed_scene_file_is_one_line_naming_file_and_field(capsys, tmp_path, content, message):
     f = tmp_path / "bad.json"
     f.write_text(content)
-    code, out, err = run(capsys, "render-scene", "--scene-file", str(f), "--out", str(tmp_path / "x.png"))
+    code, out, err = run_cli(capsys, "render-scene", "--scene-file", str(f), "--out", str(tmp_path / "x.png"))
     assert code == 2 and err.count("\n") == 1 and "bad.json" in err and message in err

@@ -18,7 +18,7 @@ from planners.skills.learn import load_policy, primitive_records
 from planners.skills.library import MAX_FILE_BYTES, SkillLibrary
 from planners.skills.record import POLICY_ENV, SkillError, SkillRecord, parse_policy
 from sim.manip.skills import Outcome
-from spacelab.cli import main
+from tests.cli_run import run_cli
 
 GOOD = ["grasp@1", "pick_place@1", "place@1"]
 PARAMS = {"x0": {"type": "string", "role": "block"}, "x1": {"type": "string", "role": "any"}}
@@ -389,13 +389,6 @@ def test_any_nearly_valid_record_is_a_record_or_a_skill_error(value):
 
 # -- the CLI -------------------------------------------------------------------------------
 
-def run_cli(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -29,7 +29,7 @@ from perception.tos_metrics import (
     score_map_tos,
     score_pair_line,
 )
-from spacelab.cli import main
+from tests.cli_run import run_cli
 
 
 def cmap(d: dict) -> CognitiveMap:
@@ -295,24 +295,17 @@ def test_spacelab_profile_is_score_map():
 # -- the CLI ---------------------------------------------------------------------------------
 
 
-def run(capsys, *argv):
-    try:
-        code = main(list(argv))
-    except SystemExit as e:
-        code = e.code
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def test_score_profiles_and_seen(tmp_path, capsys):
     (tmp_path / "p.json").write_text(json.dumps(SEEN_PRED))
     (tmp_path / "g.json").write_text(json.dumps({"ground_truth": FULL_GT}))
     base = ["score", "--pred", str(tmp_path / "p.json"), "--gt", str(tmp_path / "g.json"), "--seen", "chair"]
-    code, out, _ = run(capsys, *base)
+    code, out, _ = run_cli(capsys, *base)
     assert code == 0 and json.loads(out)["pos"] == round(0.8219167757169004, 6)
-    code, out, _ = run(capsys, *base, "--profile", "spacelab")
+    code, out, _ = run_cli(capsys, *base, "--profile", "spacelab")
     assert code == 0 and json.loads(out)["pos"] == round(0.8681234453945849, 6)
-    code, _, err = run(capsys, *base, "--profile", "nope")
+    code, _, err = run_cli(capsys, *base, "--profile", "nope")
     assert code == 2 and err.count("\n") == 1
 
 
@@ -328,7 +321,7 @@ def test_pairs_with_a_bad_line_in_the_middle(tmp_path, capsys):
     ]
     f = tmp_path / "pairs.jsonl"
     f.write_text("\n".join(lines) + "\n")
-    code, out, err = run(capsys, "score", "--pairs", str(f))
+    code, out, err = run_cli(capsys, "score", "--pairs", str(f))
     rows = [json.loads(x) for x in out.splitlines()]
     assert code == 0 and len(rows) == 6 and "3 bad line(s)" in err
     assert rows[0] == {"pos": round(0.7021885013265596, 6), "dir": 1.0, "facing": 1.0,
@@ -338,11 +331,11 @@ def test_pairs_with_a_bad_line_in_the_middle(tmp_path, capsys):
     assert rows[3]["pos"] == round(0.8219167757169004, 6)
     assert rows[4]["valid"] is False and rows[4]["overall"] == 0.0 and "no JSON object" in rows[4]["parse_error"]
     assert rows[5]["line"] == 6 and "seen" in rows[5]["error"]
-    code, out, _ = run(capsys, "score", "--pairs", str(f), "--profile", "spacelab")
+    code, out, _ = run_cli(capsys, "score", "--pairs", str(f), "--profile", "spacelab")
     rows = [json.loads(x) for x in out.splitlines()]
     assert rows[0]["dir"] == round(2 / 3, 6) and rows[3]["pos"] == round(0.8681234453945849, 6)
     assert rows[4]["overall"] == 0.0 and "valid" not in rows[4]  # spacelab: scored as an empty map
-    code, _, err = run(capsys, "score", "--pairs", str(f), "--pred", str(f))
+    code, _, err = run_cli(capsys, "score", "--pairs", str(f), "--pred", str(f))
     assert code == 2 and err.count("\n") == 1
 
 
