@@ -158,6 +158,7 @@ def check_run_dir(overrides: list[str]) -> None:
 def _eval(rest: list[str]) -> int:
     import hydra
     from hydra.core.config_store import ConfigStore
+    from hydra.errors import HydraException
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig, OmegaConf
 
@@ -209,6 +210,8 @@ def _eval(rest: list[str]) -> int:
     except SystemExit as e:
         # Hydra reports bad overrides/configs itself and exits 1; keep spacelab's code 2.
         raise SystemExit(2 if e.code == 1 else e.code) from None
+    except HydraException as e:  # Hydra re-raises instead of reporting when a tracer runs (debugger, coverage)
+        fail(" ".join(str(e).split()))
     finally:
         sys.argv = saved
     return 0
