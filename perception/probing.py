@@ -29,6 +29,7 @@ from perception.cogmap import (
     parse_map,
 )
 from perception.efficiency import information_gain
+from perception.tos_info_gain import information_gain_tos
 from perception.tos_metrics import PROFILES, episode_scale, parse_map_tos, score_map_tos
 from perception.tos_metrics import score as tos_score
 from perception.tos_text import normalise_reply
@@ -125,9 +126,21 @@ class ProbeTracker:
         else:
             full = score_map(pred, truth)
             seen = score_map(pred, truth.restricted(seen_names))
+        exact_gain = round(information_gain(self.cells, self.objects, env.observation_log), 4)
+        if self.profile == "tos":  # ToS's rules (perception.tos_info_gain): propagated domains, doors, Query
+            queries = self.__dict__.setdefault("_tos_queries", [])
+            if info.get("final") == "Query":
+                target = info["turn"].rsplit("Query(", 1)[-1].split(")", 1)[0].strip()  # the final, canonical turn
+                queries.append({"step": step, "query": target})
+            events = sorted([*env.observation_log, *queries], key=lambda e: e["step"])
+            entities = self.objects + [d.name for d in env.scene.doors]
+            places = {n: truth.entries[n].position for n in entities if n in truth.entries}
+            gain = round(information_gain_tos(self.cells, entities, events, places), 4)
+        else:
+            gain = exact_gain
         row = {
             "step": step, "coverage": info["coverage"], "free_coverage": round(env.free_space_coverage, 4),
-            "info_gain": round(information_gain(self.cells, self.objects, env.observation_log), 4),
+            "info_gain": gain, "info_gain_exact": exact_gain,
             "cost": info["cost"],
             **{k: round(full[k], 4) for k in ("pos", "dir", "facing", "overall")},
             "overall_seen": round(seen["overall"], 4),
