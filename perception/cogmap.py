@@ -157,14 +157,22 @@ def _xy(raw) -> tuple[float, float] | None:
     return None if x is None or y is None else (x, y)
 
 
+def reply_problem(reply) -> str | None:
+    """Why a probe reply cannot be read as text at all (wrong type, over the size limit), or None."""
+    if not isinstance(reply, str):
+        return f"probe reply has type {type(reply).__name__}, expected text or a JSON object"
+    if len(reply) > MAX_REPLY_CHARS:
+        return f"probe reply is {len(reply)} characters, over the {MAX_REPLY_CHARS} limit"
+    return None
+
+
 def extract_json(reply) -> tuple[dict | None, str | None]:
     """(object, error): the JSON object in a reply (dict passed through), or why there is none."""
     if isinstance(reply, dict):
         return reply, None
-    if not isinstance(reply, str):
-        return None, f"probe reply has type {type(reply).__name__}, expected text or a JSON object"
-    if len(reply) > MAX_REPLY_CHARS:
-        return None, f"probe reply is {len(reply)} characters, over the {MAX_REPLY_CHARS} limit"
+    problem = reply_problem(reply)
+    if problem:
+        return None, problem
     for candidate in _candidates(reply):
         obj = _loads(candidate)
         if isinstance(obj, dict):

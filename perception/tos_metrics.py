@@ -95,7 +95,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from perception.belief import is_door, score_map
-from perception.cogmap import MAX_REPLY_CHARS, CognitiveMap, Entry, number, parse_map
+from perception.cogmap import CognitiveMap, Entry, number, parse_map, reply_problem
 
 PROFILES = ("tos", "spacelab")
 ORIGIN_NAME = "initial"  # ToS's virtual origin in the direction score
@@ -140,10 +140,9 @@ def extract_json_tos(reply) -> tuple[dict | None, str | None]:
     """(object, error) by ToS's rule 1; a dict is taken as already extracted."""
     if isinstance(reply, dict):
         return reply, None
-    if not isinstance(reply, str):
-        return None, f"probe reply has type {type(reply).__name__}, expected text or a JSON object"
-    if len(reply) > MAX_REPLY_CHARS:
-        return None, f"probe reply is {len(reply)} characters, over the {MAX_REPLY_CHARS} limit"
+    problem = reply_problem(reply)
+    if problem:
+        return None, problem
     candidates = _fenced_blocks(reply)
     depth, start = 0, 0
     for m in _BRACES.finditer(reply):

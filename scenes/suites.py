@@ -65,6 +65,11 @@ def get_suite(name: str) -> Suite:
     return SUITES.load(name)
 
 
+def profile_of(suite: str, profile: str = "") -> str:
+    """The profile an episode of `suite` runs under: `profile` when given, else the suite's own."""
+    return profile or get_suite(suite).profile
+
+
 def load_suite_scene(suite: str, index: int) -> SceneSpec:
     return SUITES.load(suite).scene(index)
 

@@ -110,6 +110,16 @@ def _heading(v, path: str) -> float:
                 "or degrees that are a multiple of 90", v)
 
 
+def _name_and_cell(item, path: str) -> tuple[str, tuple[int, int]]:
+    """The `name` and grid `pos` of a ToS object or gate entry at `path`."""
+    if not isinstance(item, dict):
+        _fail(path, "must be a JSON object", item)
+    name = _field(item, "name", path)
+    if not (isinstance(name, str) and 0 < len(name) <= 100):
+        _fail(f"{path}.name", "must be a non-empty string of at most 100 characters", name)
+    return name, _pair(_field(item, "pos", path), f"{path}.pos")
+
+
 def _field(d: dict, key: str, where: str, default=_NOTHING):
     if key in d:
         return d[key]
@@ -191,12 +201,7 @@ def scene_from_tos(layout: dict, suite: str = "tos-import", seed: int = 0) -> Sc
     doors, gate_at = [], {}
     for i, g in enumerate(gates):
         gp = f"{p}gates[{i}]"
-        if not isinstance(g, dict):
-            _fail(gp, "must be a JSON object", g)
-        name = _field(g, "name", gp)
-        if not (isinstance(name, str) and 0 < len(name) <= 100):
-            _fail(f"{gp}.name", "must be a non-empty string of at most 100 characters", name)
-        x, y = _pair(_field(g, "pos", gp), f"{gp}.pos")
+        name, (x, y) = _name_and_cell(g, gp)
         v = _at(mask, x, y)
         if v not in DOOR_CELLS:
             _fail(f"{gp}.pos", f"{[x, y]} is not a door cell of the mask (value {v}; ToS marks doors 100 or 101)")
@@ -238,12 +243,7 @@ def scene_from_tos(layout: dict, suite: str = "tos-import", seed: int = 0) -> Sc
     objects, taken = [], {}
     for i, o in enumerate(objs):
         op = f"{p}objects[{i}]"
-        if not isinstance(o, dict):
-            _fail(op, "must be a JSON object", o)
-        name = _field(o, "name", op)
-        if not (isinstance(name, str) and 0 < len(name) <= 100):
-            _fail(f"{op}.name", "must be a non-empty string of at most 100 characters", name)
-        x, y = _pair(_field(o, "pos", op), f"{op}.pos")
+        name, (x, y) = _name_and_cell(o, op)
         rid = _at(mask, x, y)
         if rid not in boxes:
             _fail(f"{op}.pos", f"{[x, y]} is not inside a room (mask value {rid})")

@@ -158,8 +158,8 @@ def check_run_dir(overrides: list[str]) -> None:
 def _eval(rest: list[str]) -> int:
     import hydra
     from hydra.core.config_store import ConfigStore
-    from hydra.errors import HydraException
     from hydra.core.hydra_config import HydraConfig
+    from hydra.errors import HydraException
     from omegaconf import DictConfig, OmegaConf
 
     from spacelab.evaluation.evaluate import EvalConfig, run_eval, summary_table

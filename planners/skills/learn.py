@@ -291,23 +291,21 @@ def learn_library(library: SkillLibrary, train_seeds, validate_seeds, min_count:
     from planners.skills.benchmark import SCENE_FAMILY, chain_goals, make_world
 
     results = {}
-    for rec in primitive_records():
-        todo = _fresh(rec, library, expected_context(rec), primitive_seeds)
-        if todo is None:
-            results[rec.id] = library.latest(rec.id).status
-            continue
-        if progress:
-            progress(rec.id)
-        results[rec.id] = validate_primitive(todo, library, primitive_seeds, threshold).status
+
+    def measure(recs, seeds, run) -> None:
+        """Validate each record whose stats are not current (`run(record)` does it), and note its status."""
+        for rec in recs:
+            todo = _fresh(rec, library, expected_context(rec), seeds)
+            if todo is None:
+                results[rec.id] = library.latest(rec.id).status
+                continue
+            if progress:
+                progress(rec.id)
+            results[rec.id] = run(todo).status
+
+    measure(primitive_records(), primitive_seeds, lambda r: validate_primitive(r, library, primitive_seeds, threshold))
     traces = collect_traces(make_world, lambda w, s: chain_goals(w, s), train_seeds)
     candidates = extract_composites(traces, min_count=min_count)
-    for rec in candidates:
-        todo = _fresh(rec, library, expected_context(rec), validate_seeds)
-        if todo is None:
-            results[rec.id] = library.latest(rec.id).status
-            continue
-        if progress:
-            progress(rec.id)
-        validate(todo, library, make_world, validate_seeds, threshold, scene_family=SCENE_FAMILY, backend="mujoco")
-        results[rec.id] = todo.status
+    measure(candidates, validate_seeds, lambda r: validate(r, library, make_world, validate_seeds, threshold,
+                                                            scene_family=SCENE_FAMILY, backend="mujoco"))
     return {"traces": len(traces), "candidates": [r.id for r in candidates], "status": results}

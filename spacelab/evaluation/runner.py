@@ -15,7 +15,7 @@ import importlib
 import traceback
 
 from planners.agents import make_agent
-from scenes.suites import get_suite, load_suite_scene
+from scenes.suites import load_suite_scene, profile_of
 from sim.env import ExplorationEnv
 from spacelab.evaluation.jobs import EpisodeJob, EpisodeRecord
 from spacelab.evaluation.protocols import PROTOCOLS
@@ -28,7 +28,7 @@ def run_job(job: EpisodeJob) -> EpisodeRecord:
         for module in job.plugins:  # registrations made outside spacelab, in whichever process runs this
             importlib.import_module(module)
         protocol = PROTOCOLS.load(job.protocol)
-        profile = job.profile or get_suite(job.suite).profile
+        profile = profile_of(job.suite, job.profile)
         env = ExplorationEnv(load_suite_scene(job.suite, job.index), backend=job.backend, max_steps=job.max_steps,
                              obs_mode=job.obs_mode, image_format=job.image_format, view=job.view, text_profile=profile)
         try:
