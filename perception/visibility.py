@@ -18,6 +18,8 @@ import numpy as np
 from perception.bins import egocentric
 from scenes.spec import SceneSpec
 
+MAX_FOV_DEG = 180.0  # a horizontal field of view beyond this is not a camera
+MAX_RANGE_M = 1000.0
 HIT_TOLERANCE = 0.02  # m: a ray that hits nothing before this close to its target sees it
 
 
@@ -36,6 +38,15 @@ class ViewConfig:
     fov_deg: float = 90.0
     max_range: float = 32.0
     min_range: float = 0.3  # the door you stand in is not "seen"
+
+    def __post_init__(self) -> None:
+        # NaN fails every comparison, so each check below also refuses it
+        if not (isinstance(self.fov_deg, (int, float)) and 0 < self.fov_deg <= MAX_FOV_DEG):
+            raise ValueError(f"fov_deg must be a number in (0, {MAX_FOV_DEG}], got {self.fov_deg!r}")
+        if not (isinstance(self.max_range, (int, float)) and 0 < self.max_range <= MAX_RANGE_M):
+            raise ValueError(f"max_range must be a number in (0, {MAX_RANGE_M}] m, got {self.max_range!r}")
+        if not (isinstance(self.min_range, (int, float)) and 0 <= self.min_range < self.max_range):
+            raise ValueError(f"min_range must be a number in [0, max_range), got {self.min_range!r}")
 
 
 def sample_points(spec: SceneSpec) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -77,3 +77,20 @@ def test_bad_presets_backends_and_run_dirs_are_one_line_before_anything_runs(tmp
         r = cli("eval", "n_scenes=1", "progress=false", *args, *([] if "hydra.run.dir" in str(args) else [f"hydra.run.dir={tmp_path}/x"]))
         lines = [x for x in r.stderr.splitlines() if x.startswith("spacelab")]
         assert r.returncode == 2 and len(lines) == 1 and message in lines[0], (args, r.stderr[-500:])
+
+
+def test_bad_seeds_and_views_are_refused_before_any_episode(tmp_path):
+    import re
+
+    import pytest
+
+    from perception.visibility import ViewConfig
+
+    for kw, message in [({"seed": -1}, "seed must be >= 0, got -1"),
+                        ({"fov_deg": float("nan")}, "fov_deg must be a number in (0, 180.0], got nan"),
+                        ({"max_range": 0.0}, "max_range must be a number in (0, 1000.0] m, got 0.0")]:
+        with pytest.raises(ValueError, match=re.escape(message)):
+            spacelab.evaluate(str(tmp_path), suite="tos-2room", agents=["scout"], n_scenes=1, **kw)
+        assert not (tmp_path / "episodes.jsonl").exists()
+    with pytest.raises(ValueError, match="min_range must be"):
+        ViewConfig(min_range=40.0)

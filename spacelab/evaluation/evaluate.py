@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, fields
 
 from tqdm import tqdm
 
+from perception.visibility import ViewConfig
 from planners.agents import agent_class, make_agent
 from scenes.jsonio import (
     append_jsonl,
@@ -26,7 +27,7 @@ from scenes.jsonio import (
     write_text_atomic,
 )
 from scenes.spec import SceneError
-from scenes.suites import DEFAULT_SUITE, get_suite
+from scenes.suites import DEFAULT_SUITE, get_suite, profile_of
 from sim.backends import BACKENDS, make_backend
 from sim.env import IMAGE_MIME, OBS_MODES, TEXT_PROFILES
 from spacelab.evaluation.jobs import EpisodeJob, read_records, record_key
@@ -98,6 +99,9 @@ def validate_config(cfg: EvalConfig) -> None:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; choose from: {', '.join(PROTOCOLS)} (or 'all')")
     BACKENDS.get(cfg.backend)  # raises BackendError naming the choices
+    if cfg.seed < 0:
+        raise ValueError(f"seed must be >= 0, got {cfg.seed}")
+    ViewConfig(fov_deg=cfg.fov_deg, max_range=cfg.max_range)  # one line naming a bad field of view or range
     if cfg.n_scenes < 1 or cfg.start < 0 or cfg.start + cfg.n_scenes > suite.size:
         raise SceneError(
             f"start={cfg.start} n_scenes={cfg.n_scenes} is outside suite {cfg.suite!r} (scenes 0..{suite.size - 1})"
@@ -120,13 +124,13 @@ def preflight(cfg: EvalConfig) -> None:
 
 def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
     h = config_hash(cfg)
-    suite_profile = get_suite(cfg.suite).profile
+    profile = profile_of(cfg.suite, cfg.profile)
     return [
         EpisodeJob(
             suite=cfg.suite, index=i, agent=a, protocol=p, seed=cfg.seed * 100_000 + i, config_hash=h,
             max_steps=cfg.max_steps, fov_deg=float(cfg.fov_deg), max_range=float(cfg.max_range), backend=cfg.backend,
             obs_mode=cfg.obs_mode, image_format=cfg.image_format, proxy=cfg.proxy, agent_options=cfg.agent_options,
-            plugins=tuple(cfg.plugins), profile=cfg.profile or suite_profile,
+            plugins=tuple(cfg.plugins), profile=profile,
         )
         for p in cfg.protocols
         for a in cfg.agents
@@ -142,7 +146,7 @@ def config_hash(cfg: EvalConfig) -> str:
         relevant["image_format"] = cfg.image_format
     if "passive" in cfg.protocols and cfg.proxy != "scout":
         relevant["proxy"] = cfg.proxy
-    profile = cfg.profile or get_suite(cfg.suite).profile
+    profile = profile_of(cfg.suite, cfg.profile)
     if profile != "spacelab":  # only when not spacelab's, so earlier runs keep their hashes
         relevant["profile"] = profile
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
@@ -197,7 +201,7 @@ def summarise(records: list[dict], cfg: EvalConfig) -> dict:
         "scenes": [cfg.start, cfg.start + cfg.n_scenes - 1],
         "max_steps": cfg.max_steps,
         "backend": cfg.backend,
-        "profile": cfg.profile or get_suite(cfg.suite).profile,
+        "profile": profile_of(cfg.suite, cfg.profile),
         "protocols": cfg.protocols,
         "rows": rows,
         "n_episodes": len(records),

@@ -22,7 +22,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from perception.cogmap import MAX_REPLY_CHARS, normalise_name
-from perception.visibility import ViewConfig
+from perception.visibility import MAX_FOV_DEG, MAX_RANGE_M, ViewConfig
 from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.actions import ActionError, parse_turn
 from sim.env import OBS_MODES, ExplorationEnv
@@ -56,8 +56,8 @@ class EpisodeSpec(BaseModel):
     max_steps: int = Field(EpisodeJob.max_steps, ge=1, le=MAX_STEPS)
     obs_mode: Literal[OBS_MODES] = EpisodeJob.obs_mode  # type: ignore[valid-type]
     probe: bool = True
-    fov_deg: float = Field(EpisodeJob.fov_deg, gt=0, le=180, allow_inf_nan=False)
-    max_range: float = Field(EpisodeJob.max_range, gt=0, le=1000, allow_inf_nan=False)
+    fov_deg: float = Field(EpisodeJob.fov_deg, gt=0, le=MAX_FOV_DEG, allow_inf_nan=False)
+    max_range: float = Field(EpisodeJob.max_range, gt=0, le=MAX_RANGE_M, allow_inf_nan=False)
 
     @classmethod
     def from_dict(cls, d: dict | None) -> EpisodeSpec:
