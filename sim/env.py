@@ -163,6 +163,7 @@ class ExplorationEnv(gym.Env):
         # the segmentation sensor's legend: entity index -> name (objects first, then doors)
         info["entities"] = list(self._names)
         info["n_objects"] = len(self.scene.objects)
+        info["n_rooms"] = len(self.scene.rooms)  # the room description says it too ("Imagine 3 rooms ...")
         info["text_profile"] = self.text_profile  # so that a language agent can prompt in the same wording
         return obs, info
 
@@ -177,6 +178,7 @@ class ExplorationEnv(gym.Env):
         image = frame = None
         terminated = False
         final_kind = None
+        queried = None
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
         try:
             actions = parse_turn(action)
@@ -203,6 +205,7 @@ class ExplorationEnv(gym.Env):
                     messages.append(describe_view(sightings))
             elif isinstance(final, Query):
                 messages.append(self._query(final.target))
+                queried = final.target
             elif isinstance(final, Term):
                 terminated = True
                 messages.append("Exploration terminated.")
@@ -218,6 +221,10 @@ class ExplorationEnv(gym.Env):
         self.done = terminated or truncated
         reward = float(sum(1 for n in new if self._index[n] < len(self.scene.objects)))
         info = self._info(invalid=invalid, sightings=sightings, new=new, turn=turn, final=final_kind)
+        if queried is not None and invalid is None:  # the reply's facts, for program agents (start frame)
+            name = self._names[self._entity(queried)]
+            gt = self._truth[name]
+            info["query"] = {"name": name, "position": list(gt["position"]), "facing": gt["facing"]}
         if image is not None:
             info["image"], info["image_mime"] = image, IMAGE_MIME[self.image_format]
         if frame is not None:

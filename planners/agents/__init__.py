@@ -25,8 +25,8 @@ def register_agent(name: str, entry_point, doc: str = "", replace: bool = False)
 
 
 register_agent("random", "planners.agents.random_agent:RandomAgent", "random valid turns (lower bound)")
-register_agent("scout", "planners.agents.sweeper:Scout", "SCOUT proxy: a 360-degree sweep per room, rooms in order")
-register_agent("strategist", "planners.agents.sweeper:Strategist", "STRATEGIST proxy: resolve the most uncertain object first")
+register_agent("scout", "planners.agents.sweeper:Scout", "ToS's scout proxy: sweep each room (4 views at the start, 3 at a door), stop once all named entities are seen")
+register_agent("strategist", "planners.agents.sweeper:Strategist", "ToS's strategist proxy: the scout's sweeps, per-room candidate refinement, then queries")
 register_agent("oracle", "planners.agents.oracle:Oracle", "the scout's route, reporting the true map (upper bound)")
 register_agent("noisy-oracle", "planners.agents.oracle:NoisyOracle", "oracle with position noise: noisy-oracle@SIGMA (m)")
 register_agent("mapper", "planners.agents.mapper:Mapper", "perception stack: RGB-D mapping, tracking, frontiers (sensors=rgbd)")

@@ -29,7 +29,7 @@ from perception.mapping import (
     segment_rooms,
 )
 from perception.objects import ObjectTracker, detect_segmentation
-from planners.agents.sweeper import Scout
+from planners.agents.sweeper import HEADINGS, Scout
 from scenes.frames import FACINGS, facing_name
 from sim.actions import DEFAULT_MAX_STEPS
 
@@ -38,6 +38,10 @@ _REL = ("forward", "right", "backward", "left")
 
 class Mapper(Scout):
     name = "mapper"
+    # Its names and doors come from its own detector, which can miss or mislabel: it does not stop
+    # on "all named entities seen" and keeps the back view at doors (a second look at the jambs).
+    stop_when_all_seen = False
+    door_sweep = HEADINGS
 
     def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         self.grid = OccupancyGrid()

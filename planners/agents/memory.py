@@ -32,6 +32,7 @@ class Item:
     position: tuple[float, float]
     facing: str | None = None
     through_heading: float | None = None  # doors: heading that crosses the wall away from the first viewer
+    queried: bool = False  # position and facing exact, from a Query reply
 
 
 @dataclass
@@ -48,6 +49,12 @@ class SpatialMemory:
         pose = info["pose"]
         self.position = _key(pose["position"])
         self.heading = float(pose["heading"]) % 360.0
+        if info.get("final") == "Query" and info.get("query"):
+            q = info["query"]
+            item = self.items.get(q["name"])
+            if item is not None:  # only observed entities can be queried
+                item.position, item.facing, item.queried = tuple(q["position"]), q["facing"], True
+            return
         if info.get("final") != "Observe":
             return
         seen = self.views.setdefault(self.position, {}).setdefault(round(self.heading) % 360, set())
