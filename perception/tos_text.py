@@ -290,7 +290,12 @@ def observation(spec: SceneSpec, sightings: Sequence[Sighting], agent_xy, agent_
 
 
 # -- Query, motions, joining -----------------------------------------------------------------
-def _coord(v: float) -> str:
+def coord_text(v: float) -> str:
+    """A start-frame coordinate as ToS writes it: an integer when whole, else two decimals.
+
+    >>> coord_text(2.0), coord_text(-0.5)
+    ('2', '-0.50')
+    """
     v = float(v)
     return str(int(round(v))) if abs(v - round(v)) < 1e-9 else f"{v:.2f}"
 
@@ -309,7 +314,7 @@ def query_reply(spec: SceneSpec, name: str, position, facing: str | None) -> str
         door = next((d for d in spec.doors if d.name == name), None)
         facing = door_facing(spec, door) if door is not None else "north"
     x, y = position
-    return f"You query {tos_name(name)}: ({_coord(x)}, {_coord(y)}), facing {facing}"
+    return f"You query {tos_name(name)}: ({coord_text(x)}, {coord_text(y)}), facing {facing}"
 
 
 def rotated(degrees: int) -> str:
@@ -462,7 +467,7 @@ def normalise_reply(kind: str, reply):
 
 __all__ = [
     "GATE_COLOURS", "CARDINALS", "LOCAL_FACINGS", "GLOBAL_FACINGS", "NOTHING", "PROXIMITY_HEADER",
-    "TERMINATED", "BUDGET_SPENT", "cardinal_bin", "describe_view", "direction_bin", "distance_bin",
+    "TERMINATED", "BUDGET_SPENT", "cardinal_bin", "coord_text", "describe_view", "direction_bin", "distance_bin",
     "door_facing", "door_index", "door_wall", "door_walls", "entity_order", "join", "local_facing",
     "local_map", "moved", "normalise_map_reply", "normalise_reply", "observation", "parse_changes", "query_reply",
     "resolve_name", "room_description", "rotated", "tos_name",

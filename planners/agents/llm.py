@@ -217,6 +217,9 @@ class LLMAgent(Agent):
         return self.client.complete(self.messages + [{"role": "user", "content": prompt}])
 
     def answer(self, question) -> str | None:
+        if not question.options:  # a ToS open-answer question (perception.tos_questions): the reply is scored as is
+            content = f"## Evaluation Question\n{question.text}\n\n{prompts_tos.FOOTER_ANSWER}"
+            return self.client.complete(self.messages + [{"role": "user", "content": content}])
         if self.prompts is prompts_tos:
             reply = self.client.complete(self.messages + [{"role": "user", "content": prompts_tos.question(question.text, question.options)}])
             return prompts_tos.choice_from_reply(reply, question.options)
