@@ -88,8 +88,10 @@ class Scout(Agent):
         if missing:
             target = min(missing, key=lambda h: ((h - m.heading) % 360.0, h))
             return f"Actions: [Rotate({rotation(m.heading, target)}), Observe()]"
-        # 2. (strategist) refine this room; 3. advance to the nearest door not yet stood in; 4. (strategist) query.
-        turn = self._refine(steps_left) or (None if done else self._advance() or self._look_back()) or self._finish(steps_left)
+        # 2. (strategist) refine this room; 3. advance to the nearest door not yet stood in;
+        # 4. (mapper) spend what is left on its own map; 5. (strategist) query.
+        turn = (self._refine_room(steps_left) or (None if done else self._advance() or self._look_back())
+                or self._refine(steps_left) or self._finish(steps_left))
         return turn or "Actions: [Term()]"
 
     def observe(self, observation: str, info: dict) -> None:
@@ -233,6 +235,9 @@ class Scout(Agent):
         """Order of preference among unvisited doors (the scout has none: nearest route wins)."""
         return doors
 
+    def _refine_room(self, steps_left: int) -> str | None:
+        return None
+
     def _refine(self, steps_left: int) -> str | None:
         return None
 
@@ -333,7 +338,7 @@ class Strategist(Scout):
         best = max(totals.items(), key=lambda kv: kv[1])
         return best[0] if best[1] > 0 else None
 
-    def _refine(self, steps_left: int) -> str | None:
+    def _refine_room(self, steps_left: int) -> str | None:
         """CandidatePlanner: observe from the room's most uncertain entity, facing where most pairs lie."""
         m = self.memory
         rooms_left = max(self.n_rooms - 1 - len(self.doors_done), len(self.doors_to_visit()))
