@@ -21,6 +21,7 @@ import numpy as np
 
 from perception.mapping import back_project, camera_to_start
 from perception.sensors import Frame
+from scenes import object_models
 from scenes.catalog import CATALOG
 from scenes.frames import FACINGS
 
@@ -109,10 +110,15 @@ def _locate(frame: Frame, mask: np.ndarray, name: str, pose_xy, heading_deg: flo
         view /= np.linalg.norm(view) + 1e-9
         lateral = pts[:, :2] @ np.array([-view[1], view[0]])
         centre = centre + view * 0.5 * min(1.0, float(lateral.max() - lateral.min())) * 0.8
-    rng = float(np.linalg.norm(centre - cam))
     dark = _dark(albedo[mask & np.isfinite(frame.depth)], name)
-    facing = _facing(dark, pts, centre)
-    ruled_out = _plain_faces(dark, pts, cam, centre, _category(name)) - {facing}
+    cat = _category(name)
+    fit = fit_model(pts, dark, cat.name, cat.size, centre) if cat is not None and len(dark) == len(pts) else None
+    shape_facing = None
+    if fit is not None:
+        centre, shape_facing = fit
+    rng = float(np.linalg.norm(centre - cam))
+    facing = shape_facing or _facing(dark, pts, centre, cat)
+    ruled_out = _plain_faces(dark, pts, cam, centre, cat) - {facing}
     return Detection(name, centre, facing, sigma=0.05 + 0.03 * rng, pixels=int(mask.sum()), ruled_out=ruled_out)
 
 
@@ -129,18 +135,132 @@ def _dark(lum: np.ndarray, name: str) -> np.ndarray:
     return lum < 0.6 * body
 
 
-def _facing(dark: np.ndarray, pts: np.ndarray, centre: np.ndarray) -> str | None:
-    """The dark front panel marks the front: facing = from the centre towards the panel
-    pixels, snapped to a compass direction."""
+def _facing(dark: np.ndarray, pts: np.ndarray, centre: np.ndarray, cat=None) -> str | None:
+    """Dark parts mark the front (screens, doors, drawer fronts, aprons): facing = from the
+    centre towards the dark pixels, snapped to a compass direction, when they lie at least
+    a fifth of the footprint's depth (and 5 cm) off the centre."""
     if len(dark) < MIN_PIXELS or len(dark) != len(pts):
         return None
     if dark.sum() < 3:
         return None
     v = pts[dark, :2].mean(axis=0) - centre
-    if np.linalg.norm(v) < 0.12:
+    if np.linalg.norm(v) < (max(0.05, 0.2 * cat.size[1]) if cat is not None else 0.12):
         return None
     heading = math.degrees(math.atan2(v[0], v[1])) % 360.0
     return FACINGS[int(round(heading / 90.0)) % 4]
+
+
+FIT_ROBUST = 0.1  # m: a point farther than this from every part counts this much (occlusion, other objects)
+FIT_DECISIVE = 0.6  # a heading wins on shape alone when its fit costs less than this share of the next best
+
+
+def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.ndarray) -> tuple[np.ndarray, str | None] | None:
+    """Fit the category's model (scenes.object_models) to the object's points: for each of the
+    four axis-aligned headings, the footprint centre that puts the points on the parts'
+    surfaces (dark points on dark parts, plain on plain), by a few closest-point steps from
+    `start` and from four shifted starts. Returns (centre, facing): facing is the best
+    heading's when the category has a facing and that fit is decisive (cost below
+    FIT_DECISIVE x the next heading's), else None."""
+    cat = CATALOG.get(category)
+    if cat is None or len(pts) < MIN_PIXELS:
+        return None
+    model = _model_table(category, tuple(size))
+    step = max(1, len(pts) // 150)
+    p, d = pts[::step], dark[::step]
+    best = []
+    r = 0.25 * max(size[0], size[1])
+    starts = [np.asarray(start, float)] + [np.asarray(start, float) + o for o in ((r, 0), (-r, 0), (0, r), (0, -r))]
+    for k in range(4):
+        f = np.array([math.sin(math.radians(90 * k)), math.cos(math.radians(90 * k))])  # body +x in the start frame
+        left = np.array([-f[1], f[0]])
+        basis = np.stack([f, left])  # rows: body x, body y
+        fits = []
+        for t in starts:
+            for _ in range(4):
+                q = np.column_stack([(p[:, :2] - t) @ basis.T, p[:, 2]])
+                res, dist = _closest(q, d, model)
+                near = dist < FIT_ROBUST
+                if not near.any():
+                    break
+                t = t + res[near, :2].mean(axis=0) @ basis
+            q = np.column_stack([(p[:, :2] - t) @ basis.T, p[:, 2]])
+            _, dist = _closest(q, d, model)
+            fits.append((float(np.minimum(dist, FIT_ROBUST).mean()), t))
+        cost, t = min(fits, key=lambda x: x[0])
+        best.append((cost, k, t))
+    best.sort(key=lambda x: x[0])
+    cost, k, t = best[0]
+    facing = FACINGS[k] if cat.has_facing and cost < FIT_DECISIVE * best[1][0] else None
+    return t, facing
+
+
+def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
+    """For body-frame points q (n, 3): the offset (point - closest surface point) to the nearest
+    part of the same darkness, and its length."""
+    centre, half, kind, part_dark = model
+    rel = q[:, None, :] - centre[None, :, :]  # (n, P, 3)
+    # boxes (and every part's box, refined below for round parts): closest point on the surface
+    clamped = np.clip(rel, -half, half)
+    inside = np.all(np.abs(rel) < half, axis=2)
+    gap = half - np.abs(rel)
+    ax = np.argmin(gap, axis=2)
+    face = clamped.copy()
+    idx = np.nonzero(inside)
+    face[idx[0], idx[1], ax[idx]] = np.sign(rel[idx[0], idx[1], ax[idx]]) * half[idx[1], ax[idx]]
+    off = rel - face
+    # spheres: radial distance
+    sph = kind == 1
+    if sph.any():
+        n = np.linalg.norm(rel[:, sph], axis=2, keepdims=True)
+        off[:, sph] = rel[:, sph] - rel[:, sph] / np.maximum(n, 1e-9) * half[sph, 0][None, :, None]
+    # vertical cylinders: radial and axial
+    cyl = kind == 2
+    if cyl.any():
+        rc = rel[:, cyl]
+        radius, hl = half[cyl, 0][None, :], half[cyl, 2][None, :]
+        rxy = np.hypot(rc[..., 0], rc[..., 1])
+        scale = np.where(rxy > radius, radius / np.maximum(rxy, 1e-9), 1.0)
+        cz = np.clip(rc[..., 2], -hl, hl)
+        cp = np.stack([rc[..., 0] * scale, rc[..., 1] * scale, cz], axis=-1)
+        inside_c = (rxy <= radius) & (np.abs(rc[..., 2]) <= hl)
+        to_side, to_cap = radius - rxy, hl - np.abs(rc[..., 2])
+        side = inside_c & (to_side < to_cap)
+        cap = inside_c & ~side
+        unit = rc[..., :2] / np.maximum(rxy, 1e-9)[..., None]
+        cp[side, 0], cp[side, 1] = (unit[..., 0] * radius)[side], (unit[..., 1] * radius)[side]
+        cp[cap, 2] = (np.sign(rc[..., 2]) * hl)[cap]
+        off[:, cyl] = rc - cp
+    dist = np.linalg.norm(off, axis=2)
+    dist = np.where(part_dark[None, :] == dark[:, None], dist, dist + 1.0)  # colours must agree
+    j = np.argmin(dist, axis=1)
+    rows = np.arange(len(q))
+    return off[rows, j], dist[rows, j]
+
+
+_MODEL_CACHE: dict = {}
+
+
+def _model_table(category: str, size: tuple) -> tuple:
+    """Part centres, half extents (boxes; sphere radius in [0]; cylinder radius, -, half length),
+    kinds (0 box, 1 sphere, 2 vertical cylinder) and darkness, in the body frame."""
+    key = (category, size)
+    if key not in _MODEL_CACHE:
+        ps = object_models.parts(category, size)
+        centre = np.array([q.pos for q in ps], float)
+        half, kind = [], []
+        for q in ps:
+            if q.shape == "sphere":
+                half.append((q.size[0], q.size[0], q.size[0]))
+                kind.append(1)
+            elif q.shape == "cylinder" and q.quat == (1.0, 0.0, 0.0, 0.0):
+                half.append((q.size[0], q.size[0], q.size[1]))
+                kind.append(2)
+            else:
+                half.append(q.half_extents())
+                kind.append(0)
+        dark = np.array([object_models.is_dark(category, q.material) for q in ps])
+        _MODEL_CACHE[key] = (centre, np.array(half, float), np.array(kind), dark)
+    return _MODEL_CACHE[key]
 
 
 # The side faces, in the start frame: (axis, outward sign, facing name).

@@ -31,7 +31,7 @@ import numpy as np
 from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
 from sim.backends.base import BackendError
-from sim.compile_mujoco import NOT_ENTITY, ROBOT_ENTITY
+from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
 DOOR_HEIGHT = 2.0
@@ -69,7 +69,8 @@ def _samples(size: int, stride: int) -> _Samples:
 
 
 class _RayScene:
-    """The scene's geometry for ray casting: every geom but the robot's, all in the world body.
+    """The scene's geometry for ray casting: every visible geom (not the robot's, not the objects'
+    hulls), all in the world body.
 
     mj_multiRay tests each body's bounding sphere for every ray, so one body instead of one
     per object and door saves about a fifth of the ray time. Geoms of bodies that can move
@@ -78,7 +79,8 @@ class _RayScene:
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot_body: int) -> None:
         spec = mujoco.MjSpec()
-        self.source = np.array([g for g in range(model.ngeom) if model.geom_bodyid[g] != robot_body], np.intp)
+        self.source = np.array([g for g in range(model.ngeom)
+                                if model.geom_bodyid[g] != robot_body and model.geom_group[g] != HULL_GROUP], np.intp)
         quat = np.empty(4)
         for g in self.source:
             mujoco.mju_mat2Quat(quat, data.geom_xmat[g])
@@ -88,6 +90,12 @@ class _RayScene:
         self.data = mujoco.MjData(self.model)
         mujoco.mj_kinematics(self.model, self.data)
         self.moving = np.flatnonzero(model.geom_bodyid[self.source] != 0)
+        # model parts (ray-scene ids), their smallest full extent and bounding radius: a part seen thinner
+        # than the sample spacing could fall between samples, so the adaptive camera rays its image box
+        self.parts = np.flatnonzero(model.geom_group[self.source] == PART_GROUP)
+        self.part_thin = np.array([_thinnest(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
+        self.part_half = np.array([_local_half(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
+        self.part_half = self.part_half.reshape(-1, 3)
         # the world body's bounding box, fixed at compile time: a geom moved outside it forces a rebuild
         centre, half = self.model.bvh_aabb[self.model.body_bvhadr[0]].reshape(2, 3)
         self._lo, self._hi = centre - half, centre + half
@@ -102,6 +110,30 @@ class _RayScene:
         self.data.geom_xmat[self.moving] = data.geom_xmat[src]
         return True
 
+
+def _thinnest(gtype: int, size: np.ndarray) -> float:
+    """A geom's smallest full extent (m)."""
+    if gtype == int(mujoco.mjtGeom.mjGEOM_BOX):
+        return 2.0 * float(min(size))
+    if gtype == int(mujoco.mjtGeom.mjGEOM_SPHERE):
+        return 2.0 * float(size[0])
+    if gtype == int(mujoco.mjtGeom.mjGEOM_CAPSULE):
+        return 2.0 * float(size[0])
+    return 2.0 * float(min(size[0], size[1]))  # cylinder
+
+
+def _local_half(gtype: int, size: np.ndarray) -> tuple[float, float, float]:
+    """Half extents of a geom's box in its own frame."""
+    if gtype == int(mujoco.mjtGeom.mjGEOM_BOX):
+        return tuple(float(v) for v in size[:3])
+    if gtype == int(mujoco.mjtGeom.mjGEOM_SPHERE):
+        return (float(size[0]),) * 3
+    extra = float(size[0]) if gtype == int(mujoco.mjtGeom.mjGEOM_CAPSULE) else 0.0
+    return (float(size[0]), float(size[0]), float(size[1]) + extra)
+
+
+_CULLED = 5  # ray-scene group of geoms outside the view
+_IN_VIEW = np.array([1, 1, 1, 1, 1, 0], np.uint8)
 
 # A fixed direction to fingerprint face normals: two samples on one face give the same dot product.
 _PROBE = np.array([0.5773, 0.6123, 0.5401])
@@ -132,6 +164,7 @@ class RayCastCamera:
             self._sample_rays = self.unit_rays[self.samples.index]
             self._fine_xy = (self.rays[self.samples.fine, 0].copy(), self.rays[self.samples.fine, 1].copy())
         self._model = None
+        self._tan_y = self._tan_x = float(np.tan(np.radians(fovy_deg) / 2))  # square images
         self._scene = None  # _RayScene of the backend's current model
         self._tables = None  # per-geom lookup tables of that scene, see _lookup
 
@@ -140,6 +173,7 @@ class RayCastCamera:
             raise BackendError(f"the ray-cast camera needs a MuJoCo backend, not {backend.name!r}")
         pos, rot = _camera_pose(backend)
         self._sync_scene(backend)
+        self._cull(pos, rot)
         colour, entity, flat = self._tables
         if self.samples is None:
             geom, depth, cos = self._cast(backend, pos, rot, np.arange(len(self.rays)))
@@ -164,7 +198,9 @@ class RayCastCamera:
     @staticmethod
     def _lookup(m, geom_entity, source):
         """Per ray-scene geom tables, indexed by geom id + 1 (row 0 = nothing hit): packed RGBA per
-        shading level, entity index, and whether the surface is flat (box or plane; "nothing" counts)."""
+        shading level, entity index, and whether the surface is flat (box or plane; "nothing" counts).
+        Colours are the geoms' rgba, which the scene compiler sets to their material's colour (for the
+        textured floor, the texture's mean)."""
         base = np.vstack([SKY, m.geom_rgba[source, :3] * 255.0])
         level = 0.35 + 0.65 * np.linspace(0.0, 1.0, SHADES)
         level = np.where(np.arange(len(base))[:, None] == 0, 1.0, level[None, :])  # the sky is not shaded
@@ -180,11 +216,22 @@ class RayCastCamera:
         geom, dist, cos, _ = self._rays(pos, np.take(self.unit_rays, pixels, axis=0) @ rot.T)
         return geom, dist / self.norm[pixels], cos
 
+    def _cull(self, pos, rot) -> None:
+        """Move the ray scene's geoms whose bounding spheres lie outside the view frustum to group
+        _CULLED, which the rays skip (fewer geoms to test per ray; the image is the same)."""
+        m, d = self._scene.model, self._scene.data
+        c = (d.geom_xpos - pos) @ rot  # camera frame: x right, y up, -z ahead
+        r, ahead = m.geom_rbound, -c[:, 2]
+        slack = r * 1.5  # the frustum's side planes are at 45 degrees: r * sqrt(2) and a margin
+        keep = (r <= 0) | ((ahead + r > 0) & (np.abs(c[:, 0]) <= ahead * self._tan_x + slack)
+                           & (np.abs(c[:, 1]) <= ahead * self._tan_y + slack))
+        m.geom_group[:] = np.where(keep, 0, _CULLED)
+
     def _rays(self, pos, dirs):
         """One mj_multiRay over unit `dirs` (n, 3): geom ids, distances, |cos| and world normals."""
         n = len(dirs)
         geom, dist, normal = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
-        mujoco.mj_multiRay(self._scene.model, self._scene.data, pos, np.ascontiguousarray(dirs).reshape(-1), None, True,
+        mujoco.mj_multiRay(self._scene.model, self._scene.data, pos, np.ascontiguousarray(dirs).reshape(-1), _IN_VIEW, True,
                            -1, geom, dist, normal.reshape(-1), n, self.max_depth)
         return geom, dist, np.abs(np.einsum("ij,ij->i", normal, dirs)), normal
 
@@ -202,6 +249,9 @@ class RayCastCamera:
         for cut in ((slice(None, -1), slice(1, None)), (slice(1, None), slice(None, -1)), (slice(1, None), slice(1, None))):
             easy &= (g[cut] == g00) & (np.abs(key[cut] - k00) < 1e-9)
         easy = easy.reshape(-1)[s.fine_cell]
+        thin = self._thin_parts_mask(pos, rot)
+        if thin is not None:
+            easy &= ~thin[s.fine]
         n = len(self.rays)
         geom, depth, cos = np.empty(n, np.int32), np.empty(n), np.empty(n)
         geom[s.index], depth[s.index], cos[s.index] = sg, sd / self.norm[s.index], scos
@@ -218,6 +268,37 @@ class RayCastCamera:
         pix = s.fine[~easy]
         geom[pix], depth[pix], cos[pix] = self._cast(backend, pos, rot, pix)
         return geom, depth, cos
+
+    def _thin_parts_mask(self, pos, rot) -> np.ndarray | None:
+        """Flat pixel mask of the image boxes of model parts that may project thinner than the
+        sample spacing, or None when there are none in view."""
+        sc = self._scene
+        if len(sc.parts) == 0:
+            return None
+        h, w, f = self.intr.height, self.intr.width, self.intr.f
+        d = sc.data
+        xmat = d.geom_xmat[sc.parts].reshape(-1, 3, 3)
+        # each part's box in the camera frame: centre and half extents (x right, y up, -z ahead)
+        c = (d.geom_xpos[sc.parts] - pos) @ rot
+        half = np.einsum("nij,nj->ni", np.abs(np.einsum("ki,nkj->nij", rot, xmat)), sc.part_half)
+        ahead, depth_half = -c[:, 2], half[:, 2]
+        far, near = ahead + depth_half, np.maximum(ahead - depth_half, 0.05)
+        pick = (far > 0.05) & (f * sc.part_thin / far < self.stride + 0.5)
+        pick &= (np.abs(c[:, 0]) - half[:, 0] <= far) & (np.abs(c[:, 1]) - half[:, 1] <= far)  # roughly in view
+        if not pick.any():
+            return None
+        lo_x, hi_x = c[pick, 0] - half[pick, 0], c[pick, 0] + half[pick, 0]
+        lo_y, hi_y = c[pick, 1] - half[pick, 1], c[pick, 1] + half[pick, 1]
+        near, far = near[pick], far[pick]
+        u0 = w / 2 + f * np.minimum(lo_x / near, lo_x / far) - 1
+        u1 = w / 2 + f * np.maximum(hi_x / near, hi_x / far) + 1
+        v0 = h / 2 - f * np.maximum(hi_y / near, hi_y / far) - 1
+        v1 = h / 2 - f * np.minimum(lo_y / near, lo_y / far) + 1
+        mask = np.zeros((h, w), bool)
+        for a, b, c0, c1 in zip(np.clip(v0, 0, h).astype(int), np.clip(np.ceil(v1), 0, h).astype(int),
+                                np.clip(u0, 0, w).astype(int), np.clip(np.ceil(u1), 0, w).astype(int)):
+            mask[a:b, c0:c1] = True
+        return mask.reshape(-1)
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:
         """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""
@@ -270,11 +351,25 @@ def _clip_in_front(poly: np.ndarray, near: float) -> np.ndarray:
     return np.array(out).reshape(-1, 3)
 
 
-class GLCamera:
-    """MuJoCo's OpenGL renderer (headless EGL/OSMesa), same intrinsics as the ray-cast camera."""
+def set_shadows(renderer, on: bool) -> None:
+    """After `renderer.update_scene`: shadows from the scene's key light (its first light) on or off."""
+    scn = renderer.scene
+    scn.flags[mujoco.mjtRndFlag.mjRND_SHADOW] = on
+    lights = [scn.lights[i] for i in range(scn.nlight) if not scn.lights[i].headlight]
+    if lights:
+        lights[0].castshadow = on
 
-    def __init__(self, size: int = 128) -> None:
+
+class GLCamera:
+    """MuJoCo's OpenGL renderer (headless EGL/OSMesa), same intrinsics as the ray-cast camera.
+
+    `shadows=True` lets the scene's key light cast shadows (off by default: agent frames on a
+    CPU renderer stay cheap); objects' hulls (geom group HULL_GROUP) are never drawn.
+    """
+
+    def __init__(self, size: int = 128, shadows: bool = False) -> None:
         self.size = size
+        self.shadows = shadows
         self.renderer = None
         self._model = None
 
@@ -293,6 +388,7 @@ class GLCamera:
                                    "MUJOCO_GL=egl or osmesa, or use the ray-cast camera") from None
         r, cam = self.renderer, backend.scene.camera
         r.update_scene(d, camera=cam)
+        set_shadows(r, self.shadows)
         rgb = r.render().copy()
         r.enable_depth_rendering()
         r.update_scene(d, camera=cam)

@@ -1,9 +1,20 @@
 """Compile a SceneSpec to a MuJoCo model with MjSpec.
 
 Walls are merged into long boxes along cell boundaries with one-cell gaps at open doors
-(closed doors get a panel). Objects are static bodies of primitive geoms, coloured per
-category, with a dark front panel on objects that have a facing. Every geom is mapped
-back to the scene entity it belongs to, so rays and segmentation report entity names.
+(closed doors get a panel). Each object is a body with two kinds of geoms:
+
+- its hull (geom group HULL_GROUP, hidden from every camera): the footprint box or
+  cylinder plus a thin front plate on objects with a facing. The hull alone collides and
+  carries the mass of dynamic objects, and visibility rays hit it first (it encloses the
+  model), so physics and text-mode sightings do not depend on how an object looks;
+- its model (group PART_GROUP, on a welded child body "look:<name>" so that collision
+  detection never looks at it): the parts of `scenes.object_models`, visual only
+  (contype = conaffinity = 0, no mass), each with a material whose colour equals the
+  geom's rgba, which is what the ray-cast camera shades.
+
+Every geom is mapped back to the scene entity it belongs to, so rays and segmentation
+report entity names. The floor carries a 1 m checker texture on the navigation grid; a
+key and a fill light give soft shading (`castshadow` off: cameras switch shadows on).
 
 Example:
     >>> from scenes import load_suite_scene
@@ -29,12 +40,21 @@ from robots.mobile_base import (
 )
 from scenes.catalog import CATALOG
 from scenes.frames import heading_to_mujoco_yaw
+from scenes.object_models import parts
 from scenes.spec import SceneSpec
 
 WALL_RGBA = [0.82, 0.80, 0.76, 1.0]
 DENSITY = 500.0  # kg/m^3 for dynamic objects (both engines use it)
-FLOOR_RGBA = [0.55, 0.55, 0.52, 1.0]
+FLOOR_RGBA = [0.55, 0.55, 0.52, 1.0]  # the floor texture's mean colour (the ray-cast camera's floor)
+FLOOR_CHECKER = ([0.58, 0.58, 0.55], [0.52, 0.52, 0.49])  # 1 m tiles, one per navigation cell
 DOOR_RGBA = [0.45, 0.28, 0.12, 1.0]
+HULL_GROUP = 3  # MuJoCo's renderers show groups 0-2 by default, so hulls stay invisible
+PART_GROUP = 1
+# Material look per model material name (specular, shininess); the rest get MATTE.
+MATTE = (0.15, 0.2)
+FINISH = {"screen": (0.9, 0.9), "metal": (0.7, 0.7), "black": (0.5, 0.6), "white": (0.3, 0.4), "front": (0.3, 0.4),
+          "gold": (0.6, 0.6)}
+_PART_TYPES = {"box": "mjGEOM_BOX", "cylinder": "mjGEOM_CYLINDER", "sphere": "mjGEOM_SPHERE", "capsule": "mjGEOM_CAPSULE"}
 
 # Entity codes in geom_entity for geoms that are not scene objects or doors.
 NOT_ENTITY = -1  # floor, walls
@@ -102,14 +122,26 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     m.visual.quality.shadowsize = 1024  # MuJoCo's 4096 default costs ~10x per frame on CPU
     m.add_texture(name="sky", type=mujoco.mjtTexture.mjTEXTURE_SKYBOX, builtin=mujoco.mjtBuiltin.mjBUILTIN_GRADIENT,
                   rgb1=[0.75, 0.82, 0.9], rgb2=[0.95, 0.95, 0.97], width=64, height=64)
-    m.visual.headlight.ambient = [0.35, 0.35, 0.35]
-    m.visual.headlight.diffuse = [0.55, 0.55, 0.55]
+    m.visual.headlight.ambient = [0.32, 0.32, 0.32]
+    m.visual.headlight.diffuse = [0.3, 0.3, 0.3]
+    m.visual.headlight.specular = [0.05, 0.05, 0.05]
     xmin, ymin, xmax, ymax = spec.bounds
     cx, cy = (xmin + xmax) / 2, (ymin + ymax) / 2
-    m.worldbody.add_light(pos=[cx, cy, 8.0], dir=[0, 0, -1], diffuse=[0.7, 0.7, 0.7], castshadow=False)
+    # a soft key light from above and to one side (casts shadows when a camera asks), a fill from the other
+    m.worldbody.add_light(name="key", pos=[cx, cy, 8.0], dir=[-0.35, -0.25, -1], type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL,
+                          diffuse=[0.5, 0.5, 0.48], specular=[0.15, 0.15, 0.15], castshadow=False)
+    m.worldbody.add_light(name="fill", pos=[cx, cy, 8.0], dir=[0.4, 0.3, -1], type=mujoco.mjtLightType.mjLIGHT_DIRECTIONAL,
+                          diffuse=[0.22, 0.22, 0.25], specular=[0.0, 0.0, 0.0], castshadow=False)
+    m.add_texture(name="floor_tiles", type=mujoco.mjtTexture.mjTEXTURE_2D, builtin=mujoco.mjtBuiltin.mjBUILTIN_CHECKER,
+                  rgb1=FLOOR_CHECKER[0], rgb2=FLOOR_CHECKER[1], width=64, height=64)
+    floor_mat = m.add_material(name="floor", rgba=[1, 1, 1, 1], texrepeat=[0.5, 0.5], texuniform=True, specular=0.1,
+                               shininess=0.1)
+    floor_mat.textures[int(mujoco.mjtTextureRole.mjTEXROLE_RGB)] = "floor_tiles"
+    m.add_material(name="wall", rgba=WALL_RGBA, specular=0.05, shininess=0.1)
+    m.add_material(name="door", rgba=DOOR_RGBA, specular=0.2, shininess=0.3)
     m.worldbody.add_geom(
         name="floor", type=mujoco.mjtGeom.mjGEOM_PLANE, size=[(xmax - xmin) / 2 + 1, (ymax - ymin) / 2 + 1, 0.1],
-        pos=[cx, cy, 0], rgba=FLOOR_RGBA, contype=2, conaffinity=2,  # dynamic objects rest on it; the robot does not
+        pos=[cx, cy, 0], rgba=FLOOR_RGBA, material="floor", contype=2, conaffinity=2,  # dynamic objects rest on it; the robot does not
     )
     t, h = spec.wall_thickness, spec.wall_height
     for k, (x0, y0, x1, y1) in enumerate(wall_segments(spec)):
@@ -117,7 +149,7 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
         half = [length / 2 + t / 2, t / 2, h / 2] if y0 == y1 else [t / 2, length / 2 + t / 2, h / 2]
         m.worldbody.add_geom(
             name=f"wall_{k}", type=mujoco.mjtGeom.mjGEOM_BOX, size=half,
-            pos=[(x0 + x1) / 2, (y0 + y1) / 2, h / 2], rgba=WALL_RGBA,
+            pos=[(x0 + x1) / 2, (y0 + y1) / 2, h / 2], rgba=WALL_RGBA, material="wall",
         )
     names = []
     for o in spec.objects:
@@ -135,27 +167,30 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
             z0 = -height / 2
         # Body +x is the object's front; footprint (width, depth) = (across, along) the facing.
         zc = height / 2 + (z0 if o.dynamic else 0.0)
-        # dynamic objects also touch the floor (contype bit 2); fixed furniture never needs to
+        # The hull. Dynamic objects also touch the floor (contype bit 2); fixed furniture never needs to.
         density = {"density": DENSITY, "contype": 3, "conaffinity": 3} if o.dynamic else {}
+        hull = {"group": HULL_GROUP, "rgba": rgba}
         if cat is not None and cat.shape == "cylinder":
-            body.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[width / 2, height / 2, 0], pos=[0, 0, zc], rgba=rgba,
+            body.add_geom(type=mujoco.mjtGeom.mjGEOM_CYLINDER, size=[width / 2, height / 2, 0], pos=[0, 0, zc], **hull,
                           **density)
         else:
-            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[depth / 2, width / 2, height / 2], pos=[0, 0, zc], rgba=rgba,
+            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=[depth / 2, width / 2, height / 2], pos=[0, 0, zc], **hull,
                           **density)
-        if o.has_facing:
-            dark = [c * 0.35 for c in rgba[:3]] + [1.0]
+        if o.has_facing:  # the front plate of the hull (the pre-model front panel: same rays, same sightings)
             body.add_geom(
                 type=mujoco.mjtGeom.mjGEOM_BOX, size=[0.02, width * 0.4, height * 0.3],
-                pos=[depth / 2 + 0.02, 0, zc - height / 2 + height * 0.55], rgba=dark, contype=0, conaffinity=0,
+                pos=[depth / 2 + 0.02, 0, zc - height / 2 + height * 0.55], contype=0, conaffinity=0, **hull,
                 **({"mass": 0.0} if o.dynamic else {}),
             )
+        # the model on a welded child body of its own: with no colliding geom it never enters the broadphase
+        look = body.add_body(name=f"look:{o.name}")
+        _add_model(m, look, o.category, o.size, z0 if o.dynamic else 0.0)
     for d in spec.doors:
         names.append(d.name)
         body = m.worldbody.add_body(name=f"door:{d.name}", pos=[d.position[0], d.position[1], 0])
         if not d.open:
             half = [0.5, t / 2, h * 0.4] if d.axis == "x" else [t / 2, 0.5, h * 0.4]
-            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=half, pos=[0, 0, h * 0.4], rgba=DOOR_RGBA)
+            body.add_geom(type=mujoco.mjtGeom.mjGEOM_BOX, size=half, pos=[0, 0, h * 0.4], rgba=DOOR_RGBA, material="door")
     add_mobile_base(m, robot)
     return m, names
 
@@ -188,6 +223,19 @@ def compile_scene(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig())
         camera=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, CAMERA),
         initial_qpos=qpos0,
     )
+
+
+def _add_model(m: mujoco.MjSpec, body, category: str, size, z_floor: float) -> None:
+    """The visual parts of `category`'s model on `body` (whose floor level is z_floor in the body frame)."""
+    for p in parts(category, size):
+        name = f"{category}:{p.material}"
+        if m.material(name) is None:
+            spec_, shin = FINISH.get(p.material, MATTE)
+            m.add_material(name=name, rgba=list(p.rgba), specular=spec_, shininess=shin)
+        geom_size = list(p.size) + [0.0] * (3 - len(p.size))
+        body.add_geom(type=getattr(mujoco.mjtGeom, _PART_TYPES[p.shape]), size=geom_size,
+                      pos=[p.pos[0], p.pos[1], p.pos[2] + z_floor], quat=list(p.quat), rgba=list(p.rgba), material=name,
+                      group=PART_GROUP, contype=0, conaffinity=0, density=0.0)
 
 
 def _yaw_quat(yaw: float) -> list[float]:

@@ -10,7 +10,7 @@ from robots.headless_mujoco import mujoco
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
-from sim.compile_mujoco import ROBOT_ENTITY, CompiledScene, compile_scene
+from sim.compile_mujoco import PART_GROUP, ROBOT_ENTITY, CompiledScene, compile_scene
 
 
 class MujocoBackend(Backend):
@@ -108,7 +108,7 @@ class MujocoBackend(Backend):
         dist = np.full(n, -1.0)
         if n:
             mujoco.mj_multiRay(
-                self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), None, True,
+                self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), _HULLS_AND_WALLS, True,
                 self.scene.robot_body, geomid, dist, None, n, float(cutoff),
             )
         entity = np.where(geomid >= 0, self.scene.geom_entity[np.maximum(geomid, 0)], -1)
@@ -128,6 +128,8 @@ class MujocoBackend(Backend):
 
 
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
+# Visibility rays skip the objects' model parts: each object's hull encloses them, so the first hit is the same
+_HULLS_AND_WALLS = np.array([int(g != PART_GROUP) for g in range(6)], np.uint8)
 _DIVERGENCE = [int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC)]
 
 

@@ -1,10 +1,13 @@
 """PyBullet (p.DIRECT) backend: the same SceneSpec built from primitive shapes.
 
 Walls, furniture and the robot mirror the MuJoCo compiler: merged wall boxes with door
-gaps, boxes and cylinders per catalog category (dark front panel on faced objects), and
-a base on two prismatic joints and one revolute joint driven by velocity motors, so the
-joint positions are (x, y, yaw) exactly as in MuJoCo. Rays use rayTestBatch with the
-robot filtered out; images come from the TinyRenderer.
+gaps; per object its hull as the collision shape (the footprint box or cylinder, plus the
+front plate of faced objects as a child link) and its model's parts
+(`scenes.object_models`) as one visual shape array, so the TinyRenderer draws the same
+objects while rays and contacts see the same hulls as MuJoCo's; and a base on two
+prismatic joints and one revolute joint driven by velocity motors, so the joint positions
+are (x, y, yaw) exactly as in MuJoCo. Rays use rayTestBatch with the robot filtered out;
+images come from the TinyRenderer, where every part of an object carries its body's id.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import numpy as np
 from robots.mobile_base import MobileBaseConfig
 from scenes.catalog import CATALOG
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
+from scenes.object_models import parts
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
 from sim.compile_mujoco import DENSITY, FLOOR_RGBA, WALL_RGBA, wall_segments
@@ -93,27 +97,22 @@ class PyBulletBackend(Backend):
     def _add_object(self, o) -> int:
         p, c = self.p, self.cid
         cat = CATALOG.get(o.category)
-        rgba = list(cat.rgba) if cat else [0.5, 0.5, 0.5, 1.0]
         width, depth, height = o.size
         if cat is not None and cat.shape == "cylinder":
             col = p.createCollisionShape(p.GEOM_CYLINDER, radius=width / 2, height=height, physicsClientId=c)
-            vis = p.createVisualShape(p.GEOM_CYLINDER, radius=width / 2, length=height, rgbaColor=rgba, physicsClientId=c)
             volume = math.pi * (width / 2) ** 2 * height
         else:
             col = p.createCollisionShape(p.GEOM_BOX, halfExtents=[depth / 2, width / 2, height / 2], physicsClientId=c)
-            vis = p.createVisualShape(p.GEOM_BOX, halfExtents=[depth / 2, width / 2, height / 2], rgbaColor=rgba,
-                                      physicsClientId=c)
             volume = width * depth * height
+        vis = self._model_shape(o.category, o.size)
         mass = DENSITY * volume if o.dynamic else 0.0
         z = height / 2 + (o.drop_height if o.dynamic else 0.0)
         yaw = heading_to_mujoco_yaw(o.heading)
         links = {}
-        if o.has_facing:  # the dark front panel, a child link (rays see it, as MuJoCo's rays see its geom)
-            dark = [v * 0.35 for v in rgba[:3]] + [1.0]
+        if o.has_facing:  # the hull's front plate, a child link (rays see it, as MuJoCo's rays see its geom)
             half = [0.02, width * 0.4, height * 0.3]
-            panel = p.createVisualShape(p.GEOM_BOX, halfExtents=half, rgbaColor=dark, physicsClientId=c)
             panel_col = p.createCollisionShape(p.GEOM_BOX, halfExtents=half, physicsClientId=c) if not o.dynamic else -1
-            links = dict(linkMasses=[0.0], linkCollisionShapeIndices=[panel_col], linkVisualShapeIndices=[panel],
+            links = dict(linkMasses=[0.0], linkCollisionShapeIndices=[panel_col], linkVisualShapeIndices=[-1],
                          linkPositions=[[depth / 2 + 0.02, 0, 0.05 * height]], linkOrientations=[[0, 0, 0, 1]],
                          linkInertialFramePositions=[[0, 0, 0]], linkInertialFrameOrientations=[[0, 0, 0, 1]],
                          linkParentIndices=[0], linkJointTypes=[p.JOINT_FIXED], linkJointAxis=[[0, 0, 1]])
@@ -121,6 +120,25 @@ class PyBulletBackend(Backend):
                                 baseOrientation=yaw_quat_xyzw(yaw), physicsClientId=c, **links)
         p.changeDynamics(uid, -1, lateralFriction=1.0, physicsClientId=c)
         return uid
+
+    def _model_shape(self, category: str, size) -> int:
+        """The model's parts as one visual shape array in the base frame (centred at half height)."""
+        p, c = self.p, self.cid
+        kinds = {"box": p.GEOM_BOX, "cylinder": p.GEOM_CYLINDER, "sphere": p.GEOM_SPHERE, "capsule": p.GEOM_CAPSULE}
+        shapes, radii, halves, lengths, rgbas, poses, quats = [], [], [], [], [], [], []
+        for part in parts(category, size):
+            shapes.append(kinds[part.shape])
+            halves.append(list(part.size) if part.shape == "box" else [0.0, 0.0, 0.0])
+            radii.append(part.size[0] if part.shape != "box" else 0.0)
+            lengths.append(2 * part.size[1] if part.shape in ("cylinder", "capsule") else 0.0)
+            rgbas.append(list(part.rgba))
+            poses.append([part.pos[0], part.pos[1], part.pos[2] - size[2] / 2])
+            w, x, y, z = part.quat
+            quats.append([x, y, z, w])
+        return p.createVisualShapeArray(shapeTypes=shapes, radii=radii, halfExtents=halves, lengths=lengths,
+                                        rgbaColors=rgbas, visualFramePositions=poses, visualFrameOrientations=quats,
+                                        fileNames=[""] * len(shapes), meshScales=[[1.0, 1.0, 1.0]] * len(shapes),
+                                        physicsClientId=c)  # without fileNames and meshScales pybullet crashes
 
     def _add_robot(self) -> None:
         p, c, cfg = self.p, self.cid, self.cfg
