@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Idempotent set-up for spacelab on a fresh machine:
 #   1. system libraries for headless rendering (EGL, OSMesa) and open3d (libusb, libgomp),
-#   2. a virtual environment in .venv with spacelab and its test tools installed.
+#   2. Slurm and munge from Debian's packages, for the local test cluster (scripts/slurm-local.sh),
+#   3. a virtual environment in .venv with spacelab and its test tools installed.
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +29,22 @@ if [ ${#missing[@]} -gt 0 ]; then
     sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   else
     echo "[bootstrap] warning: missing ${missing[*]}; rendering may be unavailable (install them with your package manager)" >&2
+  fi
+fi
+
+# A one-node Slurm cluster for launcher=slurm and its tests (scripts/slurm-local.sh up starts it);
+# optional: without root or sudo the Slurm tests are skipped with that reason. SPACELAB_NO_SLURM=1 skips it.
+if [ -z "${SPACELAB_NO_SLURM:-}" ] && ! { command -v slurmctld && command -v slurmd && command -v sbatch && command -v munged; } >/dev/null 2>&1; then
+  slurm_pkgs=(slurmctld slurmd slurm-client munge)
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "[bootstrap] installing Slurm and munge: ${slurm_pkgs[*]}"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${slurm_pkgs[@]}" >/dev/null; } \
+      || echo "[bootstrap] warning: could not install ${slurm_pkgs[*]}; the Slurm tests will be skipped" >&2
+  elif command -v apt-get >/dev/null && command -v sudo >/dev/null && sudo -n true 2>/dev/null; then
+    { sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${slurm_pkgs[@]}" >/dev/null; } \
+      || echo "[bootstrap] warning: could not install ${slurm_pkgs[*]}; the Slurm tests will be skipped" >&2
+  else
+    echo "[bootstrap] note: Slurm is not installed (needs apt-get and root); the Slurm tests will be skipped" >&2
   fi
 fi
 

@@ -4,14 +4,16 @@
     spacelab scene --suite S --index I     print a scene's SceneSpec and ground truth as JSON
     spacelab render-scene ...              top-down PNG of a scene (and an episode's trajectory)
     spacelab render-episode ...            frames, fused map and believed vs true layout of one episode (PNG, mp4)
+    spacelab render-catalog --out DIR      every object category from four sides (catalog.png) and one picture each
     spacelab score --pred P.json --gt G.json   belief metrics (pos, dir, facing, overall) of a cognitive map
                    [--profile tos|spacelab] [--seen NAMES]   (or --pairs FILE.jsonl: one line of scores per line)
     spacelab report RUN_DIR [RUN_DIR ...]  leaderboard, plots and an HTML page from run directories
+    spacelab status RUN_OR_SWEEP_DIR       done, failed and remaining episodes (also while the run goes on)
     spacelab serve [--host H] [--port P]   HTTP environment server (sessions: create, step, probe, record)
     spacelab mcp                           MCP tool server over stdio (observe, move_to, rotate, query, probe, ...)
     spacelab manip check|tasks ...         manipulation: skill success over seeded states, task success
     spacelab skills list|show|validate|learn|evaluate   the skill library and the composition benchmark
-    spacelab bench                         throughput numbers (physics, exploration, workers)
+    spacelab bench [--clusters]            throughput numbers (physics, exploration, workers; Slurm and Ray)
     spacelab list [KIND]                   what is registered: agents, backends, suites, table-suites,
                                            protocols, launchers, robots, tasks (with a line on each)
 
@@ -89,9 +91,21 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _commands() -> dict:
-    return {"eval": _eval, "scene": _scene, "render-scene": _render, "render-episode": _render_episode, "score": _score,
+    return {"eval": _eval, "scene": _scene, "render-scene": _render, "render-episode": _render_episode,
+            "render-catalog": _render_catalog, "score": _score,
             "report": _report, "serve": _serve, "mcp": _mcp, "manip": _manip, "skills": _skills, "bench": _bench,
-            "list": _list}
+            "list": _list, "status": _status}
+
+
+def _status(rest: list[str]) -> int:
+    from spacelab.evaluation.status import format_status, statuses
+
+    p = argparse.ArgumentParser(prog="spacelab status", description=(
+        "Done, failed and remaining episodes of a run or sweep directory of spacelab eval (also while it runs)."))
+    p.add_argument("dir", help="a run directory (runs/eval/...) or a sweep directory (runs/sweep/...)")
+    a = _parse(p, rest)
+    print(format_status(statuses(a.dir)))
+    return 0
 
 
 def _list(rest: list[str]) -> int:
@@ -160,22 +174,21 @@ def _eval(rest: list[str]) -> int:
     from hydra.core.config_store import ConfigStore
     from hydra.core.hydra_config import HydraConfig
     from hydra.errors import HydraException
+    from hydra.types import RunMode
     from omegaconf import DictConfig, OmegaConf
 
     from spacelab.evaluation.evaluate import EvalConfig, run_eval, summary_table
     from spacelab.evaluation.protocols import PROTOCOLS
+    from spacelab.evaluation.sweep import MULTIRUN, SweepProgress, plan_sweep
 
     ConfigStore.instance().store(name="eval_defaults", node=eval_defaults(EvalConfig()))
 
-    @hydra.main(version_base=None, config_path="conf", config_name="eval")
-    def task(cfg: DictConfig) -> None:
-        logging.getLogger("OpenGL").setLevel(logging.WARNING)  # PyOpenGL's INFO notes are not ours to show
-        hc = HydraConfig.get()
-        out_dir = hc.runtime.output_dir
-        data = OmegaConf.to_container(cfg, resolve=True)
-        progress = bool(data.pop("progress", True))
+    def eval_fields(data: dict) -> dict:
+        """EvalConfig's fields from the composed Hydra config (progress and workers taken out)."""
+        data = dict(data)
+        data.pop("progress", None)
         data.pop("workers", None)  # already inside launcher
-        sensors = data.pop("sensors", {}) or {}
+        sensors = dict(data.pop("sensors", {}) or {})
         data["obs_mode"] = sensors.pop("mode")
         data.update(sensors)  # image_format, fov_deg, max_range
         data["agent_options"] = data.get("agent_options") or {}
@@ -184,10 +197,26 @@ def _eval(rest: list[str]) -> int:
             data[key] = [v] if isinstance(v, str) else list(v or [])
         if data["protocols"] == ["all"]:
             data["protocols"] = list(PROTOCOLS)
+        return data
+
+    sweep = None
+    if set(rest) & set(MULTIRUN):  # one progress bar across the sweep (spacelab.evaluation.sweep)
+        counts = plan_sweep(rest, lambda data: EvalConfig(**eval_fields(data)))
+        sweep = SweepProgress(counts) if counts else None
+
+    @hydra.main(version_base=None, config_path="conf", config_name="eval")
+    def task(cfg: DictConfig) -> None:
+        logging.getLogger("OpenGL").setLevel(logging.WARNING)  # PyOpenGL's INFO notes are not ours to show
+        hc = HydraConfig.get()
+        out_dir = hc.runtime.output_dir
+        data = OmegaConf.to_container(cfg, resolve=True)
+        progress = bool(data.get("progress", True))
+        data = eval_fields(data)
         meta = {"overrides": list(hc.overrides.task), "job_num": hc.job.get("num"), "output_dir": out_dir}
+        bar = sweep.start(hc.sweep.dir, progress) if sweep is not None and hc.mode == RunMode.MULTIRUN else None
         try:
             ecfg = EvalConfig(**data)
-            summary = run_eval(ecfg, out_dir, progress=progress, meta=meta)
+            summary = run_eval(ecfg, out_dir, progress=progress, meta=meta, bar=bar)
         except TypeError as e:
             fail(f"bad config: {e}")
         except USER_ERRORS as e:
@@ -214,6 +243,8 @@ def _eval(rest: list[str]) -> int:
         fail(" ".join(str(e).split()))
     finally:
         sys.argv = saved
+        if sweep is not None:
+            sweep.close()
     return 0
 
 
@@ -435,6 +466,20 @@ def _render_episode(rest: list[str]) -> int:
     return 0
 
 
+def _render_catalog(rest: list[str]) -> int:
+    from spacelab.figures.catalog import render_catalog
+
+    p = argparse.ArgumentParser(prog="spacelab render-catalog", description="Every catalog category from four sides.")
+    p.add_argument("--out", required=True, help="directory for catalog.png and one <category>.png each")
+    p.add_argument("--tile", type=int, default=112, help="pixels per view on the contact sheet")
+    p.add_argument("--categories", nargs="+", help="only these categories (default: all)")
+    a = _parse(p, rest)
+    if a.tile < 16:
+        raise ValueError(f"--tile must be at least 16 pixels, got {a.tile}")
+    print(render_catalog(a.out, a.categories, tile=a.tile)["sheet"])
+    return 0
+
+
 def _score(rest: list[str]) -> int:
     from perception.belief import score_map
     from perception.cogmap import CognitiveMap, parse_map
@@ -561,8 +606,11 @@ def _bench(rest: list[str]) -> int:
     p.add_argument("--episodes", type=int, default=100, help="episodes per worker-scaling measurement")
     p.add_argument("--out", default="bench.json")
     p.add_argument("--no-backends", action="store_true", help="skip the per-backend section (PyBullet, batch, Warp)")
+    p.add_argument("--clusters", action="store_true",
+                   help="also episodes/min on 1 vs 2 Slurm tasks (needs a controller: scripts/slurm-local.sh up) "
+                        "and 1 vs 2 Ray nodes (started here with `ray start`), next to the local launcher")
     a = _parse(p, rest)
-    run_bench(a.suite, a.episodes, a.out, backends=not a.no_backends)
+    run_bench(a.suite, a.episodes, a.out, backends=not a.no_backends, clusters=a.clusters)
     return 0
 
 

@@ -7,7 +7,8 @@ Measures, on one scene of the suite:
 - sensing: Observe() turns/s (ray-cast visibility + text) with no motion;
 - episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
   cold (a whole `spacelab eval`, worker start-up included) and steady (warm workers);
-- the HTTP server under 16 keep-alive clients (`spacelab.bench.http`).
+- the HTTP server under 16 keep-alive clients (`spacelab.bench.http`);
+- with --clusters: episodes/min on 1 vs 2 Slurm tasks and 1 vs 2 Ray nodes (`spacelab.bench.clusters`).
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ def steady_episodes_per_min(suite: str, episodes: int, workers: int) -> float:
         return 60.0 * episodes / (time.perf_counter() - t0)
 
 
-def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.json", backends: bool = True) -> dict:
+def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.json", backends: bool = True,
+              clusters: bool = False) -> dict:
     raw = raw_rate("mujoco", suite, seconds=2.0)
     explore = env_rate("mujoco", suite, episodes=20)
     obs = observe_rate(suite)
@@ -145,6 +147,11 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
                          " / ".join(str(mw[k]) for k in sizes)))
             rows.append((f"[mujoco-warp] batched BVH render frames/s at 128x128, {mw['render_worlds']} worlds",
                          mw["render_fps_128"]))
+    if clusters:  # Slurm tasks and Ray nodes on this machine (spacelab.bench.clusters)
+        from spacelab.bench.clusters import cluster_rates, cluster_rows
+
+        result["clusters"] = cluster_rates(suite, episodes)
+        rows += cluster_rows(result["clusters"], suite)
     w = max(len(r[0]) for r in rows)
     print(f"spacelab bench — {result['device']}, MuJoCo {result['mujoco']}")
     for k, v in rows:

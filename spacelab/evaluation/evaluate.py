@@ -31,10 +31,12 @@ from scenes.suites import DEFAULT_SUITE, get_suite, profile_of
 from sim.backends import BACKENDS, make_backend
 from sim.env import IMAGE_MIME, OBS_MODES, TEXT_PROFILES
 from spacelab.evaluation.jobs import EpisodeJob, read_records, record_key
+from spacelab.evaluation.launch_slurm import forget_launches, recover_launches
 from spacelab.evaluation.launchers import LAUNCHERS, run_jobs
 from spacelab.evaluation.leaderboard import aggregate, format_table
 from spacelab.evaluation.protocols import PROTOCOLS
 from spacelab.evaluation.provenance import run_info
+from spacelab.evaluation.rundir import RunLock, write_plan
 from spacelab.evaluation.tables import write_parquet
 
 EPISODES = "episodes.jsonl"
@@ -152,34 +154,59 @@ def config_hash(cfg: EvalConfig) -> str:
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 
-def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | None = None) -> dict:
-    """Run (or resume) an evaluation in `out_dir`; returns the summary."""
+def run_eval(cfg: EvalConfig, out_dir: str, progress: bool = True, meta: dict | None = None, bar=None) -> dict:
+    """Run (or resume) an evaluation in `out_dir`; returns the summary. `bar`: a progress bar
+    shared by several runs (a sweep), advanced here by this run's episodes, resumed ones included.
+    Only one driver at a time may own `out_dir` (rundir.RunLock; a second one gets RunDirBusy)."""
     validate_config(cfg)
     preflight(cfg)
-    os.makedirs(out_dir, exist_ok=True)
+    with RunLock(out_dir):
+        return _run_locked(cfg, out_dir, progress, meta, bar)
+
+
+def _run_locked(cfg: EvalConfig, out_dir: str, progress: bool, meta: dict | None, bar) -> dict:
     path = os.path.join(out_dir, EPISODES)
     started = time.time()
-    existing = read_records(path, warn=lambda message: print(f"spacelab: warning: {message}", file=sys.stderr))
+    warn = lambda message: print(f"spacelab: warning: {message}", file=sys.stderr)  # noqa: E731
+    existing = read_records(path, warn=warn)
     finished = {record_key(r) for r in existing if r.get("error") is None}
+    # shards that a dead driver's cluster tasks left behind: their episodes count as run
+    leftover = [r for r in recover_launches(out_dir) if record_key(r) not in finished]
+    if leftover:
+        with open(path, "a", encoding="utf-8") as f:
+            for r in leftover:
+                append_jsonl(f, r)
+        existing = read_records(path, warn=warn)
+        finished = {record_key(r) for r in existing if r.get("error") is None}
     wanted = make_jobs(cfg)
+    write_plan(out_dir, [j.key for j in wanted])
     jobs = [j for j in wanted if j.key not in finished]
     t0 = time.perf_counter()
     new: list[dict] = []
-    with open(path, "a", encoding="utf-8") as f, tqdm(
-        total=len(jobs), desc=f"{cfg.suite} [{cfg.launcher['name']}]", unit="ep", disable=not progress or not jobs
-    ) as bar:
-        for episode in run_jobs(jobs, cfg.launcher, out_dir):
-            rec = episode.to_dict()
-            append_jsonl(f, rec)
-            new.append(rec)
-            bar.update(1)
-            bar.set_postfix(errors=sum(r.get("error") is not None for r in new))
+    records = run_jobs(jobs, cfg.launcher, out_dir) if jobs else iter(())  # cluster checks fail here, before the bar
+    own = bar is None
+    if own:
+        bar = tqdm(total=len(jobs), desc=f"{cfg.suite} [{cfg.launcher['name']}]", unit="ep", disable=not progress or not jobs)
+    else:
+        bar.update(len(wanted) - len(jobs))
+    try:
+        with open(path, "a", encoding="utf-8") as f:
+            for episode in records:
+                rec = episode.to_dict()
+                append_jsonl(f, rec)
+                new.append(rec)
+                bar.update(1)
+                bar.set_postfix(errors=sum(r.get("error") is not None for r in new))
+    finally:
+        if own:
+            bar.close()
     wall = time.perf_counter() - t0
     # keep every record of earlier runs in this directory; a rerun key replaces its old error record
     rerun = {record_key(r) for r in new}
     kept = [r for r in existing if record_key(r) not in rerun] + new
     kept.sort(key=lambda r: (r.get("config_hash", ""), r.get("protocol", "active"), r["agent"], r["suite"], r["index"], r["seed"]))
     write_text_atomic(path, "".join(jsonl_line(r) for r in kept))
+    forget_launches(out_dir)  # their shards are merged into episodes.jsonl now
     order = {j.key: i for i, j in enumerate(wanted)}
     records = sorted((r for r in kept if record_key(r) in order), key=lambda r: order[record_key(r)])
     write_parquet(out_dir, kept)

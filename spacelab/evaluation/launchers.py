@@ -1,4 +1,5 @@
-"""Where episodes run: local worker processes (default), Ray, or Slurm through submitit.
+"""Where episodes run: local worker processes (default), Ray (launch_ray.py), or Slurm through
+submitit (launch_slurm.py; docs/clusters.md).
 
 Each launcher takes the list of episode jobs and yields finished records as they
 complete, in any order; the caller appends them to the results as they arrive.
@@ -12,15 +13,11 @@ Example:
 from __future__ import annotations
 
 import multiprocessing as mp
-import os
-import shutil
-import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from typing import Iterator
 
 from scenes.registry import Registry
-from sim.backends import BackendError
 from spacelab.evaluation.jobs import EpisodeJob, EpisodeRecord
 from spacelab.evaluation.runner import run_job
 
@@ -28,13 +25,15 @@ LAUNCHERS = Registry("launcher")
 
 
 def register_launcher(name: str, entry_point, doc: str = "") -> None:
-    """A launcher is a callable ``(jobs, config: dict, run_dir: str) -> iterator of EpisodeRecord``."""
+    """A launcher is a callable ``(jobs, config: dict, run_dir: str) -> iterator of EpisodeRecord``;
+    what it does before returning the iterator (checks, connecting, submitting) happens before
+    any progress is shown, so a bad cluster config is one line."""
     LAUNCHERS.register(name, entry_point, doc=doc)
 
 
 def run_jobs(jobs: list[EpisodeJob], launcher: dict, run_dir: str | None = None) -> Iterator[EpisodeRecord]:
     """Records of `jobs` as they finish, in any order, on the launcher that `launcher["name"]` names."""
-    yield from LAUNCHERS.load(launcher.get("name", "local"))(jobs, launcher, run_dir or ".")
+    return LAUNCHERS.load(launcher.get("name", "local"))(jobs, launcher, run_dir or ".")
 
 
 def _warm() -> None:
@@ -70,66 +69,16 @@ def _pool(jobs: list[EpisodeJob], workers: int):
         return left
 
 
-def run_ray(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
-    workers, address = int(cfg.get("workers", 1)), cfg.get("address")
-    try:
-        import ray
-    except ImportError:
-        raise BackendError("launcher=ray needs Ray: pip install 'spacelab[ray]' (or use launcher=local)") from None
-    started = False
-    if not ray.is_initialized():
-        kwargs = {"address": address} if address else {"num_cpus": workers}
-        ray.init(include_dashboard=False, log_to_driver=False, **kwargs)
-        started = True
-    try:
-        remote = ray.remote(num_cpus=1, max_retries=0)(run_job)
-        pending = [remote.remote(j) for j in jobs]
-        while pending:
-            done, pending = ray.wait(pending, num_returns=1)
-            yield ray.get(done[0])
-    finally:
-        if started:
-            ray.shutdown()
-
-
 def run_submitit(jobs: list[EpisodeJob], cfg: dict, run_dir: str) -> Iterator[EpisodeRecord]:
-    try:
-        import submitit
-    except ImportError:
-        raise BackendError("launcher=submitit needs submitit: pip install 'spacelab[slurm]' (or use launcher=local)") from None
-    chunk = max(1, int(cfg.get("chunk", 25)))
-    cluster = cfg.get("cluster") or None
-    if cluster == "slurm" and shutil.which("sbatch") is None:
-        raise BackendError("launcher=submitit with cluster=slurm needs Slurm's sbatch on this machine's PATH "
-                           "(run from a Slurm login node, or use launcher.cluster=local to test, or launcher=local)")
-    executor = submitit.AutoExecutor(folder=os.path.join(run_dir, "submitit"), cluster=cluster)
-    params = {"timeout_min": int(cfg.get("timeout_min", 60)), "cpus_per_task": 1}
-    if executor.cluster == "slurm":
-        params |= {k: v for k, v in {"slurm_partition": cfg.get("partition"), "slurm_array_parallelism": cfg.get("workers")}.items() if v}
-    executor.update_parameters(**params)
-    batches = [jobs[i:i + chunk] for i in range(0, len(jobs), chunk)]
-    handles = executor.map_array(run_batch, batches)
-    pending = list(zip(handles, batches))
-    while pending:
-        still = []
-        for handle, batch in pending:
-            if not handle.done():
-                still.append((handle, batch))
-                continue
-            try:
-                yield from handle.result()
-            except Exception as e:  # the whole batch died (node lost, time limit): record each episode
-                for j in batch:
-                    yield EpisodeRecord.for_job(j, error=f"batch failed: {type(e).__name__}: {e}")
-        pending = still
-        if pending:
-            time.sleep(0.5)
+    """launcher=submitit: launcher=slurm's code path; cluster=local runs its tasks as local processes."""
+    from spacelab.evaluation.launch_slurm import run_slurm
 
-
-def run_batch(jobs: list[EpisodeJob]) -> list[EpisodeRecord]:
-    return [run_job(j) for j in jobs]
+    return run_slurm(jobs, {**cfg, "name": "submitit"}, run_dir)
 
 
 register_launcher("local", run_local, "worker processes on this machine (default; workers=N)")
-register_launcher("ray", run_ray, "Ray tasks: a local instance, or a cluster with launcher.address=auto")
-register_launcher("submitit", run_submitit, "Slurm array jobs through submitit (launcher.partition=...)")
+register_launcher("ray", "spacelab.evaluation.launch_ray:run_ray",
+                  "Ray tasks: a local instance, or a cluster with launcher.address=HOST:PORT (or auto)")
+register_launcher("slurm", "spacelab.evaluation.launch_slurm:run_slurm",
+                  "Slurm array jobs through submitit (launcher.partition=..., docs/clusters.md)")
+register_launcher("submitit", run_submitit, "launcher=slurm's code path; launcher.cluster=local runs it without Slurm")
