@@ -5,11 +5,11 @@ Entry points are "module:attr" strings, so importing this package imports no MuJ
 
 Example:
     >>> list(ROBOTS)
-    ['floating', 'arm', 'mobile-base']
+    ['floating', 'arm', 'mobile-base', 'mobile-panda']
     >>> ROBOTS.load("teleporter")
     Traceback (most recent call last):
     ...
-    robots.RobotError: unknown robot 'teleporter'; choose one of: floating, arm, mobile-base
+    robots.RobotError: unknown robot 'teleporter'; choose one of: floating, arm, mobile-base, mobile-panda
 """
 
 from __future__ import annotations
@@ -27,5 +27,7 @@ ROBOTS.register("floating", "robots.gripper:add_floating_gripper",
 ROBOTS.register("arm", "robots.arm:add_arm", doc="7-DoF arm with the parallel gripper, Cartesian control by mink IK (tabletop)")
 ROBOTS.register("mobile-base", "robots.mobile_base:add_mobile_base",
                 doc="holonomic base (x, y, yaw) with a mast camera (exploration)")
+ROBOTS.register("mobile-panda", "robots.mobile_panda:add_mobile_panda",
+                doc="Franka Panda (pybullet_data URDF) on a holonomic base, head RGB-D and wrist cameras (houses)")
 
 __all__ = ["ROBOTS", "RobotError"]

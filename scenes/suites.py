@@ -76,3 +76,15 @@ def load_suite_scene(suite: str, index: int) -> SceneSpec:
 
 def load_table_scene(suite: str, index: int) -> TableSpec:
     return TABLE_SUITES.load(suite).scene(index)
+
+
+def _register_houses() -> None:
+    from scenes.house import house_scene
+
+    for n in (2, 3, 4):
+        register_suite(f"house-{n}room", house_scene, n_rooms=n,
+                       doc=f"{n}-room house with manipulation furniture (drawers, hinged cupboard, shelves) and items "
+                           "(`scenes.house.load_house` gives the full HouseSpec)")
+
+
+_register_houses()

@@ -137,7 +137,7 @@ def test_the_arm_reaches_with_ik_and_grasps():
 
 
 def test_robots_and_tasks_are_registered_by_name():
-    assert list(ROBOTS) == ["floating", "arm", "mobile-base"]
+    assert list(ROBOTS) == ["floating", "arm", "mobile-base", "mobile-panda"]
     assert all(ROBOTS.get(r).doc for r in ROBOTS) and callable(ROBOTS.load("mobile-base"))
     assert tabletop_robots() == ("floating", "arm")
     assert sorted(TASKS) == ["find-hidden-object", "pick-and-place", "put-in-drawer", "rearrange-to-goal", "stack-3"]

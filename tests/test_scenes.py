@@ -92,7 +92,8 @@ def test_same_suite_index_gives_byte_identical_json_in_a_new_process():
 
 
 def test_suites_are_distinct_and_sized():
-    assert {s: SUITES.load(s).size for s in SUITES} == {"tos-2room": 100, "tos-3room": 100, "tos-4room": 100}
+    assert {s: SUITES.load(s).size for s in SUITES} == {"tos-2room": 100, "tos-3room": 100, "tos-4room": 100,
+                                                          "house-2room": 100, "house-3room": 100, "house-4room": 100}
     assert load_suite_scene("tos-3room", 1).to_json() != load_suite_scene("tos-3room", 2).to_json()
 
 

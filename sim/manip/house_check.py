@@ -1,0 +1,85 @@
+"""Per-skill success of the mobile Panda over seeded house cases:
+`spacelab manip check --suite house-3room --robot mobile-panda`.
+
+Same JSON shape as `sim.manip.check.check_skills`: per skill {"trials", "successes",
+"setup_failures", "success_rate", "mean_steps", "failures", "scene", "seeds"}, plus
+"max_penetration_m" (deepest arm-vs-furniture/wall contact over the skill's runs, from
+MuJoCo contacts) under the key "_penetration".
+
+Case `seed` is house `seed` of the suite; the skill's target is drawn with
+`np.random.default_rng([seed, 16])` among the items/containers it applies to (cupboard
+items are left out: the front grasp they need is not implemented). Setup skills (a
+navigate before pick, an open before close, a pick before place) that fail make the case
+a setup failure, not a trial.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scenes.house import HOUSE_SUITES, load_house
+from scenes.spec import SceneError
+from sim.manip.house_skills import HOUSE_PRIMITIVES, HouseSkills
+from sim.manip.house_world import HouseWorld
+
+HOUSE_SKILLS = ("navigate_to", "open", "close", "pick", "place")
+
+
+def run_house_case(skill: str, suite: str, seed: int) -> dict:
+    house = load_house(suite, seed)
+    rng = np.random.default_rng([seed, 16])
+    w = HouseWorld(house)
+    sk = HouseSkills(w, seed=seed)
+    items = [i for i in house.items if house.piece(i.furniture).kind != "cupboard"]
+    drawers = [c for f in house.furniture if f.kind == "dresser" for c in f.containers[:1]]
+    setup = True
+    if skill == "navigate_to":
+        target = [f.name for f in house.furniture][int(rng.integers(len(house.furniture)))]
+        out = sk.navigate_to(target)
+    elif skill in ("open", "close"):
+        target = drawers[int(rng.integers(len(drawers)))]
+        setup = sk.navigate_to(target).success
+        if setup and skill == "close":
+            setup = sk.open(target).success
+        out = getattr(sk, skill)(target) if setup else None
+    else:
+        it = items[int(rng.integers(len(items)))]
+        setup = sk.navigate_to(it.name).success
+        if setup and it.relation == "in":
+            setup = sk.open(it.support).success
+        if setup and skill == "place":
+            setup = sk.pick(it.name).success
+        out = (sk.pick(it.name) if skill == "pick" else sk.place(it.name, it.support)) if setup else None
+    return {"success": bool(out and out.success), "setup_ok": setup, "reason": out.reason if out else "setup failed",
+            "steps": out.steps if out else 0, "penetration": w.max_penetration,
+            "worst_contact": (w.worst_contact.arm_body, w.worst_contact.other) if w.worst_contact else None}
+
+
+def check_house_skills(suite: str = "house-3room", skills=None, n: int = 50, progress: bool = True, seeds=None) -> dict:
+    if suite not in HOUSE_SUITES:
+        raise SceneError(f"unknown house suite {suite!r}; choose one of: {', '.join(HOUSE_SUITES)}")
+    seeds = [int(s) for s in (range(n) if seeds is None else seeds)]
+    out: dict = {}
+    worst = 0.0
+    for skill in skills or HOUSE_SKILLS:
+        if skill not in HOUSE_PRIMITIVES:
+            raise ValueError(f"unknown skill {skill!r}; choose from: {', '.join(HOUSE_PRIMITIVES)}")
+        runs = []
+        for s in seeds:
+            runs.append(run_house_case(skill, suite, s))
+            if progress:
+                print(f"{skill} seed {s}: {'ok' if runs[-1]['success'] else runs[-1]['reason']}", flush=True)
+        valid = [r for r in runs if r["setup_ok"]]
+        ok = sum(r["success"] for r in valid)
+        pen = max((r["penetration"] for r in runs), default=0.0)
+        worst = max(worst, pen)
+        out[skill] = {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
+                      "success_rate": round(ok / len(valid), 3) if valid else None,
+                      "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
+                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
+                      "max_penetration_m": round(pen, 4), "scene": suite, "seeds": seeds}
+    out["_penetration"] = {"max_arm_penetration_m": round(worst, 4), "limit_m": 0.01, "ok": worst <= 0.01}
+    return out
+
+
+__all__ = ["HOUSE_SKILLS", "check_house_skills", "run_house_case"]
