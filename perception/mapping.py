@@ -61,7 +61,6 @@ class OccupancyGrid:
 
     def integrate(self, depth: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float, max_range: float = 12.0) -> None:
         """Carve free space along each pixel column and mark obstacles where rays end."""
-        w = depth.shape[1]
         pts = back_project(np.where(depth <= max_range, depth, np.inf), intr)
         world = camera_to_start(pts, pose_xy, heading_deg)
         obstacle = world[(world[:, 2] > 0.1) & (world[:, 2] < 2.4)]
@@ -78,11 +77,12 @@ class OccupancyGrid:
         col_dirs = np.column_stack([xk * math.cos(hrad) + math.sin(hrad), -xk * math.sin(hrad) + math.cos(hrad)])
         col_dirs /= np.linalg.norm(col_dirs, axis=1, keepdims=True)
         steps = np.arange(0.0, max_range, self.res * 0.7)
-        for k in range(w):  # one vectorised ray per column
-            s = steps[steps < reach[k] - self.res]
-            cells = self.to_cell(cam[None, :] + s[:, None] * col_dirs[k][None, :])
-            free = self.grid[cells[:, 1], cells[:, 0]] != OCCUPIED
-            self.grid[cells[free, 1], cells[free, 0]] = FREE
+        # one ray per pixel column, all columns at once (only FREE is written here, so no column sees another's)
+        along = steps[None, :] < (reach - self.res)[:, None]  # (w, steps)
+        k, j = np.nonzero(along)
+        cells = self.to_cell(cam[None, :] + steps[j][:, None] * col_dirs[k])
+        free = self.grid[cells[:, 1], cells[:, 0]] != OCCUPIED
+        self.grid[cells[free, 1], cells[free, 0]] = FREE
         if len(obstacle):
             c = self.to_cell(obstacle[:, :2])
             self.grid[c[:, 1], c[:, 0]] = OCCUPIED

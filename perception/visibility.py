@@ -10,12 +10,12 @@ furniture hides what stands behind it.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
-from perception.bins import egocentric
 from scenes.spec import SceneSpec
 
 MAX_FOV_DEG = 180.0  # a horizontal field of view beyond this is not a camera
@@ -86,26 +86,76 @@ def visible_entities(
     `agent_xy`/`agent_heading` define the field of view (the agent's nominal pose);
     occlusion rays start at the backend's real camera position.
     """
-    pts, owner, centres = targets if targets is not None else sample_points(spec)
+    return observe_view(backend, spec, agent_xy, agent_heading, cfg, targets)[0]
+
+
+def _candidates(spec: SceneSpec, centres: np.ndarray, agent_xy, agent_heading: float, cfg: ViewConfig) -> list[int]:
+    """Entities whose centre is in the field of view and range (closed doors left out)."""
     half = cfg.fov_deg / 2 + 1e-6
-    candidates = []
-    for e, (cx, cy) in enumerate(centres):
-        ang, dist = egocentric(cx - agent_xy[0], cy - agent_xy[1], agent_heading)
-        if cfg.min_range <= dist <= cfg.max_range and abs(ang) <= half:
-            if e >= len(spec.objects) and not spec.doors[e - len(spec.objects)].open:
+    lo, hi, n_obj = cfg.min_range, cfg.max_range, len(spec.objects)
+    ax, ay = agent_xy
+    out = []
+    # perception.bins.egocentric inlined with the same math-module calls (numpy's atan2/hypot can differ in the last bit)
+    for e, (cx, cy) in enumerate(centres.tolist()):
+        dx, dy = cx - ax, cy - ay
+        a = (math.degrees(math.atan2(dx, dy)) - agent_heading + 180.0) % 360.0 - 180.0
+        ang = 180.0 if a == -180.0 else a
+        if lo <= math.hypot(dx, dy) <= hi and abs(ang) <= half:
+            if e >= n_obj and not spec.doors[e - n_obj].open:
                 continue  # a closed door is part of the wall; report it later as such
-            candidates.append(e)
-    if not candidates:
-        return []
-    mask = np.isin(owner, candidates)
-    own = owner[mask]
-    clear = unoccluded(backend, pts[mask], own, cfg)
-    return sorted(set(own[clear].tolist()))
+            out.append(e)
+    return out
 
 
-def unoccluded(backend: RayCaster, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig) -> np.ndarray:
-    """For each point, whether a ray from the camera reaches it (or first hits its owner)."""
+def observe_view(
+    backend: RayCaster,
+    spec: SceneSpec,
+    agent_xy: tuple[float, float],
+    agent_heading: float,
+    cfg: ViewConfig = ViewConfig(),
+    targets: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+    cells: np.ndarray | None = None,
+    height: float = 0.05,
+    polar: dict | None = None,
+) -> tuple[list[int], np.ndarray | None]:
+    """`visible_entities` and, when `cells` are given, `visible_cells` of the same view, their
+    rays cast in one batched call (each ray's hit is the same as when cast on its own).
+    `polar`, a dict kept by the caller for one `cells` array, caches the cells' bearings and
+    distances per agent position (they do not depend on the heading)."""
+    pts, owner, centres = targets if targets is not None else sample_points(spec)
+    candidates = _candidates(spec, centres, agent_xy, agent_heading, cfg)
+    if candidates:
+        wanted = np.zeros(len(centres), bool)
+        wanted[candidates] = True
+        mask = wanted[owner]
+        own, ent_pts = owner[mask], pts[mask]
+    else:
+        own, ent_pts = owner[:0], pts[:0]
+    cell_idx = cell_pts = None
+    if cells is not None:
+        cell_idx = np.flatnonzero(_cells_in_view(cells, agent_xy, agent_heading, cfg, polar))
+        cell_pts = np.column_stack([cells[cell_idx], np.full(len(cell_idx), height)])
+    all_pts = ent_pts if cell_pts is None else np.concatenate([ent_pts, cell_pts])
+    hit: list = []
+    clear = unoccluded(backend, all_pts, None, cfg, hit_out=hit)
+    seen: list[int] = []
+    if len(own):
+        c = clear[: len(own)] | (hit[0][: len(own)] == own)
+        seen = sorted(set(own[c].tolist()))
+    if cells is None:
+        return seen, None
+    out = np.zeros(len(cells), bool)
+    out[cell_idx] = clear[len(own):]
+    return seen, out
+
+
+def unoccluded(backend: RayCaster, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig,
+               hit_out: list | None = None) -> np.ndarray:
+    """For each point, whether a ray from the camera reaches it (or first hits its owner).
+    `hit_out`, a list, receives the entity each ray hit."""
     if len(points) == 0:
+        if hit_out is not None:
+            hit_out.append(np.zeros(0, int))
         return np.zeros(0, bool)
     cam = backend.camera_position()
     vec = points - cam[None, :]
@@ -114,7 +164,22 @@ def unoccluded(backend: RayCaster, points: np.ndarray, owner: np.ndarray | None,
     clear = (dist < 0) | (dist >= length - HIT_TOLERANCE)
     if owner is not None:
         clear |= hit == owner
+    if hit_out is not None:
+        hit_out.append(hit)
     return clear
+
+
+def _cells_in_view(cells: np.ndarray, agent_xy, agent_heading: float, cfg: ViewConfig, polar: dict | None = None) -> np.ndarray:
+    key = tuple(agent_xy)
+    if polar is not None and key in polar:
+        bearing, dist = polar[key]
+    else:
+        d = cells - np.asarray(agent_xy, float)[None, :]
+        bearing, dist = np.degrees(np.arctan2(d[:, 0], d[:, 1])), np.hypot(d[:, 0], d[:, 1])
+        if polar is not None:
+            polar[key] = (bearing, dist)
+    ang = (bearing - agent_heading + 180.0) % 360.0 - 180.0
+    return (np.abs(ang) <= cfg.fov_deg / 2 + 1e-6) & (dist <= cfg.max_range) & (dist >= cfg.min_range)
 
 
 def visible_cells(
@@ -122,12 +187,8 @@ def visible_cells(
 ) -> np.ndarray:
     """Mask of floor cells (centres (n, 2)) the agent sees now: in the field of view, in
     range, and reached by a ray just above the floor (so furniture and walls hide floor)."""
-    d = cells - np.asarray(agent_xy, float)[None, :]
-    ang = (np.degrees(np.arctan2(d[:, 0], d[:, 1])) - agent_heading + 180.0) % 360.0 - 180.0
-    dist = np.hypot(d[:, 0], d[:, 1])
-    cand = (np.abs(ang) <= cfg.fov_deg / 2 + 1e-6) & (dist <= cfg.max_range) & (dist >= cfg.min_range)
     out = np.zeros(len(cells), bool)
-    idx = np.flatnonzero(cand)
+    idx = np.flatnonzero(_cells_in_view(cells, agent_xy, agent_heading, cfg))
     if len(idx):
         pts = np.column_stack([cells[idx], np.full(len(idx), height)])
         out[idx] = unoccluded(backend, pts, None, cfg)

@@ -89,6 +89,7 @@ class _RayScene:
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         mujoco.mj_kinematics(self.model, self.data)
+        self.extra: list[mujoco.MjData] = []  # one more MjData per extra ray thread (mj_multiRay uses its data's stack)
         self.moving = np.flatnonzero(model.geom_bodyid[self.source] != 0)
         # model parts (ray-scene ids), their smallest full extent and bounding radius: a part seen thinner
         # than the sample spacing could fall between samples, so the adaptive camera rays its image box
@@ -106,9 +107,20 @@ class _RayScene:
         pos = data.geom_xpos[src]
         if np.any(pos < self._lo) or np.any(pos > self._hi):
             return False
-        self.data.geom_xpos[self.moving] = pos
-        self.data.geom_xmat[self.moving] = data.geom_xmat[src]
+        xmat = data.geom_xmat[src]
+        for d in (self.data, *self.extra):
+            d.geom_xpos[self.moving] = pos
+            d.geom_xmat[self.moving] = xmat
         return True
+
+    def datas(self, n: int) -> list[mujoco.MjData]:
+        """`n` MjData with the same geom poses, one per ray thread."""
+        while len(self.extra) < n - 1:
+            d = mujoco.MjData(self.model)
+            d.geom_xpos[:] = self.data.geom_xpos
+            d.geom_xmat[:] = self.data.geom_xmat
+            self.extra.append(d)
+        return [self.data, *self.extra[: n - 1]]
 
 
 def _thinnest(gtype: int, size: np.ndarray) -> float:
@@ -150,9 +162,15 @@ class RayCastCamera:
     The result equals `stride=1` except where a whole object is thinner than two pixels.
     """
 
-    def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int = 2) -> None:
+    def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int = 2,
+                 threads: int = 1) -> None:
         if stride not in (1, 2):
             raise ValueError(f"stride must be 1 (a ray per pixel) or 2 (adaptive), not {stride!r}")
+        if not (isinstance(threads, int) and 1 <= threads <= 64):
+            raise ValueError(f"threads must be an integer in [1, 64], not {threads!r}")
+        self.threads = threads
+        self._pool = None  # ThreadPoolExecutor for threads > 1 (mj_multiRay releases the GIL)
+        self._last = None  # (key, frame) of the last render, reused while nothing in view moved
         self.intr = Intrinsics(size, size, fovy_deg)
         self.rays = self.intr.pixel_rays().reshape(-1, 3)  # z = -1 scaling: depth = distance / norm
         self.norm = np.linalg.norm(self.rays, axis=1)
@@ -173,6 +191,20 @@ class RayCastCamera:
             raise BackendError(f"the ray-cast camera needs a MuJoCo backend, not {backend.name!r}")
         pos, rot = _camera_pose(backend)
         self._sync_scene(backend)
+        key = self._frame_key(pos, rot)
+        if self._last is not None and self._last[0] == key:  # nothing moved: the same rays hit the same surfaces
+            return _copy(self._last[1])
+        frame = self._render(backend, pos, rot)
+        self._last = (key, frame)
+        return _copy(frame)
+
+    def _frame_key(self, pos, rot) -> tuple:
+        """What a frame depends on: the scene, the camera pose and the poses of the geoms that can move."""
+        sc = self._scene
+        mv = sc.moving
+        return (id(sc), pos.tobytes(), rot.tobytes(), sc.data.geom_xpos[mv].tobytes(), sc.data.geom_xmat[mv].tobytes())
+
+    def _render(self, backend, pos, rot) -> Frame:
         self._cull(pos, rot)
         colour, entity, flat = self._tables
         if self.samples is None:
@@ -192,6 +224,7 @@ class RayCastCamera:
         m, d = backend.model, backend.data
         if self._scene is None or self._model is not m or not self._scene.sync(d):
             self._model = m
+            self._last = None
             self._scene = _RayScene(m, d, backend.scene.robot_body)
             self._tables = self._lookup(m, backend.scene.geom_entity[self._scene.source], self._scene.source)
 
@@ -228,12 +261,38 @@ class RayCastCamera:
         m.geom_group[:] = np.where(keep, 0, _CULLED)
 
     def _rays(self, pos, dirs):
-        """One mj_multiRay over unit `dirs` (n, 3): geom ids, distances, |cos| and world normals."""
+        """mj_multiRay over unit `dirs` (n, 3), split over `threads` (each ray's hit is the same however
+        the rays are split): geom ids, distances, |cos| and world normals."""
         n = len(dirs)
         geom, dist, normal = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
-        mujoco.mj_multiRay(self._scene.model, self._scene.data, pos, np.ascontiguousarray(dirs).reshape(-1), _IN_VIEW, True,
-                           -1, geom, dist, normal.reshape(-1), n, self.max_depth)
+        flat = np.ascontiguousarray(dirs).reshape(-1)
+        model = self._scene.model
+
+        def cast(data, a, b):
+            if b > a:
+                mujoco.mj_multiRay(model, data, pos, flat[3 * a:3 * b], _IN_VIEW, True, -1, geom[a:b], dist[a:b],
+                                   normal[a:b].reshape(-1), b - a, self.max_depth)
+
+        k = min(self.threads, max(1, n // 256))  # a few hundred rays are not worth a thread's hand-over
+        if k == 1:
+            cast(self._scene.data, 0, n)
+        else:
+            if self._pool is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                self._pool = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="raycast")
+            datas, cuts = self._scene.datas(k), [n * i // k for i in range(k + 1)]
+            jobs = [self._pool.submit(cast, datas[i], cuts[i], cuts[i + 1]) for i in range(1, k)]
+            cast(datas[0], cuts[0], cuts[1])
+            for j in jobs:
+                j.result()
         return geom, dist, np.abs(np.einsum("ij,ij->i", normal, dirs)), normal
+
+    def close(self) -> None:
+        """Stop the ray threads (if any)."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def _cast_adaptive(self, backend, pos, rot, flat):
         s = self.samples
@@ -258,7 +317,7 @@ class RayCastCamera:
         # easy pixels: the camera-frame ray (x, y, -1) meets the plane n_c . r = offset at depth offset / (n_c . r)
         corner = s.fine_corner[easy]
         x, y = self._fine_xy[0][easy], self._fine_xy[1][easy]
-        nx, ny, nz = (np.take(np.ascontiguousarray(n_cam[:, i]), corner) for i in range(3))
+        nx, ny, nz = np.take(n_cam.T, corner, axis=1)
         along = nx * x + ny * y - nz
         pix = s.fine[easy]
         geom[pix] = np.take(sg, corner)
@@ -337,6 +396,11 @@ class RayCastCamera:
         v = h / 2 - f * cam[:, 1] / -cam[:, 2]
         return (slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h)),
                 slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w)))
+
+
+def _copy(f: Frame) -> Frame:
+    """A frame with its own arrays (the camera keeps the last one to reuse)."""
+    return Frame(f.rgb.copy(), f.depth.copy(), f.segmentation.copy(), f.cam_pos.copy(), f.cam_rot.copy(), f.intrinsics)
 
 
 def _clip_in_front(poly: np.ndarray, near: float) -> np.ndarray:

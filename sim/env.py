@@ -25,12 +25,7 @@ import numpy as np
 from perception import tos_text
 from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
-from perception.visibility import (
-    ViewConfig,
-    sample_points,
-    visible_cells,
-    visible_entities,
-)
+from perception.visibility import ViewConfig, observe_view, sample_points
 from scenes.changes import apply_changes
 from scenes.frames import facing_name, to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
@@ -129,6 +124,9 @@ class ExplorationEnv(gym.Env):
         self._truth = scene.ground_truth()
         # free floor cells (world frame) for free-space coverage
         self.free_cells = np.array([n for n, k in self.graph.nodes(data="kind") if k == "cell"], float)
+        self._view_cache: tuple | None = None  # (key, visible entities, visible free cells) of the last view
+        self._pose_cache: dict = {}  # (pose_xy, heading) -> start-frame position, heading (pure functions of the scene)
+        self._polar: dict = {}  # pose_xy -> free cells' bearings and distances (perception.visibility.observe_view)
 
     def apply_changes(self, changes) -> None:
         """Move or turn objects (false-belief protocol); takes effect in physics and truth.
@@ -141,6 +139,7 @@ class ExplorationEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         super().reset(seed=seed)
         self.backend.reset()
+        self._view_cache = None
         self._physics_base = self.backend.physics_steps  # the backend counts since load; episodes count from here
         self.pose_xy = tuple(self.scene.start_position)
         self.heading = float(self.scene.start_heading)
@@ -297,15 +296,27 @@ class ExplorationEnv(gym.Env):
             raise ActionError(f"unknown object {name!r}: name an object or door you have observed")
         return self._index[name]
 
+    def _view(self, cells: bool) -> tuple[list[int], np.ndarray | None]:
+        """Visible entities (and free cells) now. The robot does not move between turns, so a MoveTo's
+        check after an Observe reuses that Observe's view: same pose, same physics state, same answer."""
+        key = (self.pose_xy, self.heading, self.backend.physics_steps)
+        if self._view_cache is not None and self._view_cache[0] == key and (not cells or self._view_cache[2] is not None):
+            return self._view_cache[1], self._view_cache[2]
+        seen, free = observe_view(self.backend, self.scene, self.pose_xy, self.heading, self.view, self._targets,
+                                  self.free_cells if cells else None, polar=self._polar)
+        self._view_cache = (key, seen, free)
+        return seen, free
+
     def _visible(self) -> list[int]:
-        return visible_entities(self.backend, self.scene, self.pose_xy, self.heading, self.view, self._targets)
+        return list(self._view(cells=False)[0])
 
     def _observe(self) -> tuple[list[Sighting], list[str]]:
-        seen = self._visible()
+        seen, free = self._view(cells=True)
+        seen = list(seen)
         sightings = make_sightings(self.scene, seen, self.pose_xy, self.heading)
         new = sorted(s.name for s in sightings if s.name not in self.observed)
         self.observed.update(s.name for s in sightings)
-        self.seen_free |= visible_cells(self.backend, self.free_cells, self.pose_xy, self.heading, self.view)
+        self.seen_free |= free
         pose = self.start_frame_pose()
         self.observation_log.append({"step": self.steps, "position": pose["position"], "heading": pose["heading"],
                                      "sightings": [x.to_dict() for x in sightings]})
@@ -329,9 +340,13 @@ class ExplorationEnv(gym.Env):
         return [round(x, 4), round(y, 4), round(h, 3)]
 
     def start_frame_pose(self) -> dict:
-        p = to_start_frame(self.pose_xy, self.scene.start_position, self.scene.start_heading)
-        rel = (self.heading - self.scene.start_heading) % 360.0
-        return {"position": [round(float(v), 6) + 0.0 for v in p], "heading": rel, "facing": facing_name(rel)}
+        key = (self.pose_xy, self.heading)
+        if key not in self._pose_cache:
+            p = to_start_frame(self.pose_xy, self.scene.start_position, self.scene.start_heading)
+            rel = (self.heading - self.scene.start_heading) % 360.0
+            self._pose_cache[key] = (tuple(round(float(v), 6) + 0.0 for v in p), rel, facing_name(rel))
+        position, rel, facing = self._pose_cache[key]
+        return {"position": list(position), "heading": rel, "facing": facing}
 
     def truth_map(self) -> CognitiveMap:
         """Ground truth in the start frame, with the agent where it is now."""

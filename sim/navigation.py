@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from scenes.frames import wrap_deg
 from sim.backends.base import Backend
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
@@ -74,29 +73,34 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     target_yaw_deg = 90.0 - heading_deg  # MuJoCo yaw (counter-clockwise from +x), degrees
     k, touched, trace = 0, 0, []
     wx, wy = waypoints[0]
+    # the loop runs once per control tick (about 20 physics steps): names bound locally, arithmetic unchanged
+    pose, step, contacts, hypot, radians = backend.robot_pose, backend.step, backend.robot_contacts, math.hypot, math.radians
+    max_speed, kp, w_max, kp_yaw = cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw
+    waypoint_tol, goal_tol, last_k = cfg.waypoint_tol, cfg.goal_tol, len(waypoints) - 1
     for tick in range(max_ticks):
-        x, y, h = backend.robot_pose()
+        x, y, h = pose()
         if tick % TRACE_EVERY == 0:
             trace.append([round(x, 3), round(y, 3), round(h, 2)])
         ex, ey = wx - x, wy - y
-        dist = math.hypot(ex, ey)
-        last = k == len(waypoints) - 1
-        if not last and dist < cfg.waypoint_tol:
+        dist = hypot(ex, ey)
+        last = k == last_k
+        if not last and dist < waypoint_tol:
             k += 1
             wx, wy = waypoints[k]
             continue
-        if last and dist < cfg.goal_tol:
+        if last and dist < goal_tol:
             vx, vy, _ = backend.robot_velocity()
-            if math.hypot(vx, vy) < cfg.settle_speed:
-                backend.step((0.0, 0.0, 0.0), n_sub)
+            if hypot(vx, vy) < cfg.settle_speed:
+                step((0.0, 0.0, 0.0), n_sub)
                 return DriveResult(True, "", backend.physics_steps - start, touched, trace)
-        speed = cfg.max_speed if not last else min(cfg.max_speed, cfg.kp * dist)
+        speed = max_speed if not last else min(max_speed, kp * dist)
         scale = speed / dist if dist > 1e-9 else 0.0
-        yaw_err = math.radians(wrap_deg(target_yaw_deg - (90.0 - h)))
-        w = min(cfg.max_yaw_rate, max(-cfg.max_yaw_rate, cfg.kp_yaw * yaw_err))
-        backend.step((ex * scale, ey * scale, w), n_sub)
-        touched += backend.robot_contacts() > 0
-    backend.step((0.0, 0.0, 0.0), n_sub)
+        a = (target_yaw_deg - (90.0 - h) + 180.0) % 360.0 - 180.0  # scenes.frames.wrap_deg, inlined
+        yaw_err = radians(180.0 if a == -180.0 else a)
+        w = min(w_max, max(-w_max, kp_yaw * yaw_err))
+        step((ex * scale, ey * scale, w), n_sub)
+        touched += contacts() > 0
+    step((0.0, 0.0, 0.0), n_sub)
     return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched, trace)
 
 
@@ -106,13 +110,16 @@ def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConf
     start = backend.physics_steps
     x0, y0, _ = backend.robot_pose()
     max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)
+    pose, step, velocity, radians = backend.robot_pose, backend.step, backend.robot_velocity, math.radians
+    kp, w_max, kp_yaw, yaw_tol = cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg
     for _ in range(max_ticks):
-        x, y, h = backend.robot_pose()
-        err_deg = wrap_deg(h - heading_deg)  # heading is clockwise, MuJoCo yaw counter-clockwise
-        if abs(err_deg) < cfg.yaw_tol_deg and abs(backend.robot_velocity()[2]) < 0.05:
-            backend.step((0.0, 0.0, 0.0), n_sub)
+        x, y, h = pose()
+        a = (h - heading_deg + 180.0) % 360.0 - 180.0  # heading is clockwise, MuJoCo yaw counter-clockwise
+        err_deg = 180.0 if a == -180.0 else a  # scenes.frames.wrap_deg, inlined
+        if abs(err_deg) < yaw_tol and abs(velocity()[2]) < 0.05:
+            step((0.0, 0.0, 0.0), n_sub)
             return DriveResult(True, "", backend.physics_steps - start)
-        w = min(cfg.max_yaw_rate, max(-cfg.max_yaw_rate, cfg.kp_yaw * math.radians(err_deg)))
+        w = min(w_max, max(-w_max, kp_yaw * radians(err_deg)))
         # hold position while turning
-        backend.step((cfg.kp * (x0 - x), cfg.kp * (y0 - y), w), n_sub)
+        step((kp * (x0 - x), kp * (y0 - y), w), n_sub)
     return DriveResult(False, "rotation did not settle", backend.physics_steps - start)

@@ -622,8 +622,16 @@ def _bench(rest: list[str]) -> int:
     p.add_argument("--clusters", action="store_true",
                    help="also episodes/min on 1 vs 2 Slurm tasks (needs a controller: scripts/slurm-local.sh up) "
                         "and 1 vs 2 Ray nodes (started here with `ray start`), next to the local launcher")
+    p.add_argument("--compare", metavar="OLD.json",
+                   help="print every figure beside an earlier run's and the ratio new/old (e.g. benchmarks/bench.json)")
     a = _parse(p, rest)
+    if a.compare and not os.path.isfile(a.compare):
+        raise ValueError(f"--compare: no such file {a.compare!r}")
     run_bench(a.suite, a.episodes, a.out, backends=not a.no_backends, clusters=a.clusters)
+    if a.compare:
+        from spacelab.bench.compare import compare_files
+
+        print(compare_files(a.compare, a.out))
     return 0
 
 

@@ -18,7 +18,6 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from robots.headless_mujoco import mujoco
-from scenes.frames import mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
 from sim.backends.mujoco_cpu import MujocoBackend
@@ -267,12 +266,28 @@ class BatchWorld(MujocoBackend):
     """World 0 of a batch backend as a single-world Backend (for the env).
 
     The batch steps the physics; a CPU MjData mirrors its state after each step for rays,
-    contacts and rendering, so sensing is identical across MuJoCo backends."""
+    contacts and rendering, so sensing is identical across MuJoCo backends. The mirror's
+    positions follow every step; the rest (`mj_forward`: geom and camera poses, contacts) is
+    computed when something first reads `data` after a step, so a control loop that only
+    reads the robot's pose and velocity never pays for it."""
 
     def __init__(self, batch: BatchBackend) -> None:
         super().__init__()
         self.batch = batch
         self.name = batch.name
+        self._mirror = None
+        self._stale = False
+
+    @property
+    def data(self) -> mujoco.MjData:
+        if self._stale:
+            self._stale = False
+            mujoco.mj_forward(self.model, self._mirror)
+        return self._mirror
+
+    @data.setter
+    def data(self, d: mujoco.MjData) -> None:
+        self._mirror, self._stale = d, False
 
     def load(self, spec: SceneSpec) -> None:
         self.close()
@@ -280,6 +295,7 @@ class BatchWorld(MujocoBackend):
         self.scene = self.batch.scene
         self.model = self.batch.model
         self.data = mujoco.MjData(self.model)
+        self._bind()
         self._steps = 0
         self.reset()
 
@@ -288,22 +304,30 @@ class BatchWorld(MujocoBackend):
             raise BackendError(f"backend {self.name!r} resets to the initial state only")
         self.batch.reset()
         self._sync()
+        self.data  # noqa: B018  (the initial state's mj_forward, now)
 
     def _sync(self) -> None:
-        self.data.qpos[:] = self.batch.qpos()[0]
-        self.data.qvel[:] = self.batch.qvel()[0]
-        mujoco.mj_forward(self.model, self.data)
+        m = self._mirror
+        m.qpos[:] = self.batch.qpos()[0]
+        m.qvel[:] = self.batch.qvel()[0]
+        self._stale = True
 
     def step(self, ctrl, nsteps: int = 1) -> None:
         self.batch.step(np.asarray(ctrl, dtype=np.float64)[None, :], nsteps)
         self._steps += nsteps
         self._sync()
-        if not np.isfinite(self.data.qpos).all():
+        if not np.isfinite(self._mirror.qpos).all():
             raise BackendError("simulation diverged (non-finite state)")
 
-    def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = self.data.qpos[self.scene.robot_qpos].tolist()
-        return x, y, mujoco_yaw_to_heading(yaw)
+    def robot_contacts(self) -> int:
+        d = self._mirror
+        if self._stale:  # contacts need positions and collision only; the rest of mj_forward waits for a reader
+            mujoco.mj_kinematics(self.model, d)
+            mujoco.mj_collision(self.model, d)
+        if not d.ncon:
+            return 0
+        body, c, rb = self.model.geom_bodyid, d.contact[: d.ncon], self.scene.robot_body
+        return int(np.sum((body[c.geom1] == rb) | (body[c.geom2] == rb)))
 
     def set_object_pose(self, name: str, x: float, y: float, heading: float) -> None:
         super().set_object_pose(name, x, y, heading)  # edits the shared model and refreshes the mirror

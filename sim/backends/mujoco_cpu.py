@@ -27,8 +27,19 @@ class MujocoBackend(Backend):
         self.scene = compile_scene(spec)
         self.model = self.scene.model
         self.data = mujoco.MjData(self.model)
+        self._bind()
         self._steps = 0
         self.reset()
+
+    def _bind(self) -> None:
+        """Views into the MjData that the control loop reads every tick (valid as long as `self.data`)."""
+        d, q, v = self.data, self.scene.robot_qpos, self.scene.robot_qvel
+        self._pose = d.qpos[q[0]:q[0] + 3] if list(q) == list(range(q[0], q[0] + 3)) else None
+        self._vel = d.qvel[v[0]:v[0] + 3] if list(v) == list(range(v[0], v[0] + 3)) else None
+        self._ctrl = d.ctrl
+        self._warn = d.warning.number
+        ent = np.append(-1, self.scene.geom_entity).astype(np.int32)
+        self._ray_entity = np.where(ent == ROBOT_ENTITY, -1, ent)
 
     def reset(self, state: np.ndarray | None = None) -> None:
         mujoco.mj_resetData(self.model, self.data)
@@ -46,12 +57,12 @@ class MujocoBackend(Backend):
     def step(self, ctrl, nsteps: int = 1) -> None:
         if not math.isfinite(sum(ctrl)):  # NaN or inf anywhere makes the sum non-finite
             raise BackendError(f"control contains NaN or inf: {list(ctrl)}")
-        self.data.ctrl[:] = ctrl
-        mujoco.mj_step(self.model, self.data, nstep=nsteps)
+        self._ctrl[:] = ctrl
+        mujoco.mj_step(self.model, self.data, nsteps)
         self._steps += nsteps
         # MuJoCo detects bad qpos/qvel/qacc itself, resets the data and counts a warning.
-        w = self.data.warning.number
-        if w[_DIVERGENCE[0]] or w[_DIVERGENCE[1]] or w[_DIVERGENCE[2]]:
+        w = self._warn
+        if w[_BADQPOS] or w[_BADQVEL] or w[_BADQACC]:
             raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
     # -- queries ---------------------------------------------------------------------
@@ -68,8 +79,8 @@ class MujocoBackend(Backend):
         return self.scene.entity_names
 
     def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = self.data.qpos[self.scene.robot_qpos].tolist()
-        return x, y, mujoco_yaw_to_heading(yaw)
+        x, y, yaw = (self._pose if self._pose is not None else self.data.qpos[self.scene.robot_qpos]).tolist()
+        return x, y, (90.0 - math.degrees(yaw)) % 360.0  # scenes.frames.mujoco_yaw_to_heading, inlined (every tick)
 
     def object_poses(self) -> dict[str, tuple[float, float, float]]:
         out = {}
@@ -90,12 +101,14 @@ class MujocoBackend(Backend):
         mujoco.mj_forward(self.model, self.data)
 
     def robot_velocity(self) -> np.ndarray:
-        return self.data.qvel[self.scene.robot_qvel].copy()
+        return self._vel.copy() if self._vel is not None else self.data.qvel[self.scene.robot_qvel]
 
     def camera_position(self) -> np.ndarray:
         return self.data.cam_xpos[self.scene.camera].copy()
 
     def robot_contacts(self) -> int:
+        if not self.data.ncon:
+            return 0
         body = self.model.geom_bodyid
         c = self.data.contact[: self.data.ncon]
         rb = self.scene.robot_body
@@ -111,9 +124,8 @@ class MujocoBackend(Backend):
                 self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), _HULLS_AND_WALLS, True,
                 self.scene.robot_body, geomid, dist, None, n, float(cutoff),
             )
-        entity = np.where(geomid >= 0, self.scene.geom_entity[np.maximum(geomid, 0)], -1)
-        entity = np.where(entity == ROBOT_ENTITY, -1, entity)
-        return dist, entity
+        # geom -> entity, with "nothing hit" (-1) and the robot's own geoms mapped to -1, in one lookup
+        return dist, self._ray_entity[geomid + 1]
 
     def render(self, width: int = 128, height: int = 128) -> np.ndarray:
         if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):
@@ -130,7 +142,8 @@ class MujocoBackend(Backend):
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 # Visibility rays skip the objects' model parts: each object's hull encloses them, so the first hit is the same
 _HULLS_AND_WALLS = np.array([int(g != PART_GROUP) for g in range(6)], np.uint8)
-_DIVERGENCE = [int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL, mujoco.mjtWarning.mjWARN_BADQACC)]
+_BADQPOS, _BADQVEL, _BADQACC = (int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL,
+                                                 mujoco.mjtWarning.mjWARN_BADQACC))
 
 
 def _make_renderer(model, width, height):

@@ -52,6 +52,7 @@ class PyBulletBackend(Backend):
         self.cfg = robot
         self.cid: int | None = None
         self._steps = 0
+        self._state: np.ndarray | None = None  # the robot's joint state read after the last step (None: read again)
 
     # -- lifecycle -----------------------------------------------------------------
     def load(self, spec: SceneSpec) -> None:
@@ -169,6 +170,7 @@ class PyBulletBackend(Backend):
                     self.set_object_pose(o.name, *o.position, o.heading)
         else:
             q, v = list(state[:3]), list(state[3:6])
+        self._state = None
         for j in range(3):
             p.resetJointState(self.robot, j, q[j], v[j], physicsClientId=c)
         p.setJointMotorControlArray(self.robot, [0, 1, 2], p.VELOCITY_CONTROL, targetVelocities=[0, 0, 0],
@@ -184,11 +186,17 @@ class PyBulletBackend(Backend):
         p, c = self.p, self.cid
         p.setJointMotorControlArray(self.robot, [0, 1, 2], p.VELOCITY_CONTROL, targetVelocities=list(ctrl),
                                     forces=[self.cfg.max_force, self.cfg.max_force, self.cfg.max_torque], physicsClientId=c)
+        self._state = None
         for _ in range(nsteps):
             p.stepSimulation(physicsClientId=c)
         self._steps += nsteps
-        if not all(math.isfinite(v) for v in self.get_state()):
+        state = self.get_state()
+        if not all(math.isfinite(v) for v in state.tolist()):
             raise BackendError("simulation diverged (non-finite robot state)")
+        self._state = state  # the control loop reads pose and velocity from it until something else moves the robot
+
+    def _robot_state(self) -> np.ndarray:
+        return self._state if self._state is not None else self.get_state()
 
     def close(self) -> None:
         if self.cid is not None:
@@ -212,11 +220,11 @@ class PyBulletBackend(Backend):
         return self._names
 
     def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = self.get_state()[:3]
-        return float(x), float(y), mujoco_yaw_to_heading(yaw)
+        x, y, yaw = self._robot_state()[:3].tolist()
+        return x, y, mujoco_yaw_to_heading(yaw)
 
     def robot_velocity(self) -> np.ndarray:
-        return self.get_state()[3:6]
+        return self._robot_state()[3:6].copy()
 
     def object_poses(self) -> dict[str, tuple[float, float, float]]:
         out = {}
@@ -238,7 +246,7 @@ class PyBulletBackend(Backend):
                                                yaw_quat_xyzw(heading_to_mujoco_yaw(heading)), physicsClientId=self.cid)
 
     def camera_position(self) -> np.ndarray:
-        x, y, yaw = self.get_state()[:3]
+        x, y, yaw = self._robot_state()[:3].tolist()
         return np.array([x + 0.07 * math.cos(yaw), y + 0.07 * math.sin(yaw), self.cfg.camera_height])
 
     def robot_contacts(self) -> int:
