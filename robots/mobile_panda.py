@@ -157,14 +157,17 @@ def arm_only_model() -> mujoco.MjModel:
     return spec.compile()
 
 
-def grasp_rotation(approach: str, yaw: float = 0.0) -> np.ndarray:
+def grasp_rotation(approach: str, yaw: float = 0.0, pitch: float = 0.0) -> np.ndarray:
     """TCP orientation (3x3, arm frame) for an approach: "down" (fingers point down, finger
-    axis turned by `yaw` rad about z) or "front" (fingers point along +x turned by `yaw`,
-    finger axis horizontal)."""
+    axis turned by `yaw` rad about z; `pitch` rad tilts the fingers from straight down toward
+    the yawed +x, the finger axis staying horizontal) or "front" (fingers point along +x
+    turned by `yaw`, finger axis horizontal)."""
     c, s = math.cos(yaw), math.sin(yaw)
     rz = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]])
     if approach == "down":  # tcp x = +x, y = -y, z = -z (as at Q_HOME)
-        return rz @ np.array([[1.0, 0, 0], [0, -1, 0], [0, 0, -1]])
+        cp, sp = math.cos(pitch), math.sin(pitch)
+        ry = np.array([[cp, 0, -sp], [0, 1.0, 0], [sp, 0, cp]])  # z -> (sin p, 0, -cos p)
+        return rz @ ry @ np.array([[1.0, 0, 0], [0, -1, 0], [0, 0, -1]])
     if approach == "front":  # tcp z = +x, y = -y, x = +z
         return rz @ np.array([[0, 0, 1.0], [0, -1, 0], [1, 0, 0]])
     raise ValueError(f"unknown approach {approach!r}; choose 'down' or 'front'")

@@ -28,3 +28,40 @@ def test_failures_are_outcomes_not_exceptions():
     hidden = next(i for i in w.house.items if i.relation == "in")
     assert sk.pick(hidden.name).reason == f"{hidden.name} is not visible (inside a closed container)"
     assert sk.navigate_to("nowhere").reason == "unknown target 'nowhere'"
+
+
+@pytest.mark.slow
+def test_drawer_opens_and_closes_by_a_finger_pinch_on_its_knob():
+    w = HouseWorld(load_house("house-3room", 0))
+    sk = HouseSkills(w)
+    drawer = "dresser_0_drawer1"
+    assert sk.navigate_to(drawer).success
+    out = sk.open(drawer)
+    assert out.success, out.reason
+    assert w.opening(drawer) >= 0.22  # the slide joint really travelled (0.25 m is full travel)
+    assert ("open", drawer) in out.state
+    hidden = next(i.name for i in w.house.items if i.support == drawer)
+    assert ("visible", hidden) in out.state  # the opened drawer shows its item
+    out = sk.close(drawer)
+    assert out.success, out.reason
+    assert w.opening(drawer) <= 0.02
+    assert w.max_penetration <= 0.01
+    assert sk.open("cupboard_0").reason.startswith("open of the hinged cupboard door is not implemented")
+
+
+def test_look_at_and_look_around_report_what_the_head_camera_sees():
+    w = HouseWorld(load_house("house-3room", 0))
+    sk = HouseSkills(w)
+    out = sk.look_at("counter_0")
+    assert out.success, out.reason
+    counter = w.model.body("furn:counter_0").id
+    assert w.in_view(w.house.piece("counter_0").position + (0.7,), counter) == ""  # seeing the piece itself
+    assert w.in_view(w.house.piece("counter_0").position + (0.7,)).startswith("occluded by furn:counter_0")
+    assert sk.look_at("table_0").success  # in the next room, its top seen through the door
+    out = sk.look_at("cupboard_0")  # in a room behind a wall
+    assert not out.success and out.reason == "cupboard_0: occluded by a wall"
+    assert sk.look_at("block_0").reason == "block_0 is hidden in the closed dresser_0_drawer1"
+    assert sk.look_at("teapot").reason == "unknown target 'teapot'"
+    out = sk.look_around()
+    assert out.success and {"counter_0", "dresser_0", "duck_1"} <= sk.seen
+    assert ("seen", "duck_1") in out.state

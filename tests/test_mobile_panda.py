@@ -50,3 +50,10 @@ def test_add_mobile_panda_places_the_base():
     d = mujoco.MjData(m)
     mujoco.mj_forward(m, d)
     assert np.allclose(d.xpos[m.body("mp_base").id][:2], [1.0, 2.0])
+
+
+def test_pitched_grasp_tilts_the_fingers_toward_x():
+    r = grasp_rotation("down", 0.0, np.radians(30))
+    assert np.allclose(r[:, 2], [0.5, 0.0, -np.sqrt(3) / 2])  # fingers: 30 degrees from straight down
+    assert np.allclose(r[:, 1], [0.0, -1.0, 0.0])  # finger axis stays horizontal
+    assert np.allclose(grasp_rotation("down", 0.3, np.pi / 2), grasp_rotation("front", 0.3))

@@ -7,8 +7,8 @@ Same JSON shape as `sim.manip.check.check_skills`: per skill {"trials", "success
 MuJoCo contacts) under the key "_penetration".
 
 Case `seed` is house `seed` of the suite; the skill's target is drawn with
-`np.random.default_rng([seed, 16])` among the items/containers it applies to (cupboard
-items are left out: the front grasp they need is not implemented). Setup skills (a
+`np.random.default_rng([seed, 16])` among the items/containers it applies to (see below for
+the items left out). Setup skills (a
 navigate before pick, an open before close, a pick before place) that fail make the case
 a setup failure, not a trial.
 """
@@ -22,7 +22,7 @@ from scenes.spec import SceneError
 from sim.manip.house_skills import HOUSE_PRIMITIVES, HouseSkills
 from sim.manip.house_world import HouseWorld
 
-HOUSE_SKILLS = ("navigate_to", "open", "close", "pick", "place")
+HOUSE_SKILLS = ("navigate_to", "look_at", "look_around", "open", "close", "pick", "place")
 
 
 def run_house_case(skill: str, suite: str, seed: int) -> dict:
@@ -30,12 +30,22 @@ def run_house_case(skill: str, suite: str, seed: int) -> dict:
     rng = np.random.default_rng([seed, 16])
     w = HouseWorld(house)
     sk = HouseSkills(w, seed=seed)
-    items = [i for i in house.items if house.piece(i.furniture).kind != "cupboard"]
+    items = [i for i in house.items if i.relation == "on"]  # drawer and cupboard items: see the module docstring
     drawers = [c for f in house.furniture if f.kind == "dresser" for c in f.containers[:1]]
     setup = True
     if skill == "navigate_to":
         target = [f.name for f in house.furniture][int(rng.integers(len(house.furniture)))]
         out = sk.navigate_to(target)
+    elif skill == "look_at":  # from the start pose, at a piece or an item on a support in the start room
+        room = house.scene.room_of(*house.scene.start_position)
+        names = [f.name for f in house.furniture if f.room == room]
+        names += [i.name for i in house.items if i.relation == "on" and house.piece(i.furniture).room == room]
+        target = names[int(rng.integers(len(names)))] if names else house.furniture[0].name
+        out = sk.look_at(target)
+    elif skill == "look_around":
+        out = sk.look_around()
+        if out.success and not sk.seen:
+            out.success, out.reason = False, "saw nothing"
     elif skill in ("open", "close"):
         target = drawers[int(rng.integers(len(drawers)))]
         setup = sk.navigate_to(target).success

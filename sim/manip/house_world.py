@@ -34,6 +34,7 @@ from robots.mobile_panda import (
     BASE_JOINTS,
     FINGER_JOINTS,
     FINGER_OPEN,
+    HEAD_CAMERA,
     TCP,
     add_mobile_panda,
 )
@@ -48,6 +49,8 @@ BOARD = 0.02  # panel thickness, m
 KNOB_SIZE = (0.09, 0.03, 0.03)  # depth (proud of the front), lateral, height
 DOOR_OPEN_AT = 1.0  # rad: a cupboard door counts as open past this angle
 DRAWER_OPEN_AT = 0.8 * DRAWER_TRAVEL
+GRIP = dict(friction=[1.5, 0.02, 0.002], solref=[0.005, 1.0], condim=4)  # handles: rubbery, stiff
+HEAD_HALF_FOV = 33.0  # deg: a point counts as in view inside this square cone
 TUCK = (0.0, -1.02, 0.0, -1.74, 0.0, 0.71, math.pi / 4)  # hand high over the base (within 0.21 m of its centre)
 
 
@@ -90,7 +93,7 @@ def _add_furniture(spec: mujoco.MjSpec, f: Furniture) -> None:
         door.add_joint(name=f"joint:{f.name}", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, 1], range=[-1.9, 0.0],
                        damping=0.5, frictionloss=0.05, armature=0.01)
         _box(door, (BOARD, w, h - 0.04), (0, -w / 2, h / 2), [0.7, 0.55, 0.4, 1], mass=1.0)
-        _box(door, KNOB_SIZE, (BOARD / 2 + KNOB_SIZE[0] / 2, -w + 0.07, 0.62), KNOB, mass=0.05)
+        _box(door, KNOB_SIZE, (BOARD / 2 + KNOB_SIZE[0] / 2, -w + 0.07, 0.62), KNOB, mass=0.05, **GRIP)
         return
     # dresser: a floor, a divider, two drawers on slide joints
     _box(body, (d, w, 0.06), (0, 0, 0.03), PANEL)
@@ -108,7 +111,7 @@ def _add_furniture(spec: mujoco.MjSpec, f: Furniture) -> None:
         _box(dr, (depth, 0.012, hh * 0.6), (x0, -bw / 2 + 0.006, z0 + hh * 0.3), PANEL, mass=0.2)
         _box(dr, (0.012, bw, hh * 0.6), (x0 - depth / 2 + 0.006, 0, z0 + hh * 0.3), PANEL, mass=0.2)
         _box(dr, (BOARD, w - 0.004, hh), (d / 2 - BOARD / 2, 0, zc), [0.7, 0.55, 0.4, 1], mass=0.5)  # front
-        _box(dr, KNOB_SIZE, (d / 2 + KNOB_SIZE[0] / 2, 0, zc), KNOB, mass=0.05)
+        _box(dr, KNOB_SIZE, (d / 2 + KNOB_SIZE[0] / 2, 0, zc), KNOB, mass=0.05, **GRIP)
         spec.add_exclude(bodyname1=f"furn:{f.name}", bodyname2=f"part:{f.name}_drawer{k}")
 
 
@@ -153,6 +156,7 @@ def build_house_spec(house: HouseSpec) -> mujoco.MjSpec:
     m.option.integrator = mujoco.mjtIntegrator.mjINT_IMPLICITFAST
     m.option.cone = mujoco.mjtCone.mjCONE_ELLIPTIC
     m.option.noslip_iterations = 3
+    m.option.impratio = 10.0  # stiffer friction: a pinched handle or item creeps less
     m.visual.quality.shadowsize = 1024
     m.visual.headlight.ambient = [0.35, 0.35, 0.35]
     xmin, ymin, xmax, ymax = scene.bounds
@@ -349,6 +353,46 @@ class HouseWorld:
                 for a, o in ((b1, b2), (b2, b1)):
                     if a in self.arm_bodies and o not in self.robot_bodies and o not in ignore and c.dist < 0.015:
                         return f"{self.body_names[a]} vs {self.body_names[o] or 'wall'}"
+        return ""
+
+    # -- what the head camera sees ----------------------------------------------------------
+    def head_camera(self) -> tuple[np.ndarray, np.ndarray]:
+        """World position and 3x3 frame (columns x right, y up, z backward) of the head camera."""
+        c = self.model.camera(HEAD_CAMERA).id
+        return self.data.cam_xpos[c].copy(), self.data.cam_xmat[c].reshape(3, 3).copy()
+
+    def in_view(self, point, body=None, half_fov_deg: float = HEAD_HALF_FOV) -> str:
+        """Why the head camera does not see world `point` ("" when it does): outside the view
+        cone (square, `half_fov_deg` each way; the camera's vertical fov is 70 degrees), or the
+        first thing a ray from the camera meets before it (robot geoms are looked through).
+        With `body` (a body id or a set of them) given, reaching any of its geoms counts as
+        seeing it."""
+        bodies = set() if body is None else {body} if isinstance(body, (int, np.integer)) else set(body)
+        pos, mat = self.head_camera()
+        v = np.asarray(point, float) - pos
+        local = mat.T @ v  # camera frame: looking along -z
+        if local[2] >= 0:
+            return "behind the head camera"
+        t = math.radians(half_fov_deg)
+        if abs(local[0]) > -local[2] * math.tan(t):
+            return "outside the head camera's view (to the side)"
+        if abs(local[1]) > -local[2] * math.tan(t):
+            return "outside the head camera's view (" + ("above" if local[1] > 0 else "below") + ")"
+        dist = float(np.linalg.norm(v))
+        u = v / dist
+        start, travelled = pos.copy(), 0.0
+        geomid = np.zeros(1, np.int32)
+        for _ in range(8):
+            d = mujoco.mj_ray(self.model, self.data, start, u, None, 1, -1, geomid)
+            if d < 0 or travelled + d >= dist - 0.02:
+                return ""
+            b = int(self.model.geom_bodyid[geomid[0]])
+            if b in bodies:
+                return ""
+            if b not in self.robot_bodies:
+                return f"occluded by {'a wall' if b == 0 else self.body_names[b]}"
+            travelled += d + 1e-3
+            start = pos + u * travelled
         return ""
 
     # -- symbolic state ------------------------------------------------------------------
