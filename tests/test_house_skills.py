@@ -65,3 +65,41 @@ def test_look_at_and_look_around_report_what_the_head_camera_sees():
     out = sk.look_around()
     assert out.success and {"counter_0", "dresser_0", "duck_1"} <= sk.seen
     assert ("seen", "duck_1") in out.state
+
+
+def test_mug_is_grasped_across_its_cup_not_its_handle():
+    import math
+
+    import numpy as np
+
+    from robots.mobile_panda import FINGER_OPEN
+
+    house = next(h for h in (load_house("house-3room", s) for s in range(60)) if any(i.kind == "mug" for i in h.items))
+    w = HouseWorld(house)
+    mug = next(i.name for i in house.items if i.kind == "mug")
+    m = w.model
+    g = int(m.body_geomadr[w.items[mug]])
+    i = int(m.geom_dataid[g])
+    xy = m.mesh_vert[m.mesh_vertadr[i]: m.mesh_vertadr[i] + m.mesh_vertnum[i]][:, :2]
+    a = w.item_narrow_yaw(mug)
+    width = np.ptp(xy @ [math.cos(a), math.sin(a)])
+    across = np.ptp(xy @ [-math.sin(a), math.cos(a)])
+    assert width < 2 * FINGER_OPEN < across  # the handle side does not fit the open hand
+
+
+@pytest.mark.slow
+def test_place_releases_a_mug_upright():
+    from sim.manip.house_check import run_house_case
+
+    r = run_house_case("place", "house-3room", 47)  # a mug once left tilted on the fingers
+    assert r["success"], r["reason"]
+
+
+@pytest.mark.slow
+def test_bench_house_section_keys():
+    from spacelab.bench.house import house_rates, house_rows
+
+    h = house_rates()
+    assert {"raw_mj_step_per_s", "skill_physics_steps_per_s", "physics_limit_ratio", "success"} <= set(h)
+    assert h["success"] and h["physics_steps"] > 0 and h["physics_limit_ratio"] > 0
+    assert len(house_rows(h)) == 3

@@ -15,7 +15,10 @@ preconditions and effects.
   free-space moves interpolate straight in joint space and, when that collides, try a
   via-point planner (via the tucked pose, then random via-points around the midpoint,
   both segments checked); Cartesian moves (descend, pull, push) are IK solutions along a
-  line, checked the same way. Items are held by finger friction only.
+  line, checked the same way. Items are held by finger friction only; mesh items are gripped
+  across their narrowest hull width (a mug across the cup: its handle side is wider than the
+  open hand), and place opens the hand fully and waits for the fingers to leave the item
+  before it lifts.
 - open / close (drawers): the fingers, tilted 30 degrees from straight down toward the
   dresser, pinch the knob's outer part (a straight-down hand puts link7 into the dresser
   top), the hand slides along the drawer's axis and, if the knob crept in the fingers,
@@ -105,7 +108,9 @@ class _DriveAdapter:
 
     def robot_contacts(self) -> int:
         d, m = self.w.data, self.w.model
-        return sum(1 for c in d.contact[: d.ncon] if self.w.base_body in (m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]))
+        if not d.ncon:
+            return 0
+        return int((m.geom_bodyid[d.contact.geom] == self.w.base_body).any(axis=1).sum())
 
 
 class HouseSkills:
@@ -346,9 +351,16 @@ class HouseSkills:
                    key=lambda a: abs((a - lateral + math.pi / 2) % math.pi - math.pi / 2))
 
     def _grasp_yaw(self, item: str) -> float:
-        """World yaw of the finger axis: across a box's faces, any for round items."""
+        """World yaw of the finger axis: across a box's faces, across the narrowest width of a
+        mesh item's hull (a mug: across the cup, not the handle, which is wider than the open
+        hand and left the mug wedged and tilted on the fingers), any for cylinders."""
         y = self.w.item_yaw(item)
-        return y if ITEM_KINDS[self.w.house.item(item).kind].shape == "box" else self._piece_of(item).yaw
+        shape = ITEM_KINDS[self.w.house.item(item).kind].shape
+        if shape == "box":
+            return y
+        if shape == "mesh":
+            return y + self.w.item_narrow_yaw(item)
+        return self._piece_of(item).yaw
 
     def pick(self, item: str) -> Outcome:
         t0 = self.w.physics_steps
@@ -442,8 +454,8 @@ class HouseSkills:
         if line is None:
             return self._out(False, t0, why)
         self._execute(line)
-        self._fingers(FINGER_OPEN, 30)
-        up, _ = self._line(self.w.tcp(), self.w.tcp() + [0, 0, 0.1], yaw, ignore=[self.w.items[item]])
+        self._release(item)
+        up, _ = self._line(self.w.tcp(), self.w.tcp() + [0, 0, 0.1], yaw, ignore=[self.w.items[item]], step=0.01)
         if up is not None:
             self._execute(up)
         self._retract()
@@ -451,6 +463,15 @@ class HouseSkills:
         rel = self.w.relation_of(item)
         ok = rel is not None and rel[1] == target
         return self._out(ok, t0, "" if ok else f"{item} ended up {rel}, not on/in {target}")
+
+    def _release(self, item: str, ticks: int = 30, wait: int = 30) -> None:
+        """Open the fingers fully, then wait (up to `wait` control ticks) until neither finger
+        touches the item any more, so that the lift does not drag it along."""
+        self._fingers(FINGER_OPEN, ticks)
+        for _ in range(wait):
+            if not self.w.finger_contacts(item):
+                return
+            self.w.step(CONTROL)
 
     def _free_spot(self, f, item: str) -> tuple[float, float]:
         others = [self.w.item_pos(n)[:2] for n in self.w.items if n != item]

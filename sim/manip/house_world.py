@@ -59,6 +59,13 @@ def _box(body, size, pos, rgba, name=None, **kw):
                          rgba=list(rgba), contype=1, conaffinity=1, **kw)
 
 
+def _quat_mat(q) -> np.ndarray:
+    w, x, y, z = (float(c) for c in q)
+    return np.array([[1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+                     [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+                     [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
 def _quat(yaw: float) -> list[float]:
     return [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
 
@@ -224,6 +231,11 @@ class HouseWorld:
         self.finger_bodies = {m.body(f"mp_panda_{s}finger").id for s in ("left", "right")}
         self.item_bodies = set(self.items.values())
         self.body_names = names
+        self._geom_body = np.asarray(m.geom_bodyid)
+        self._is_arm = np.zeros(m.nbody, bool)
+        self._is_arm[list(self.arm_bodies)] = True
+        self._is_other = np.ones(m.nbody, bool)  # furniture, walls, floor: not the robot, not an item
+        self._is_other[list(self.robot_bodies | self.item_bodies)] = False
         sx, sy = house.scene.start_position if start is None else start[:2]
         yaw = heading_to_mujoco_yaw(house.scene.start_heading) if start is None else start[2]
         self.data.qpos[self.base_q] = [sx, sy, yaw]
@@ -255,13 +267,22 @@ class HouseWorld:
             self._watch_contacts()
 
     def _watch_contacts(self) -> None:
-        d, m = self.data, self.model
-        for c in d.contact[: d.ncon]:
-            b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
-            for a, o in ((b1, b2), (b2, b1)):
-                if a in self.arm_bodies and o not in self.robot_bodies and o not in self.item_bodies and -c.dist > self.max_penetration:
-                    self.max_penetration = float(-c.dist)
-                    self.worst_contact = Contact(float(-c.dist), self.body_names[a], self.body_names[o] or "wall/floor")
+        """Vectorised over the contact arrays: a Python loop over contacts every physics step
+        cost a large share of the skills' wall time."""
+        d = self.data
+        if not d.ncon:
+            return
+        b = self._geom_body[d.contact.geom]
+        if not self._is_arm[b].any():  # the usual case (arm in free space): one cheap test
+            return
+        b1, b2 = b[:, 0], b[:, 1]
+        pen = -d.contact.dist
+        hit = ((self._is_arm[b1] & self._is_other[b2]) | (self._is_arm[b2] & self._is_other[b1])) & (pen > self.max_penetration)
+        if hit.any():
+            k = int(np.argmax(np.where(hit, pen, -np.inf)))
+            a, o = (b1[k], b2[k]) if self._is_arm[b1[k]] else (b2[k], b1[k])
+            self.max_penetration = float(pen[k])
+            self.worst_contact = Contact(float(pen[k]), self.body_names[a], self.body_names[o] or "wall/floor")
 
     # -- robot state and commands --------------------------------------------------------
     def base_pose(self) -> np.ndarray:
@@ -299,6 +320,21 @@ class HouseWorld:
     def item_yaw(self, name: str) -> float:
         r = self.data.xmat[self.items[name]].reshape(3, 3)
         return math.atan2(r[1, 0], r[0, 0])
+
+    def item_narrow_yaw(self, name: str) -> float:
+        """Body-frame yaw (rad) of the narrowest horizontal width of a mesh item's collision hull
+        (a mug across its cup, away from the handle); 0 for boxes and cylinders."""
+        m = self.model
+        g = int(m.body_geomadr[self.items[name]])
+        if m.geom_type[g] != mujoco.mjtGeom.mjGEOM_MESH:
+            return 0.0
+        i = int(m.geom_dataid[g])
+        v = m.mesh_vert[m.mesh_vertadr[i]: m.mesh_vertadr[i] + m.mesh_vertnum[i]]
+        r = _quat_mat(m.geom_quat[g])  # mesh frame -> body frame
+        xy = (v @ r.T)[:, :2]
+        angles = np.radians(np.arange(0.0, 180.0, 5.0))
+        widths = [np.ptp(xy @ [math.cos(a), math.sin(a)]) for a in angles]
+        return float(angles[int(np.argmin(widths))])
 
     def opening(self, container: str) -> float:
         """Drawer travel (m) or door angle (rad, positive = open)."""

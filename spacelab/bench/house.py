@@ -1,0 +1,91 @@
+"""House throughput for `spacelab bench`: mobile-Panda skill physics steps/s against the physics limit.
+
+A house (`house-3room`, house 0 unless told) is compiled with the `mobile-panda` robot and
+the skills `navigate_to` then `pick` run on an item on a support (the first one the check's
+draw would give, `sim.manip.house_check`): the rate is physics steps simulated per wall
+second while the skills run (A* and driving, mink IK, the joint-path collision checks,
+contact monitoring, all included). The physics limit is measured on the same model along
+the same motion: the control vector of every physics step is recorded on a second run and
+replayed through bare `mj_step` calls from the same initial state, and nothing else (best of
+three runs each, after a warm-up run). The ratio is the share of the skills' wall time spent in physics (the issue asks for >= 0.8).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from robots.headless_mujoco import mujoco
+from scenes.house import load_house
+from sim.manip.house_skills import HouseSkills
+from sim.manip.house_world import HouseWorld
+
+SKILLS = ("navigate_to", "pick")
+
+
+def _target(house, seed: int):
+    items = [i for i in house.items if i.relation == "on"]
+    return items[int(np.random.default_rng([seed, 16]).integers(len(items)))]
+
+
+def _run_skills(house, seed: int, record: bool = False) -> tuple[dict, list]:
+    """Run navigate_to + pick; per skill (physics steps, wall s, success); with `record`, the
+    ctrl vector of every physics step."""
+    w = HouseWorld(house)
+    sk = HouseSkills(w, seed=seed)
+    ctrls: list = []
+    if record:
+        step = w.step
+
+        def recording_step(n: int = 1) -> None:
+            for _ in range(n):
+                step(1)
+                ctrls.append(w.data.ctrl.copy())
+
+        w.step = recording_step
+    it = _target(house, seed)
+    out = {}
+    for name, call in (("navigate_to", lambda: sk.navigate_to(it.name)), ("pick", lambda: sk.pick(it.name))):
+        s0, t0 = w.physics_steps, time.perf_counter()
+        o = call()
+        out[name] = (w.physics_steps - s0, time.perf_counter() - t0, bool(o.success))
+    return out, ctrls
+
+
+def _replay(house, ctrls) -> float:
+    w = HouseWorld(house)  # the same initial state; bare physics from here
+    m, d = w.model, w.data
+    t0 = time.perf_counter()
+    for c in ctrls:
+        d.ctrl[:] = c
+        mujoco.mj_step(m, d)
+    return len(ctrls) / (time.perf_counter() - t0)
+
+
+def house_rates(suite: str = "house-3room", seed: int = 0, repeats: int = 3) -> dict:
+    """Best of `repeats` for both rates (the runs are deterministic: same steps each time)."""
+    house = load_house(suite, seed)
+    _, ctrls = _run_skills(house, seed, record=True)  # also warms up imports and the IK
+    runs = [_run_skills(house, seed)[0] for _ in range(repeats)]
+    timed = max(runs, key=lambda r: sum(v[0] for v in r.values()) / sum(v[1] for v in r.values()))
+    raw = max(_replay(house, ctrls) for _ in range(repeats))
+    steps = sum(v[0] for v in timed.values())
+    wall = sum(v[1] for v in timed.values())
+    rate = steps / wall
+    res = {"suite": suite, "house": seed, "skills": list(SKILLS), "physics_steps": steps,
+           "success": all(v[2] for v in timed.values()), "raw_mj_step_per_s": round(raw),
+           "skill_physics_steps_per_s": round(rate), "physics_limit_ratio": round(rate / raw, 3)}
+    for name, (n, t, _) in timed.items():
+        res[f"{name}_physics_steps_per_s"] = round(n / t) if t > 0 else None
+    return res
+
+
+def house_rows(h: dict) -> list[tuple[str, object]]:
+    return [(f"[house] raw mj_step/s, {h['suite']} + mobile-panda (physics limit)", h["raw_mj_step_per_s"]),
+            ("[house] physics steps/s while navigate_to + pick run (navigate / pick)",
+             f"{h['skill_physics_steps_per_s']} ({h['navigate_to_physics_steps_per_s']} / {h['pick_physics_steps_per_s']})"),
+            ("[house] physics-limit ratio in skills", h["physics_limit_ratio"])]
+
+
+__all__ = ["house_rates", "house_rows"]
