@@ -9,7 +9,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 from sim.env import ExplorationEnv
-from sim.gym_envs import EXPLORE_ID, TABLETOP_ID, register_envs
+from sim.gym_envs import EXPLORE_ID, HOUSE_ID, TABLETOP_ID, register_envs
 from sim.manip.env import ManipEnv
 from tests.scene_fixtures import two_rooms
 
@@ -36,10 +36,10 @@ def _checked(env) -> list[str]:
 
 
 def test_ids_are_registered_and_registering_again_is_harmless():
-    before = {i: gym.registry[i] for i in (EXPLORE_ID, TABLETOP_ID)}
+    before = {i: gym.registry[i] for i in (EXPLORE_ID, TABLETOP_ID, HOUSE_ID)}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        assert register_envs() == [EXPLORE_ID, TABLETOP_ID]
+        assert register_envs() == [EXPLORE_ID, TABLETOP_ID, HOUSE_ID]
     assert not caught  # no "Overriding environment" warning
     assert all(gym.registry[i] is s for i, s in before.items())
 
@@ -121,3 +121,13 @@ def test_make_imports_the_registering_module_itself():
                          env={**os.environ, "MUJOCO_GL": os.environ.get("MUJOCO_GL", "egl")})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ExplorationEnv"]
+
+
+def test_house_env_is_registered_and_seeded_resets_agree():
+    from sim.manip.house_env import HouseEnv
+
+    a, b = gym.make(HOUSE_ID, index=1, control="ee"), gym.make(HOUSE_ID, index=1, control="ee")
+    assert isinstance(a.unwrapped, HouseEnv) and a.unwrapped.house.scene.suite == "house-3room"
+    (obs_a, _), (obs_b, _) = a.reset(seed=5), b.reset(seed=5)
+    assert a.observation_space.contains(obs_a)
+    assert all(np.array_equal(obs_a[k], obs_b[k]) for k in obs_a)
