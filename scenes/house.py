@@ -39,7 +39,7 @@ import numpy as np
 
 from scenes.generate import all_reachable, door_approach_cells, generate_scene
 from scenes.grid import room_cells, walkable_graph
-from scenes.spec import ObjectSpec, SceneError, SceneSpec
+from scenes.spec import ObjectSpec, SceneError, SceneSpec, parse_json
 
 HOUSE_SCHEMA = 1
 
@@ -196,11 +196,7 @@ class HouseSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "HouseSpec":
-        try:
-            d = json.loads(text)
-        except (json.JSONDecodeError, RecursionError) as e:
-            raise SceneError(f"house file is not valid JSON ({str(e)[:80]})") from None
-        return cls.from_dict(d)
+        return cls.from_dict(parse_json(text, "house file"))
 
 
 def _list(d: dict, key: str) -> list:

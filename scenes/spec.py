@@ -28,6 +28,27 @@ class SceneError(ValueError):
     """A scene file or spec is malformed; the message says which field to fix."""
 
 
+def parse_json(text: str, what: str = "scene file"):
+    """`text` parsed as JSON, or one SceneError saying why not (bad syntax, deep nesting, a number
+    too long to convert), for every scene-like loader.
+
+    >>> parse_json('{"seed": 1}')
+    {'seed': 1}
+    >>> parse_json('[' * 100000, "house file")
+    Traceback (most recent call last):
+    ...
+    scenes.spec.SceneError: house file is nested too deeply to be read
+    """
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as e:
+        raise SceneError(f"{what} is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
+    except RecursionError:
+        raise SceneError(f"{what} is nested too deeply to be read") from None
+    except ValueError as e:  # e.g. an integer over Python's 4300-digit conversion limit
+        raise SceneError(f"{what} holds a number that cannot be read ({str(e)[:60]})") from None
+
+
 @dataclass(frozen=True)
 class Room:
     id: int
@@ -171,12 +192,7 @@ class SceneSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "SceneSpec":
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise SceneError(f"scene file is not valid JSON (line {e.lineno}, column {e.colno}: {e.msg})") from None
-        except RecursionError:
-            raise SceneError("scene file is nested too deeply to be a scene") from None
+        d = parse_json(text, "scene file")
         if isinstance(d, dict) and set(d) == {"scene", "ground_truth"}:  # what `spacelab scene` prints
             d = d["scene"]
         return cls.from_dict(d)

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from scenes.spec import SceneError
+from scenes.spec import SceneError, parse_json
 
 TABLE_TOP = 0.40  # m
 TABLE_HALF = (0.45, 0.35)  # half extents x, y
@@ -64,8 +64,8 @@ class TableSpec:
 
     @classmethod
     def from_json(cls, text: str) -> "TableSpec":
+        d = parse_json(text, "table scene file")
         try:
-            d = json.loads(text)
             return cls(
                 seed=int(d["seed"]),
                 blocks=tuple(Block(**{**b, "position": tuple(b["position"]), "rgb": tuple(b["rgb"])}) for b in d["blocks"]),
@@ -74,7 +74,7 @@ class TableSpec:
                 drawer=Drawer(**{**d["drawer"], "position": tuple(d["drawer"]["position"])}) if d.get("drawer") else None,
                 suite=str(d.get("suite", "")),
             )
-        except (json.JSONDecodeError, KeyError, TypeError) as e:
+        except (KeyError, TypeError, ValueError, OverflowError) as e:  # ValueError/OverflowError: NaN or inf seed
             raise SceneError(f"malformed table scene: {e}") from None
 
     def names(self) -> list[str]:

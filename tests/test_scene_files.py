@@ -102,3 +102,19 @@ def test_any_text_gives_a_scene_or_a_scene_error(text):
         SceneSpec.from_json(text)
     except SceneError:
         pass
+
+
+HOSTILE_JSON = ['{"seed": 1' + "1" * 5000 + "}", "[" * 100_000, "", "null", "[]", '{"seed": NaN}', '{"seed": 1e400}',
+                '{"seed": "0"}', '{"seed": -1}']
+
+
+@pytest.mark.parametrize("text", HOSTILE_JSON, ids=range(len(HOSTILE_JSON)))
+@pytest.mark.parametrize("loader", ["scene", "table", "house"])
+def test_every_scene_loader_turns_hostile_json_into_one_scene_error(loader, text):
+    from scenes.house import HouseSpec
+    from scenes.tabletop import TableSpec
+
+    cls = {"scene": SceneSpec, "table": TableSpec, "house": HouseSpec}[loader]
+    with pytest.raises(SceneError) as e:
+        cls.from_json(text)
+    assert len(str(e.value).splitlines()) == 1 and len(str(e.value)) < 300
