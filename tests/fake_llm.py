@@ -7,6 +7,35 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from planners.agents.sweeper import Scout
+
+
+class Recorder(Scout):
+    """A scout that writes down, in call order, what a language model would have had to say
+    (`script`): each turn worded by `say_turn`, each probed map by `say_map`."""
+
+    @staticmethod
+    def say_turn(turn: str) -> str:
+        return f"I will keep sweeping.\n{turn}"
+
+    @staticmethod
+    def say_map(map_json: str) -> str:
+        return "Here is my map:\n```json\n" + map_json + "\n```"
+
+    def reset(self, seed=0, max_steps=20):
+        super().reset(seed, max_steps)
+        self.script = []
+
+    def act(self, observation, info):
+        turn = super().act(observation, info)
+        self.script.append(self.say_turn(turn))
+        return turn
+
+    def probe(self, kind="global"):
+        out = super().probe(kind)
+        self.script.append(self.say_map(json.dumps(out)))
+        return out
+
 
 class ScriptedChat:
     """Replies in order. An item is a reply string, or a dict:

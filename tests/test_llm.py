@@ -11,32 +11,13 @@ from planners.agents.llm import (
     extract_option,
     extract_turn,
 )
-from planners.agents.sweeper import Scout
 from scenes import load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
 from spacelab.evaluation.evaluate import EvalConfig, run_eval
-from tests.fake_llm import ScriptedChat
+from tests.fake_llm import Recorder, ScriptedChat
 
 VOLATILE = ("wall_time_s", "agent_stats")
-
-
-class Recorder(Scout):
-    """A scout that writes down, in call order, what a model would have had to say."""
-
-    def reset(self, seed=0, max_steps=20):
-        super().reset(seed, max_steps)
-        self.script = []
-
-    def act(self, observation, info):
-        turn = super().act(observation, info)
-        self.script.append(f"I will keep sweeping.\n{turn}")
-        return turn
-
-    def probe(self, kind="global"):
-        out = super().probe(kind)
-        self.script.append("Here is my map:\n```json\n" + json.dumps(out) + "\n```")
-        return out
 
 
 def _same(a, b):

@@ -19,7 +19,7 @@ from spacelab.evaluation.episode import run_episode
 from spacelab.serving.http import EnvServer, ServerLimits, create_app
 from spacelab.serving.mcp import ToolSession
 from spacelab.serving.remote import MAX_ACTION_CHARS, MAX_ACTIONS_PER_TURN, RemoteError
-from tests.test_llm import Recorder
+from tests.fake_llm import Recorder
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VOLATILE = ("wall_time_s", "agent_stats")

@@ -1,38 +1,30 @@
 """The tos profile end to end: ToS wording in, ToS prompts out, ToS scoring of the maps."""
 
-import json
 
 from planners.agents import prompts_tos
 from planners.agents.llm import LLMAgent, LLMConfig
-from planners.agents.sweeper import Scout
 from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
-from tests.fake_llm import ScriptedChat
+from tests.fake_llm import Recorder, ScriptedChat
 from tests.scene_fixtures import play
 
 
-class Recorder(Scout):
-    """A scout that writes down what a model prompted in ToS's words would have said."""
+class ToSRecorder(Recorder):
+    """What a model prompted in ToS's words would have said."""
 
-    def reset(self, seed=0, max_steps=20):
-        super().reset(seed, max_steps)
-        self.script = []
+    @staticmethod
+    def say_turn(turn: str) -> str:
+        return f"<think>keep sweeping</think> <answer> {turn} </answer>"
 
-    def act(self, observation, info):
-        turn = super().act(observation, info)
-        self.script.append(f"<think>keep sweeping</think> <answer> {turn} </answer>")
-        return turn
-
-    def probe(self, kind="global"):
-        out = super().probe(kind)
-        self.script.append("<answer>```json\n" + json.dumps(out) + "\n```</answer>")
-        return out
+    @staticmethod
+    def say_map(map_json: str) -> str:
+        return "<answer>```json\n" + map_json + "\n```</answer>"
 
 
 def test_a_language_agent_in_the_tos_profile_gets_tos_prompts_and_the_same_record():
     scene = load_suite_scene("tos-2room", 3)
-    rec_agent = Recorder()
+    rec_agent = ToSRecorder()
     expected = run_episode(ExplorationEnv(scene, text_profile="tos"), rec_agent, seed=3)
     chat = ScriptedChat(rec_agent.script)
     try:
