@@ -61,7 +61,6 @@ class Scout(Agent):
     def restart(self) -> None:
         """Explore again from the start (beliefs about objects are kept)."""
         super().restart()
-        self.plan: deque[str] = deque()
         self.doors_done: set[str] = set()
         self.unreachable: set[str] = set()
         self.sweeps: dict[tuple, tuple[float, ...]] = {}  # standing position -> headings its sweep covers
@@ -74,13 +73,9 @@ class Scout(Agent):
         m = self.memory
         if "entities" in info:
             self.entity_names = set(info["entities"])
-        if info.get("invalid"):
-            self.plan.clear()  # something went wrong: re-plan from where we stand
         if not self.started:
             self.started = True
             return "Actions: [Observe()]"
-        if self.plan:
-            return self.plan.popleft()
         steps_left = info.get("steps_left", 99)
         done = self.all_seen()
         # 1. Finish the sweep where we stand.
