@@ -311,8 +311,21 @@ def _manip(rest: list[str]) -> int:
     if (a.robot == "mobile-panda") != bool(a.suite):
         p.error("--robot mobile-panda goes with --suite house-Nroom (and a house suite with that robot)")
     if a.what == "tasks" and a.suite:
-        p.error("house tasks are not built yet: spacelab manip tasks runs the tabletop tasks (drop --suite and --robot)")
-    if a.what == "check" and a.suite:
+        from sim.manip.house_tasks import HOUSE_MANIP_TASKS
+        from spacelab.evaluation.house_episode import run_house_manip_task
+
+        res = {}
+        print(f"house task success over {a.n} {a.suite} houses (mobile-panda, oracle-planner, MuJoCo)")
+        for name in HOUSE_MANIP_TASKS:
+            runs = [run_house_manip_task(name, a.suite, s) for s in tqdm(range(a.n), desc=name, leave=False)]
+            ok = [r for r in runs if r["success"]]
+            res[name] = {"success_rate": round(len(ok) / len(runs), 3), "runs": len(runs),
+                         "mean_skill_calls": round(sum(r["skill_calls"] for r in runs) / len(runs), 2),
+                         "mean_sim_seconds": round(sum(r["sim_seconds"] for r in runs) / len(runs), 2),
+                         "failures": sorted({f"{r['index']}: {r['failure']}" for r in runs if not r["success"]})[:10]}
+            print(f"  {name:20s} {100 * res[name]['success_rate']:.0f}% of {a.n}"
+                  + (f"  failures: {'; '.join(res[name]['failures'][:3])}" if res[name]["failures"] else ""))
+    elif a.what == "check" and a.suite:
         from sim.manip.house_check import check_house_skills
 
         res = check_house_skills(a.suite, a.skills, a.n, progress=False)

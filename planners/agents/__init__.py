@@ -32,6 +32,10 @@ register_agent("noisy-oracle", "planners.agents.oracle:NoisyOracle", "oracle wit
 register_agent("mapper", "planners.agents.mapper:Mapper", "perception stack: RGB-D mapping, tracking, frontiers (sensors=rgbd)")
 register_agent("llm", "planners.agents.llm:LLMAgent", "an OpenAI-compatible chat model (agent_options.llm.*)")
 register_agent("replay", "planners.agents.replay:ReplayAgent", "replays a recorded run: replay@runs/<run>/episodes.jsonl")
+register_agent("oracle-planner", "planners.house.belief_planner:OraclePlanner", "house tasks: A* on the true state (upper bound)")
+register_agent("belief-planner", "planners.house.belief_planner:BeliefPlanner", "house tasks: belief-space planner on its own map (@nolib: no composites)")
+register_agent("perception-planner", "planners.house.belief_planner:PerceptionPlanner", "house tasks: the belief planner fed from RGB-D (sensors=rgbd)")
+register_agent("llm-planner", "planners.house.llm_planner:LLMPlanner", "house tasks: a chat model picks each skill (agent_options.llm-planner.*)")
 
 
 def agent_class(name: str) -> type[Agent]:

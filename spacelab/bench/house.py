@@ -12,6 +12,7 @@ three runs each, after a warm-up run). The ratio is the share of the skills' wal
 
 from __future__ import annotations
 
+import tempfile
 import time
 
 import numpy as np
@@ -81,11 +82,33 @@ def house_rates(suite: str = "house-3room", seed: int = 0, repeats: int = 3) -> 
     return res
 
 
+def house_task_rates(suite: str = "house-3room", n_scenes: int = 4, agents=("oracle-planner", "belief-planner"),
+                     workers: int = 2, executor: str = "physics") -> dict:
+    """Episodes/min of `spacelab eval task=fetch` (a whole run: worker start-up, planning, MuJoCo
+    skills, result files) with `workers` local processes, and the share of episodes solved."""
+    from spacelab.evaluation.evaluate import EvalConfig, run_eval  # the bench drives a whole eval
+
+    cfg = EvalConfig(suite=suite, agents=list(agents), n_scenes=n_scenes, task="fetch", executor=executor,
+                     launcher={"name": "local", "workers": workers})
+    with tempfile.TemporaryDirectory() as d:
+        t0 = time.perf_counter()
+        summary = run_eval(cfg, d, progress=False)
+        wall = time.perf_counter() - t0
+    episodes = summary["n_episodes"]
+    return {"suite": suite, "task": "fetch", "executor": executor, "workers": workers, "episodes": episodes,
+            "episodes_per_min": round(60 * episodes / wall, 2),
+            "success_rate": {r["agent"]: r["success_rate"] for r in summary["rows"]}}
+
+
 def house_rows(h: dict) -> list[tuple[str, object]]:
-    return [(f"[house] raw mj_step/s, {h['suite']} + mobile-panda (physics limit)", h["raw_mj_step_per_s"]),
+    t = h.get("tasks")
+    extra = [] if not t else [(f"[house] fetch episodes/min, {t['workers']} workers ({t['episodes']} episodes, "
+                               f"{t['executor']}; success {', '.join(f'{a} {v}' for a, v in t['success_rate'].items())})",
+                               t["episodes_per_min"])]
+    return extra + [(f"[house] raw mj_step/s, {h['suite']} + mobile-panda (physics limit)", h["raw_mj_step_per_s"]),
             ("[house] physics steps/s while navigate_to + pick run (navigate / pick)",
              f"{h['skill_physics_steps_per_s']} ({h['navigate_to_physics_steps_per_s']} / {h['pick_physics_steps_per_s']})"),
             ("[house] physics-limit ratio in skills", h["physics_limit_ratio"])]
 
 
-__all__ = ["house_rates", "house_rows"]
+__all__ = ["house_rates", "house_rows", "house_task_rates"]

@@ -8,7 +8,8 @@ Measures, on one scene of the suite:
   rest between turns, so that every view is computed anew rather than reused);
 - episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
   cold (a whole `spacelab eval`, worker start-up included) and steady (warm workers);
-- house: mobile-panda navigate_to + pick physics steps/s vs raw mj_step/s (`spacelab.bench.house`);
+- house: mobile-panda navigate_to + pick physics steps/s vs raw mj_step/s, and fetch episodes/min
+  with 2 workers (`spacelab.bench.house`);
 - the HTTP server under 16 keep-alive clients (`spacelab.bench.http`);
 - with --clusters: episodes/min on 1 vs 2 Slurm tasks and 1 vs 2 Ray nodes (`spacelab.bench.clusters`).
 """
@@ -27,7 +28,7 @@ from scenes.jsonio import write_json_atomic
 from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.bench.backends import backend_table, env_rate, raw_rate
-from spacelab.bench.house import house_rates, house_rows
+from spacelab.bench.house import house_rates, house_rows, house_task_rates
 from spacelab.bench.http import http_load
 from spacelab.bench.manip import manip_rates
 from spacelab.bench.perception import perception_table
@@ -126,6 +127,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
     rows += [("manipulation env steps/s (floating gripper, table-clutter)", man["env_steps_per_s"]),
              ("  physics limit (raw mj_step/s / substeps) and ratio", f"{man['physics_limit_env_steps_per_s']} ({man['physics_limit_ratio']})")]
     result["house"] = house_rates()  # mobile-panda skills in a house vs raw mj_step (spacelab.bench.house)
+    result["house"]["tasks"] = house_task_rates(n_scenes=max(2, episodes // 10))  # spacelab eval task=fetch, 2 workers
     rows += house_rows(result["house"])
     scoring = result["scoring"] = score_pairs_rate()
     rows += [(f"spacelab score --pairs, tos profile: pairs/s ({scoring['pairs']} pairs in s)",

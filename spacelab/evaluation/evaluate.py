@@ -18,8 +18,10 @@ from dataclasses import dataclass, field, fields
 
 from tqdm import tqdm
 
+from perception.house_data import TASK_KINDS
 from perception.visibility import ViewConfig
-from planners.agents import agent_class, make_agent
+from planners.agents import AGENTS, Agent, agent_class, make_agent
+from scenes.house import HOUSE_SUITES
 from scenes.jsonio import (
     append_jsonl,
     jsonl_line,
@@ -30,10 +32,10 @@ from scenes.spec import SceneError
 from scenes.suites import DEFAULT_SUITE, get_suite, profile_of
 from sim.backends import BACKENDS, make_backend
 from sim.env import IMAGE_MIME, OBS_MODES, TEXT_PROFILES
-from spacelab.evaluation.jobs import EpisodeJob, read_records, record_key
+from spacelab.evaluation.jobs import EXECUTORS, HOUSE_PROTOCOLS, EpisodeJob, read_records, record_key
 from spacelab.evaluation.launch_slurm import forget_launches, recover_launches
 from spacelab.evaluation.launchers import LAUNCHERS, run_jobs
-from spacelab.evaluation.leaderboard import aggregate, format_table
+from spacelab.evaluation.leaderboard import TASK_COLUMNS, aggregate, format_table
 from spacelab.evaluation.protocols import PROTOCOLS
 from spacelab.evaluation.provenance import run_info
 from spacelab.evaluation.rundir import RunLock, write_plan
@@ -68,6 +70,8 @@ class EvalConfig:
     backend: str = EpisodeJob.backend
     plugins: list[str] = field(default_factory=list)
     profile: str = ""  # "tos" or "spacelab" (docs/tos-profiles.md); "" = the suite's own: tos on the tos-* suites  # modules with your register_agent/... lines, imported by every worker
+    task: str = EpisodeJob.task  # house suites: fetch, stow, find or rearrange, played by planner agents (docs/house-planner.md)
+    executor: str = EpisodeJob.executor  # house tasks: "physics" (MuJoCo) or "symbolic" (the rule-based twin, fast)
 
 
 _TYPES = {int: "an integer", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -114,6 +118,29 @@ def validate_config(cfg: EvalConfig) -> None:
         raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
     if cfg.max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {cfg.max_steps}")
+    validate_task(cfg)
+
+
+def validate_task(cfg: EvalConfig) -> None:
+    """House tasks go with house suites and planner agents (not exploration `Agent`s), exploration with the rest."""
+    planners = [a for a in cfg.agents if not issubclass(agent_class(a), Agent)]
+    if not cfg.task:
+        if planners:
+            raise ValueError(f"agent {planners[0]!r} plays house tasks: add task=<{'|'.join(TASK_KINDS)}> and a house suite")
+        return
+    if cfg.task not in TASK_KINDS:
+        raise ValueError(f"task must be one of {', '.join(TASK_KINDS)} (or empty: exploration), got {cfg.task!r}")
+    if cfg.suite not in HOUSE_SUITES:
+        raise ValueError(f"task={cfg.task} needs a house suite ({', '.join(HOUSE_SUITES)}), got {cfg.suite!r}")
+    others = [a for a in cfg.agents if a not in planners]
+    if others:
+        raise ValueError(f"agent {others[0]!r} explores and cannot play task={cfg.task}; "
+                         f"house agents: {', '.join(n for n in AGENTS if not issubclass(AGENTS.load(n), Agent))}")
+    bad = [p for p in cfg.protocols if p not in HOUSE_PROTOCOLS]
+    if bad:
+        raise ValueError(f"protocol {bad[0]!r} does not apply to house tasks; choose from: {', '.join(HOUSE_PROTOCOLS)}")
+    if cfg.executor not in EXECUTORS:
+        raise ValueError(f"executor must be one of {', '.join(EXECUTORS)}, got {cfg.executor!r}")
 
 
 def preflight(cfg: EvalConfig) -> None:
@@ -132,7 +159,7 @@ def make_jobs(cfg: EvalConfig) -> list[EpisodeJob]:
             suite=cfg.suite, index=i, agent=a, protocol=p, seed=cfg.seed * 100_000 + i, config_hash=h,
             max_steps=cfg.max_steps, fov_deg=float(cfg.fov_deg), max_range=float(cfg.max_range), backend=cfg.backend,
             obs_mode=cfg.obs_mode, image_format=cfg.image_format, proxy=cfg.proxy, agent_options=cfg.agent_options,
-            plugins=tuple(cfg.plugins), profile=profile,
+            plugins=tuple(cfg.plugins), profile=profile, task=cfg.task, executor=cfg.executor,
         )
         for p in cfg.protocols
         for a in cfg.agents
@@ -151,6 +178,8 @@ def config_hash(cfg: EvalConfig) -> str:
     profile = profile_of(cfg.suite, cfg.profile)
     if profile != "spacelab":  # only when not spacelab's, so earlier runs keep their hashes
         relevant["profile"] = profile
+    if cfg.task:  # likewise: exploration runs keep their hashes
+        relevant["task"], relevant["executor"] = cfg.task, cfg.executor
     return hashlib.sha1(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:10]
 
 
@@ -230,6 +259,7 @@ def summarise(records: list[dict], cfg: EvalConfig) -> dict:
         "backend": cfg.backend,
         "profile": profile_of(cfg.suite, cfg.profile),
         "protocols": cfg.protocols,
+        **({"task": cfg.task, "executor": cfg.executor} if cfg.task else {}),
         "rows": rows,
         "n_episodes": len(records),
         "n_errors": sum(r["errors"] for r in rows),
@@ -237,6 +267,10 @@ def summarise(records: list[dict], cfg: EvalConfig) -> dict:
 
 
 def summary_table(summary: dict) -> str:
+    if summary.get("task"):
+        title = (f"{summary['suite']} scenes {summary['scenes'][0]}-{summary['scenes'][1]}, task {summary['task']}, "
+                 f"executor {summary.get('executor')}")
+        return format_table(summary["rows"], title, TASK_COLUMNS)
     title = (f"{summary['suite']} scenes {summary['scenes'][0]}-{summary['scenes'][1]}, "
              f"budget {summary['max_steps']} turns, backend {summary['backend']}, profile {summary.get('profile', 'spacelab')}")
     return format_table(summary["rows"], title)

@@ -11,7 +11,7 @@ Example:
     >>> EpisodeJob.from_dict({"suite": "tos-2room", "index": 0, "agent": "scout", "budget": 9})
     Traceback (most recent call last):
     ...
-    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options, plugins, profile
+    ValueError: unknown job field(s): budget; allowed: suite, index, agent, seed, protocol, config_hash, max_steps, fov_deg, max_range, backend, obs_mode, image_format, proxy, agent_options, plugins, profile, task, executor
 """
 
 from __future__ import annotations
@@ -24,7 +24,10 @@ from perception.visibility import ViewConfig
 from scenes.jsonio import iter_jsonl
 from sim.actions import DEFAULT_MAX_STEPS
 from sim.env import DEFAULT_BACKEND, IMAGE_MIME, OBS_MODES
+from sim.manip.house_rules import EXECUTOR_KINDS
 
+EXECUTORS = EXECUTOR_KINDS  # what runs a house task's skills: MuJoCo, or the rule-based twin
+HOUSE_PROTOCOLS = ("active", "false-belief")  # house tasks: the task, or the task then a second one after items moved
 PASSIVE_PROXY = "scout"  # who drives in the passive protocol unless a job says otherwise
 
 _TYPES = {int: "an integer", float: "a number", str: "a string", dict: "a mapping", (list, tuple): "a list"}
@@ -50,6 +53,8 @@ class EpisodeJob:
     agent_options: dict = field(default_factory=dict)  # per agent base name, e.g. {"llm": {"model": ...}}
     plugins: tuple = ()  # modules imported before the episode: your register_agent(...) lines run in every worker
     profile: str = ""  # "tos" or "spacelab": wording and scoring; "" = the suite's own (tos on the tos-* suites)
+    task: str = ""  # a house task (fetch, stow, find, rearrange) played by a planner agent; "" = exploration
+    executor: str = "physics"  # house tasks: "physics" (MuJoCo, the mobile Panda's skills) or "symbolic" (its rule-based twin)
 
     @classmethod
     def from_dict(cls, d: dict) -> "EpisodeJob":

@@ -19,11 +19,13 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 from scenes.changes import Change, apply_changes  # noqa: E402
+from scenes.house import load_house  # noqa: E402
 from scenes.jsonio import write_json_atomic, write_text_atomic  # noqa: E402
 from scenes.spec import SceneError  # noqa: E402
 from scenes.suites import load_suite_scene  # noqa: E402
 from spacelab.evaluation.jobs import read_records, record_key  # noqa: E402
 from spacelab.evaluation.leaderboard import METRICS, aggregate, column_titles, format_table  # noqa: E402
+from spacelab.figures.house_topdown import render_house_episode  # noqa: E402
 from spacelab.figures.topdown import render_topdown  # noqa: E402
 
 CURVES = [("overall", "belief accuracy (overall)"), ("coverage", "object coverage"), ("info_gain", "information gain")]
@@ -87,7 +89,30 @@ def step_curves(records: list[dict], key: str) -> dict[tuple, np.ndarray]:
     return out
 
 
+def plot_containment(records: list[dict], path: str) -> None:
+    """House tasks: mean containment accuracy of the agent's belief after each skill call."""
+    groups: dict[tuple, list[list[float]]] = {}
+    for r in records:
+        if r.get("error") is None and r.get("containment_curve"):
+            groups.setdefault((r["agent"], r.get("protocol", "active")), []).append(list(r["containment_curve"]))
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for (agent, protocol), series in sorted(groups.items()):
+        n = max(len(s) for s in series)
+        ys = np.mean([s + [s[-1]] * (n - len(s)) for s in series], axis=0)
+        ax.plot(np.arange(n), ys, marker=".", label=f"{agent} ({protocol})")
+    ax.set_xlabel("skill calls")
+    ax.set_ylabel("containment accuracy")
+    ax.set_ylim(0, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
 def plot_curves(records: list[dict], path: str) -> None:
+    if records and all(r.get("task") for r in records):
+        return plot_containment(records, path)
     fig, axes = plt.subplots(1, len(CURVES), figsize=(5 * len(CURVES), 3.6))
     for ax, (key, label) in zip(axes, CURVES):
         for (agent, protocol), ys in sorted(step_curves(records, key).items()):
@@ -119,7 +144,10 @@ def make_report(run_dirs: list[str], out_dir: str, pictures: int = 3) -> dict:
             continue
         shown[key] = shown.get(key, 0) + 1
         name = f"ep_{r['agent']}_{key[2]}_{r['suite']}_{r['index']}_{r.get('config_hash', '')}.png".replace("@", "-")
-        render_topdown(_scene_of(r), os.path.join(out_dir, name), episode=r, belief=r.get("final_map"))
+        if r.get("task"):  # a house task: path, containers opened, items moved
+            render_house_episode(load_house(r["suite"], r["index"]), r, os.path.join(out_dir, name))
+        else:
+            render_topdown(_scene_of(r), os.path.join(out_dir, name), episode=r, belief=r.get("final_map"))
         figures.append((name, r))
     table = format_table(rows)
     write_text_atomic(os.path.join(out_dir, "index.html"), _html(rows, figures, run_dirs))
@@ -165,7 +193,8 @@ def _scene_of(record: dict):
 
 
 def _html(rows: list[dict], figures, run_dirs) -> str:
-    cols = ["suite", "profile", "agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS] + ["belief_ci95", "active_passive_gap"]
+    cols = (["suite", "profile", "task", "agent", "protocol", "episodes", "errors"] + [k for _, k, _ in METRICS]
+            + ["success_ci95", "belief_ci95", "active_passive_gap"])
     cols = [c for c in cols if any(r.get(c) is not None for r in rows)]
     titles = column_titles()
     head = "".join(f'<th title="{html.escape(c)}">{html.escape(titles.get(c, c))}</th>' for c in cols)
@@ -174,8 +203,10 @@ def _html(rows: list[dict], figures, run_dirs) -> str:
     )
     pics = "".join(
         f'<figure><img src="{html.escape(n)}" width="420"><figcaption>{html.escape(r["agent"])} · '
-        f'{html.escape(r.get("protocol", "active"))} · {html.escape(r["scene"])} · belief '
-        f'{_cell((r.get("belief") or {}).get("final", {}).get("overall"))}</figcaption></figure>'
+        f'{html.escape(r.get("protocol", "active"))} · {html.escape(r["scene"])} · '
+        + (f'{html.escape(str(r["task"]))}: {"success" if r.get("success") else "failed"}' if r.get("task") else
+           f'belief {_cell((r.get("belief") or {}).get("final", {}).get("overall"))}')
+        + '</figcaption></figure>'
         for n, r in figures
     )
     return f"""<!doctype html>
@@ -186,7 +217,7 @@ td:nth-child(-n+4){{text-align:left}} .scroll{{overflow-x:auto;max-width:100%}}
 figure{{display:inline-block;margin:6px}} figcaption{{font-size:12px}}</style></head>
 <body><h1>spacelab report</h1><p>runs: {html.escape(", ".join(run_dirs))}</p>
 <h2>Leaderboard</h2><div class="scroll"><table><tr>{head}</tr>{body}</table></div>
-<h2>Belief, coverage and information gain per step</h2><img src="belief_vs_step.png" width="1100">
+<h2>Belief over the episode (per turn; house tasks: per skill call)</h2><img src="belief_vs_step.png" width="1100">
 <h2>Episodes: ground truth, believed map (hollow, red lines to the truth) and path</h2>{pics}
 </body></html>
 """

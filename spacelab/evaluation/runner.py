@@ -27,6 +27,10 @@ def run_job(job: EpisodeJob) -> EpisodeRecord:
     try:
         for module in job.plugins:  # registrations made outside spacelab, in whichever process runs this
             importlib.import_module(module)
+        if job.task:  # a house task played by a planner agent
+            from spacelab.evaluation.house_episode import run_house_job
+            record.result = run_house_job(job)
+            return record
         protocol = PROTOCOLS.load(job.protocol)
         profile = profile_of(job.suite, job.profile)
         env = ExplorationEnv(load_suite_scene(job.suite, job.index), backend=job.backend, max_steps=job.max_steps,
