@@ -113,3 +113,37 @@ def test_eval_command_runs_house_tasks_and_refuses_bad_ones(capsys, tmp_path):
     code, out, err = run_cli(capsys, "eval", "suite=house-2room", "task=cook", "agents=[oracle-planner]", "n_scenes=1",
                              f"hydra.run.dir={tmp_path / 'x'}")
     assert code == 2 and err.count("\n") == 1 and "task must be one of" in err
+
+
+class _Obs:
+    def __init__(self, room, success=True):
+        self.room, self.success, self.reason, self.opened = room, success, "", ()
+
+
+def test_rooms_revisited_counts_only_stays_that_did_nothing():
+    from perception.house_data import SkillCall
+    from spacelab.evaluation.house_episode import _Measure
+
+    class Ex:
+        def robot_xy(self):
+            return (0.0, 0.0)
+
+    class Agent:
+        def belief_snapshot(self):
+            return {}
+
+    m = _Measure(Ex(), Agent())
+    m.after(None, _Obs(0), set(), set())
+    nav = SkillCall("navigate_to", ("room_1",))
+    m.after(nav, _Obs(1), set(), set())  # room 1: first visit
+    m.after(SkillCall("look_around"), _Obs(1), set(), set())
+    m.after(nav, _Obs(0), set(), set())  # back in room 0 (revisit) ...
+    m.after(SkillCall("place", ("mug_0", "table_0")), _Obs(0), set(), set())  # ... with a place there: useful
+    m.after(nav, _Obs(1), set(), set())  # room 1 again: only a look
+    m.after(SkillCall("look_around"), _Obs(1), set(), set())
+    m.after(nav, _Obs(2), set(), set())  # room 2: first visit
+    assert m.wasted_revisits() == 1
+    m.after(nav, _Obs(0), set(), set())  # ends in room 0 doing nothing: one more
+    assert m.wasted_revisits() == 2
+    m.after(SkillCall("pick", ("mug_0",)), _Obs(0, success=False), set(), set())  # a failed pick is not useful
+    assert m.wasted_revisits() == 2

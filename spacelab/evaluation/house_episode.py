@@ -8,7 +8,8 @@ state (`HouseTask.met`), never the agent.
 Per-episode record (what `summary.json` rows average):
 - success, skill_calls, sim_seconds, wall_s, replans (with reasons), invalid_replies;
 - wasted actions: empty containers opened (an open() that revealed nothing) and rooms
-  revisited (entering a room the robot had already been in and left);
+  revisited for nothing (entering a room the robot had already been in and left, and doing
+  no successful pick, place or open there before leaving it or stopping);
 - containment accuracy after every call (share of the house's items whose believed
   relation and place are the true ones; unknown counts as wrong) and its final value;
 - belief map: the believed items placed at their believed piece's centre, scored with the
@@ -85,8 +86,8 @@ def play(ex, task: HouseTask, agent, seed: int, keep_memory: bool = False) -> di
         "replans": len(replans), "replan_reasons": [r.get("reason", "") for r in replans][:20],
         "invalid_replies": int(stats.get("invalid_replies", 0)),
         "node_expansions": stats.get("node_expansions"), "library_calls": stats.get("library_calls"),
-        "empty_containers_opened": m.empty_opened, "rooms_revisited": m.revisits,
-        "wasted_actions": m.empty_opened + m.revisits,
+        "empty_containers_opened": m.empty_opened, "rooms_revisited": m.wasted_revisits(),
+        "wasted_actions": m.empty_opened + m.wasted_revisits(),
         "containment_accuracy": m.acc[-1], "containment_curve": m.acc,
         "belief_map": belief_map_score(ex.house, snapshot, truth, items),
         "info_gain": round(1.0 - entropy1 / m.entropy0, 4) if m.entropy0 and entropy1 is not None else None,
@@ -109,6 +110,7 @@ class _Measure:
         self.rooms_left: set[int] = set()
         self.room: int | None = None
         self.empty_opened = self.revisits = 0
+        self.again = self.useful = False  # this stay in the room: a revisit? did anything there?
         self.held_from: dict[str, str | None] = {}
 
     def after(self, call, obs, before, truth) -> None:
@@ -121,8 +123,9 @@ class _Measure:
         self.path.append(list(map(float, self.ex.robot_xy())))
         if obs.room != self.room:
             self.rooms_left.add(self.room)
-            self.revisits += obs.room in self.rooms_left
-            self.room = obs.room
+            self.revisits += self.again and not self.useful
+            self.again, self.useful, self.room = obs.room in self.rooms_left, False, obs.room
+        self.useful |= obs.success and call.skill in ("pick", "place", "open")
         if call.skill == "open" and obs.success:
             inside = dict(obs.opened).get(call.args[0])
             self.opened.append({"container": call.args[0], "items": list(inside or ())})
@@ -132,6 +135,9 @@ class _Measure:
         if call.skill == "place" and obs.success:
             self.moved.append({"item": call.args[0], "from": self.held_from.pop(call.args[0], None), "to": call.args[1]})
         self.acc.append(round(containment_accuracy(self.agent.belief_snapshot(), truth), 4))
+
+    def wasted_revisits(self) -> int:
+        return self.revisits + (self.again and not self.useful)  # the stay the episode ended in
 
 
 def _entropy(agent) -> float | None:

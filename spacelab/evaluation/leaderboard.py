@@ -54,7 +54,7 @@ METRICS = [
 TABLE_COLUMNS = ["coverage", "full_coverage_rate", "steps", "steps_to_full_coverage", "invalid_per_episode", "cost",
                  "belief_overall", "info_gain", "identification_f1", "belief_inertia", "redundant_steps", "qa_accuracy"]
 TASK_COLUMNS = ["success_rate", "success_ci95", "skill_calls", "sim_seconds", "replans", "wasted_actions",
-                "containment_accuracy", "info_gain", "library_calls", "invalid_replies", "belief_inertia"]
+                "containment_accuracy", "info_gain", "node_expansions", "library_calls", "invalid_replies", "belief_inertia"]
 
 
 def _get(r: dict, *keys):
