@@ -16,7 +16,10 @@ class AgentSpecError(ValueError):
     """An agent name's parameter or options that the agent cannot take (message says why)."""
 
 
-class Agent(ABC):
+class FromSpec:
+    """Build an agent from its registry name's parameter and options (exploration agents and
+    house agents alike)."""
+
     name: str = "agent"
 
     @classmethod
@@ -28,13 +31,17 @@ class Agent(ABC):
         return {}
 
     @classmethod
-    def from_spec(cls, arg: str = "", options: dict | None = None) -> "Agent":
+    def from_spec(cls, arg: str = "", options: dict | None = None):
         """The agent for "name@arg" with `options` (a mapping of constructor arguments)."""
         kwargs = {**(options or {}), **cls.parse_arg(arg)}
         try:
             return cls(**kwargs)
         except TypeError as e:
             raise AgentSpecError(f"agent {cls.name!r}: bad options {sorted(kwargs)} ({e})") from None
+
+
+class Agent(FromSpec, ABC):
+    name: str = "agent"
 
     def reset(self, seed: int = 0, max_steps: int = DEFAULT_MAX_STEPS) -> None:
         """Start a new episode."""

@@ -16,28 +16,13 @@ from __future__ import annotations
 from typing import Callable
 
 from perception.house_data import HouseObservation, HouseTask, Layout, SkillCall
-from planners.agents.base import AgentSpecError
+from planners.agents.base import FromSpec
 
 
-class HouseAgent:
+class HouseAgent(FromSpec):
     name: str = "house-agent"
     sensors: str = "symbolic"  # "truth" (oracle), "symbolic" or "rgbd"
-
-    @classmethod
-    def parse_arg(cls, arg: str) -> dict:
-        """Constructor arguments from the text after '@' in a name; none by default."""
-        if arg:
-            raise AgentSpecError(f"agent {cls.name!r} takes no parameter (got {cls.name}@{arg})")
-        return {}
-
-    @classmethod
-    def from_spec(cls, arg: str = "", options: dict | None = None) -> HouseAgent:
-        """The agent for "name@arg" with `options` (a mapping of constructor arguments)."""
-        kwargs = {**(options or {}), **cls.parse_arg(arg)}
-        try:
-            return cls(**kwargs)
-        except TypeError as e:
-            raise AgentSpecError(f"agent {cls.name!r}: bad options {sorted(kwargs)} ({e})") from None
+    belief = None  # a perception.house_belief.HouseBelief, for agents that keep one
 
     def reset(self, task: HouseTask, layout: Layout, seed: int, keep_memory: bool = False) -> None:
         raise NotImplementedError
@@ -50,11 +35,11 @@ class HouseAgent:
 
     def belief_snapshot(self) -> dict:
         """item -> {"relation": "on"|"in"|"holding"|"unknown", "place": str|None, "confidence": float}."""
-        return {}
+        return self.belief.snapshot() if self.belief is not None else {}
 
     def belief_entropy(self) -> float | None:
         """Bits of uncertainty over item places (None when the agent keeps no distribution)."""
-        return None
+        return self.belief.entropy() if self.belief is not None else None
 
     def stats(self) -> dict:
         return {"replans": [], "node_expansions": 0, "invalid_replies": 0, "library_calls": 0, "skill_calls_planned": 0}

@@ -153,12 +153,6 @@ class BeliefPlanner(HouseAgent):
         self._stats["library_calls"] += label is not None
         return call
 
-    def belief_snapshot(self) -> dict:
-        return self.belief.snapshot() if self.belief is not None else {}
-
-    def belief_entropy(self) -> float | None:
-        return self.belief.entropy() if self.belief is not None else None
-
     def stats(self) -> dict:
         return {**self._stats, "replans": list(self._stats["replans"]), "blocked": sorted(self.blocked)}
 

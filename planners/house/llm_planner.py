@@ -121,12 +121,6 @@ class LLMPlanner(HouseAgent):
         self.calls += 1
         return call
 
-    def belief_snapshot(self) -> dict:
-        return self.belief.snapshot() if self.belief is not None else {}
-
-    def belief_entropy(self) -> float | None:
-        return self.belief.entropy() if self.belief is not None else None
-
     def stats(self) -> dict:
         u = self.client.usage
         cost = (u.prompt_tokens * self.cfg.price_prompt_per_1k + u.completion_tokens * self.cfg.price_completion_per_1k) / 1000
