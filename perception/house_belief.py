@@ -115,6 +115,7 @@ class HouseBelief:
         self.places: dict[str, Place] = {}
         self.items: set[str] = set()  # every item heard of (task) or seen
         self.explored: set[int] = set()  # rooms looked around in
+        self.centre_looked: set[int] = set()  # rooms looked around in from their middle (parked at no piece)
         self.unreachable: set[int] = set()  # rooms the robot could not get to
         self.room = layout.start_room
         self.at: str | None = None
@@ -186,7 +187,8 @@ class HouseBelief:
     def distribution(self, item: str) -> dict[str, float]:
         """P(item is at place): 1 at its located place (``"holding"`` when held), else uniform
         over its candidates (the prior, see the module doc), a support only swept from afar
-        weighing `miss` instead of 1; {} when nothing is left."""
+        and a room only looked around in from beside a piece weighing `miss` instead of 1;
+        {} when nothing is left."""
         if item in self.located:
             rel, place = self.located[item]
             return {"holding" if rel == "holding" else place: 1.0}
@@ -194,6 +196,10 @@ class HouseBelief:
         weights = {p: 1.0 for p in self.unknown_places() if p not in gone}
         if self.miss > 0:
             weights.update({p: self.miss for p in sorted(self.far) if p not in gone and p not in self.contents})
+            # a look_around from beside a piece may not have shown every piece of its room:
+            # such a room keeps a placeholder (look again from its middle) at weight `miss`
+            weights.update({room_place(k): self.miss for k in sorted(self.explored - self.centre_looked - self.unreachable)
+                            if room_place(k) not in gone})
         total = sum(weights.values())
         return {p: w / total for p, w in sorted(weights.items(), key=lambda x: (room_of_place(x[0]) is not None, x[0]))}
 
@@ -273,6 +279,8 @@ class HouseBelief:
         looked = call is not None and call.skill == "look_around" and obs.success
         if looked:
             self.explored.add(obs.room)
+            if obs.at is None:
+                self.centre_looked.add(obs.room)
         if call is not None and call.skill == "navigate_to" and not obs.success and room_of_place(call.args[0]) is not None \
                 and obs.room != room_of_place(call.args[0]):
             self.unreachable.add(room_of_place(call.args[0]))

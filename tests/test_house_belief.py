@@ -215,3 +215,20 @@ def test_a_look_around_may_overlook_an_item_when_miss_is_set():
     assert exact.update(looked()) == ["can_0 is not on table_0 as believed"]
     with pytest.raises(ValueError, match="miss must be a probability"):
         HouseBelief(LAYOUT, miss=-0.5)
+
+
+def test_a_room_seen_only_from_beside_a_piece_keeps_a_small_placeholder():
+    b = HouseBelief(Layout((0, 1), ((2.0, 2.0), (8.0, 2.0)), ((0, 1),), 0), miss=0.1)
+    b.add_items(["mug_0"])
+    b.update(obs("navigate_to(table_0)", at="table_0", pieces=(TABLE,)))
+    b.update(obs("look_around", at="table_0", pieces=(DRESSER, TABLE), closed=DRESSER.containers))
+    # drawers and room 1 weigh 1; room 0 (looked around in only from beside table_0) 0.1: total 3.1
+    d = b.distribution("mug_0")
+    assert math.isclose(d["room_0"], 0.1 / 3.1) and math.isclose(d["room_1"], 1 / 3.1)
+    b.update(obs("navigate_to(room_0)"))
+    b.update(obs("look_around", pieces=(DRESSER, TABLE), closed=DRESSER.containers))  # from the middle
+    assert "room_0" not in b.distribution("mug_0")
+    exact = HouseBelief(LAYOUT)  # miss 0: a look from beside a piece counts as complete
+    exact.add_items(["mug_0"])
+    exact.update(obs("look_around", at="table_0", pieces=(DRESSER, TABLE), closed=DRESSER.containers))
+    assert "room_0" not in exact.distribution("mug_0")

@@ -248,7 +248,7 @@ class BeliefPlanner(HouseAgent):
                 continue
             k = room_of_place(place)
             if k is not None:
-                cost = (0.0 if b.room == k else c.nav + c.leg(here, b.room_centre(k))) + c.look_around
+                cost = (0.0 if b.room == k and b.at is None else c.nav + c.leg(here, b.room_centre(k))) + c.look_around
             else:
                 piece = b.piece(place)
                 cost = 0.0 if b.at == piece else c.nav + c.leg(here, b.position(piece))
@@ -277,8 +277,8 @@ class BeliefPlanner(HouseAgent):
         b = self.belief
         k = room_of_place(place)
         steps = []
-        if k is not None:
-            if b.room != k:
+        if k is not None:  # from the room's middle: a look from beside a piece may hide some of the room
+            if b.room != k or b.at is not None:
                 steps.append(SkillCall("navigate_to", (room_place(k),)))
             steps.append(SkillCall("look_around"))
         else:
