@@ -147,3 +147,20 @@ def test_rooms_revisited_counts_only_stays_that_did_nothing():
     assert m.wasted_revisits() == 2
     m.after(SkillCall("pick", ("mug_0",)), _Obs(0, success=False), set(), set())  # a failed pick is not useful
     assert m.wasted_revisits() == 2
+
+
+@pytest.mark.parametrize("name", ["house-pick-place", "house-fetch-drawer"])
+def test_house_manip_tasks_on_the_twin(name):
+    from spacelab.evaluation.house_episode import run_house_manip_task
+
+    runs = [run_house_manip_task(name, "house-3room", i, executor="symbolic") for i in range(5)]
+    assert all(r["success"] and r["failure"] == "" for r in runs), [r["failure"] for r in runs]
+    if name == "house-fetch-drawer":  # the oracle opens the drawer, takes the item, carries it
+        assert all([c["call"].split("(")[0] for c in r["calls"]][:3] == ["navigate_to", "open", "pick"] for r in runs)
+    else:
+        assert all(r["skill_calls"] == 4 for r in runs)
+
+
+def test_manip_tasks_command_refuses_a_house_suite_without_the_robot(capsys):
+    code, out, err = run_cli(capsys, "manip", "tasks", "--suite", "house-3room")
+    assert code == 2 and "--robot mobile-panda goes with --suite" in err
