@@ -43,6 +43,39 @@ class DriveResult:
     trace: list = field(default_factory=list)  # robot (x, y, heading) sampled along the way
 
 
+class BaseDrive:
+    """The Backend face `drive_path` / `rotate_to` steer (pose as x, y, compass heading in
+    degrees; velocity; step with a base command), over a manipulation world whose base is
+    driven by velocity commands: the world gives `timestep`, `physics_steps`, `base_pose()`
+    (x, y, yaw in radians, MuJoCo's convention), `base_velocity()`, a `base_cmd` it applies
+    on `step(n)`, and `base_contacts()` (contacts touching the base now)."""
+
+    def __init__(self, world) -> None:
+        self.w = world
+
+    @property
+    def timestep(self) -> float:
+        return self.w.timestep
+
+    @property
+    def physics_steps(self) -> int:
+        return self.w.physics_steps
+
+    def robot_pose(self) -> tuple[float, float, float]:
+        x, y, yaw = self.w.base_pose()
+        return float(x), float(y), float((90.0 - math.degrees(yaw)) % 360.0)
+
+    def robot_velocity(self) -> tuple[float, ...]:
+        return tuple(float(v) for v in self.w.base_velocity())
+
+    def step(self, cmd, n: int) -> None:
+        self.w.base_cmd = np.asarray(cmd, float)
+        self.w.step(n)
+
+    def robot_contacts(self) -> int:
+        return int(self.w.base_contacts())
+
+
 def plan_path(graph: nx.Graph, start, goal) -> list[tuple[float, float]] | None:
     """Shortest path between two graph nodes (A*, Euclidean heuristic), or None."""
     try:

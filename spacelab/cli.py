@@ -476,15 +476,38 @@ def _skills(rest: list[str]) -> int:
 
 
 def _render_episode(rest: list[str]) -> int:
+    from scenes.house import HOUSE_SUITES
     from spacelab.figures.episode import render_episode
 
-    p = argparse.ArgumentParser(prog="spacelab render-episode", description="Replay an episode and draw what the robot saw.")
+    p = argparse.ArgumentParser(prog="spacelab render-episode", description="Replay an episode and draw what the robot saw; "
+                                "with a house suite, write a video of a house task played by the mobile Panda.")
     p.add_argument("--suite", default=DEFAULT_SUITE)
     p.add_argument("--index", type=int, default=0)
     p.add_argument("--agent", default="mapper")
+    p.add_argument("--robot", help="house suites: mobile-panda (the only house robot, the default)")
     p.add_argument("--out", default="episode.png")
-    p.add_argument("--video", help="also write the frames as an mp4")
+    p.add_argument("--video", help="also write the frames as an mp4 (house suites: the video file, .mp4 or .gif)")
+    p.add_argument("--plan", help='house suites: a JSON list of skill steps, e.g. [["navigate_to", "table_0"]] '
+                                  "(default: pick an item up and place it in another room)")
+    p.add_argument("--fps", type=int, default=20, help="house suites: frames per second")
+    p.add_argument("--size", type=int, nargs=2, default=(480, 360), metavar=("W", "H"), help="house suites: frame size")
     a = _parse(p, rest)
+    if a.suite in HOUSE_SUITES:
+        from spacelab.figures.house_video import write_house_video
+
+        if a.robot not in (None, "mobile-panda"):
+            raise ValueError(f"unknown robot {a.robot!r} for suite {a.suite}; choose: mobile-panda")
+        out = a.video or (a.out if a.out.lower().endswith((".mp4", ".gif")) else "house_episode.mp4")
+        try:
+            plan = json.loads(a.plan) if a.plan else None
+        except json.JSONDecodeError as e:
+            raise ValueError(f"--plan must be a JSON list of [skill, *names] steps: {e}") from None
+        rec = write_house_video(a.suite, a.index, out, plan=plan, fps=a.fps, size=tuple(a.size))
+        done = ", ".join(f"{o['skill']} {'ok' if o['success'] else 'failed: ' + o['reason']}" for o in rec["outcomes"])
+        print(f"{out}: {rec['frames']} frames ({done})")
+        return 0
+    if a.robot is not None:
+        raise ValueError(f"--robot is for house suites ({', '.join(HOUSE_SUITES)}), not {a.suite}")
     rec = render_episode(a.suite, a.index, a.agent, a.out, video=a.video)
     if rec.get("error"):
         raise ValueError(rec["error"])
