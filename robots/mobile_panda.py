@@ -26,7 +26,9 @@ and drives to a base pose first, then the arm works from it. Whole-body IK would
 QP slide the base sideways into furniture that the arm-only model does not contain, and
 the base's velocity loop (with contacts) could not track such small corrections exactly;
 keeping the base fixed makes every arm plan a plan in 7 joints that the collision checker
-verifies against the real scene.
+verifies against the real scene. (Drawer and door skills move the base too, but not inside
+the IK: the base drives a short straight line while the arm holds its joints; see
+`sim.manip.house_skills`.)
 
 Example:
     >>> ik = PandaIK()
@@ -229,6 +231,20 @@ class PandaIK:
         return perr, ang
 
 
-__all__ = ["ARM_JOINTS", "BASE_JOINTS", "FINGER_JOINTS", "HEAD_CAMERA", "MobilePandaConfig", "PandaIK", "Q_HOME",
-           "RobotAssetError", "TCP", "WRIST_CAMERA", "add_mobile_panda", "arm_only_model", "grasp_rotation",
-           "panda_spec", "panda_urdf_path"]
+__all__ = [
+    "ARM_JOINTS",
+    "BASE_JOINTS",
+    "FINGER_JOINTS",
+    "HEAD_CAMERA",
+    "Q_HOME",
+    "TCP",
+    "WRIST_CAMERA",
+    "MobilePandaConfig",
+    "PandaIK",
+    "RobotAssetError",
+    "add_mobile_panda",
+    "arm_only_model",
+    "grasp_rotation",
+    "panda_spec",
+    "panda_urdf_path",
+]

@@ -4,10 +4,12 @@ A house is the exploration generator's scene (`scenes.generate.generate_scene`: 
 doors, exploration objects) with manipulation furniture added on free cells:
 
 - ``table`` (0.75 m) and ``counter`` (0.90 m): items stand on their tops;
-- ``dresser`` (0.80 m): a cabinet with two sliding drawers (containers
-  ``<name>_drawer1`` (top) and ``<name>_drawer2``); items hide in the top drawer;
-- ``cupboard`` (0.90 m): a cabinet with one door on a vertical hinge (the container is
-  the cupboard itself); items hide on its floor board;
+- ``dresser`` (0.80 m): a cabinet with two full-extension sliding drawers (0.40 m of travel;
+  containers ``<name>_drawer1`` (top) and ``<name>_drawer2``); items hide in the top
+  drawer, in the part that slides out, near its middle;
+- ``cupboard`` (1.10 m): a cabinet with one door on a vertical hinge (the container is
+  the cupboard itself; the door hangs on the side with more room beside it, `door_side`);
+  items hide near the front of its floor board (0.45 m);
 - ``shelf`` (0.95 m): an open shelf unit; items stand on its top board.
 
 Every furniture piece is also an exploration object (category desk, cabinet or bookshelf)
@@ -56,10 +58,13 @@ FURNITURE_KINDS = {
     "table": FurnitureKind((0.8, 0.6, 0.75), "desk", 0.75, "on"),
     "counter": FurnitureKind((0.8, 0.6, 0.90), "desk", 0.90, "on"),
     "dresser": FurnitureKind((0.7, 0.5, 0.80), "cabinet", 0.52, "in"),  # floor of the top drawer
-    "cupboard": FurnitureKind((0.6, 0.45, 0.90), "cabinet", 0.35, "in"),  # floor board behind the door
+    "cupboard": FurnitureKind((0.6, 0.45, 1.10), "cabinet", 0.45, "in"),  # floor board behind the door
     "shelf": FurnitureKind((0.8, 0.4, 0.95), "bookshelf", 0.95, "on"),
 }
-DRAWER_TRAVEL = 0.25  # m a drawer slides out
+DRAWER_TRAVEL = 0.40  # m a drawer slides out: full extension (0.47 m deep drawers), see docs/house.md
+DRAWER_ITEM_DEPTH = (-0.28, -0.16)  # item spots in the top drawer, m from the dresser's front (closed frame)
+CUPBOARD_ITEM_DEPTH = (-0.20, -0.12)  # item spots on the cupboard's floor, m from its front
+DRAWER_ITEM_LATERAL = 0.12  # m either side of the drawer's middle: the hand (0.2 m across its fingers) clears the sides
 DRAWER_Z = (0.64, 0.30)  # centre heights of the drawer fronts (top, bottom)
 DRAWER_HALF_H = 0.12
 
@@ -292,6 +297,25 @@ def reachable(f: Furniture, lateral: float, depth: float, z: float) -> bool:
     return REACH_XY[0] <= math.hypot(forward, lateral) <= REACH_XY[1] and REACH_Z[0] <= z - MOUNT_HEIGHT <= REACH_Z[1]
 
 
+def door_side(house: HouseSpec, f: Furniture) -> int:
+    """Which edge of a cupboard's front its door hangs on: +1 the left one (+lateral, seen
+    from the front), -1 the right one. The door swings open toward its hinge's side and, past
+    90 degrees, lies along that side with its knob facing outward: the side whose neighbour
+    cells (beside the piece and beside its approach cell) hold less (a wall counts twice an
+    object) leaves room for the hand on the knob. Ties go to the left."""
+    def blocked(lat: int) -> int:
+        score = 0
+        for dep in (0, 1):
+            x, y = f.to_world(lat, dep)
+            if house.scene.room_of(x, y) != f.room:
+                score += 2
+            elif any(abs(o.position[0] - x) < 0.5 and abs(o.position[1] - y) < 0.5 for o in house.scene.objects):
+                score += 1
+        return score
+
+    return 1 if blocked(1) <= blocked(-1) else -1
+
+
 # -- generation ---------------------------------------------------------------------------------
 ORDER = ("dresser", "cupboard", "table", "counter", "shelf")
 _DIRS = ((1, 0), (0, 1), (-1, 0), (0, -1))
@@ -369,7 +393,7 @@ def _items(rng, furniture: list[Furniture], per_piece: int) -> list[Item]:
             kind = kinds[int(rng.integers(len(kinds)))]
             for _try in range(50):
                 lat, dep = _spot(rng, f)
-                open_dep = dep + (DRAWER_TRAVEL if f.kind == "dresser" else 0.0)  # grasped from the open drawer
+                open_dep = dep + (0.96 * DRAWER_TRAVEL if f.kind == "dresser" else 0.0)  # grasped from the open drawer
                 if all(math.dist((lat, dep), s) > 0.12 for s in spots) and reachable(f, lat, open_dep, fk.surface + 0.03):
                     break
             else:
@@ -385,10 +409,13 @@ def _items(rng, furniture: list[Furniture], per_piece: int) -> list[Item]:
 def _spot(rng, f: Furniture) -> tuple[float, float]:
     """A random item spot in the piece frame (lateral, depth), inside its support area."""
     w, d, _ = f.size
-    if f.kind == "dresser":  # in the top drawer (closed-drawer frame), in the part that slides out of the cabinet
-        return float(rng.uniform(-w / 2 + 0.12, w / 2 - 0.12)), float(rng.uniform(d / 2 - DRAWER_TRAVEL + 0.07, d / 2 - 0.07))
-    if f.kind == "cupboard":
-        return float(rng.uniform(-w / 2 + 0.12, w / 2 - 0.12)), float(rng.uniform(-0.02, d / 2 - 0.12))
+    if f.kind == "dresser":  # in the top drawer (closed-drawer frame), in the part that slides out of the cabinet,
+        # at least 0.1 m out from the carcass when open, so that the wrist clears its top
+        lo, hi = DRAWER_ITEM_DEPTH
+        return float(rng.uniform(-DRAWER_ITEM_LATERAL, DRAWER_ITEM_LATERAL)), float(rng.uniform(d / 2 + lo, d / 2 + hi))
+    if f.kind == "cupboard":  # near the front of its floor: the hand comes in tilted down from the front
+        lo, hi = CUPBOARD_ITEM_DEPTH
+        return float(rng.uniform(-DRAWER_ITEM_LATERAL, DRAWER_ITEM_LATERAL)), float(rng.uniform(d / 2 + lo, d / 2 + hi))
     return float(rng.uniform(-w / 2 + 0.1, w / 2 - 0.1)), float(rng.uniform(0.0, d / 2 - 0.08))
 
 
@@ -397,8 +424,25 @@ def house_scene(seed: int, suite: str = "", n_rooms: int = 3) -> SceneSpec:
     return generate_house(seed, n_rooms=n_rooms, suite=suite).scene
 
 
-__all__ = ["DRAWER_TRAVEL", "FURNITURE_KINDS", "Furniture", "HOUSE_SUITES", "HouseSpec", "ITEM_KINDS", "Item", "generate_house",
-           "house_scene", "load_house", "park_distance", "reachable", "validate_house"]
+__all__ = [
+    "CUPBOARD_ITEM_DEPTH",
+    "DRAWER_ITEM_DEPTH",
+    "DRAWER_ITEM_LATERAL",
+    "DRAWER_TRAVEL",
+    "FURNITURE_KINDS",
+    "HOUSE_SUITES",
+    "ITEM_KINDS",
+    "Furniture",
+    "HouseSpec",
+    "Item",
+    "door_side",
+    "generate_house",
+    "house_scene",
+    "load_house",
+    "park_distance",
+    "reachable",
+    "validate_house",
+]
 
 
 HOUSE_SUITES = {f"house-{n}room": n for n in (2, 3, 4)}

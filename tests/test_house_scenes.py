@@ -6,7 +6,17 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scenes.house import FURNITURE_KINDS, HouseSpec, generate_house, load_house, reachable
+from scenes.house import (
+    CUPBOARD_ITEM_DEPTH,
+    DRAWER_ITEM_DEPTH,
+    DRAWER_ITEM_LATERAL,
+    DRAWER_TRAVEL,
+    FURNITURE_KINDS,
+    HouseSpec,
+    generate_house,
+    load_house,
+    reachable,
+)
 from scenes.spec import SceneError
 from scenes.suites import load_suite_scene
 
@@ -32,8 +42,25 @@ def test_every_item_is_in_the_reach_envelope():
         h = load_house("house-4room", seed)
         for i in h.items:
             f = h.piece(i.furniture)
-            depth = i.depth + (0.25 if f.kind == "dresser" else 0.0)
+            depth = i.depth + (0.96 * DRAWER_TRAVEL if f.kind == "dresser" else 0.0)  # grasped from the open drawer
             assert reachable(f, i.lateral, depth, FURNITURE_KINDS[f.kind].surface + 0.03), (seed, i)
+
+
+def test_container_items_lie_where_the_hand_fits():
+    # drawer items: in the part that slides out, >= 0.12 m from the carcass and the front board's inside
+    # when open, and 0.12 m from the middle at most (the hand is 0.2 m across its fingers); cupboard items
+    # near the front of its floor
+    for seed in range(20):
+        h = load_house("house-3room", seed)
+        for i in h.items:
+            f = h.piece(i.furniture)
+            if i.relation != "in":
+                continue
+            assert abs(i.lateral) <= DRAWER_ITEM_LATERAL
+            lo, hi = DRAWER_ITEM_DEPTH if f.kind == "dresser" else CUPBOARD_ITEM_DEPTH
+            assert f.size[1] / 2 + lo <= i.depth <= f.size[1] / 2 + hi, (seed, i)
+    assert DRAWER_ITEM_DEPTH == (-0.28, -0.16) and CUPBOARD_ITEM_DEPTH == (-0.20, -0.12)
+    assert FURNITURE_KINDS["cupboard"].size[2] == 1.10  # room over a top-down hand inside
 
 
 def test_bad_input_is_one_line():

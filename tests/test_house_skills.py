@@ -31,22 +31,90 @@ def test_failures_are_outcomes_not_exceptions():
 
 
 @pytest.mark.slow
-def test_drawer_opens_and_closes_by_a_finger_pinch_on_its_knob():
+def test_drawer_opens_fully_and_its_item_is_picked_and_put_back():
+    import numpy as np
+
+    from scenes.house import DRAWER_TRAVEL
+
     w = HouseWorld(load_house("house-3room", 0))
     sk = HouseSkills(w)
     drawer = "dresser_0_drawer1"
     assert sk.navigate_to(drawer).success
+    park = w.base_pose()
     out = sk.open(drawer)
     assert out.success, out.reason
-    assert w.opening(drawer) >= 0.22  # the slide joint really travelled (0.25 m is full travel)
+    assert w.opening(drawer) >= 0.37  # full extension: the arm pulls 0.24 m, the backing base the rest
+    assert DRAWER_TRAVEL == 0.40
+    assert np.linalg.norm(w.base_pose()[:2] - park[:2]) < 0.01  # re-parked where it stood
     assert ("open", drawer) in out.state
     hidden = next(i.name for i in w.house.items if i.support == drawer)
     assert ("visible", hidden) in out.state  # the opened drawer shows its item
+    out = sk.pick(hidden)
+    assert out.success, out.reason
+    assert ("holding", hidden) in out.state
+    assert w.item_pos(hidden)[2] > 0.80  # lifted over the drawer's front board (top at 0.755 m)
+    out = sk.place(hidden, drawer)
+    assert out.success, out.reason
+    assert ("in", hidden, drawer) in out.state
     out = sk.close(drawer)
     assert out.success, out.reason
     assert w.opening(drawer) <= 0.02
+    assert w.relation_of(hidden) == ("in", drawer)  # closed in with it
     assert w.max_penetration <= 0.01
-    assert sk.open("cupboard_0").reason.startswith("open of the hinged cupboard door is not implemented")
+
+
+@pytest.mark.slow
+def test_cupboard_door_swings_open_by_its_knob_and_its_item_is_picked_and_put_back():
+    w = HouseWorld(load_house("house-3room", 4))
+    sk = HouseSkills(w)
+    assert sk.navigate_to("cupboard_0").success
+    out = sk.open("cupboard_0")
+    assert out.success, out.reason
+    assert w.opening("cupboard_0") > 1.5  # the hinge joint really turned (0 = closed, 1.9 = its stop)
+    assert ("open", "cupboard_0") in out.state
+    item = next(i.name for i in w.house.items if i.support == "cupboard_0")
+    out = sk.pick(item)
+    assert out.success, out.reason
+    assert ("holding", item) in out.state
+    out = sk.place(item, "cupboard_0")
+    assert out.success, out.reason
+    assert ("in", item, "cupboard_0") in out.state
+    out = sk.close("cupboard_0")
+    assert out.success, out.reason
+    assert w.opening("cupboard_0") < 0.05
+    assert ("visible", item) not in out.state  # hidden again behind the closed door
+    assert sk.close("cupboard_0").reason == "cupboard_0 is already closed"
+    assert w.max_penetration <= 0.01
+
+
+def test_door_hangs_on_the_side_away_from_walls():
+    from scenes.house import door_side
+
+    h = load_house("house-3room", 5)  # walls beside the cupboard on its left
+    f = h.piece("cupboard_0")
+    assert door_side(h, f) == -1
+    assert door_side(load_house("house-3room", 0), load_house("house-3room", 0).piece("cupboard_0")) == 1
+    w = HouseWorld(h)
+    assert w.doors == {"cupboard_0": -1}
+    from robots.headless_mujoco import mujoco
+
+    for q, want in ((0.0, 0.23), (1.5, -0.32)):  # the knob's lateral offset, piece frame: left of the middle on
+        w.data.qpos[w.containers["cupboard_0"]] = q  # the closed door, beside the right edge once swung open
+        mujoco.mj_forward(w.model, w.data)
+        k = w.knob_pos("cupboard_0")
+        lateral = -f.facing[1] * (k[0] - f.position[0]) + f.facing[0] * (k[1] - f.position[1])
+        assert abs(lateral - want) < 0.1, (q, lateral)
+
+
+def test_unreachable_and_unknown_targets_are_failed_outcomes():
+    w = HouseWorld(load_house("house-3room", 0))
+    sk = HouseSkills(w)
+    assert sk.open("cupboard_0").reason == "not parked at cupboard_0"
+    assert sk.place("duck_1", "oven").reason == "unknown support or container 'oven'"
+    sk.parked_at = "cupboard_0"  # claims to be parked, but stands in another room: nothing to reach
+    out = sk.open("cupboard_0")
+    assert not out.success and out.reason.startswith(("no IK solution", "arm path blocked")), out.reason
+    assert w.opening("cupboard_0") == 0.0
 
 
 def test_look_at_and_look_around_report_what_the_head_camera_sees():
@@ -58,8 +126,8 @@ def test_look_at_and_look_around_report_what_the_head_camera_sees():
     assert w.in_view(w.house.piece("counter_0").position + (0.7,), counter) == ""  # seeing the piece itself
     assert w.in_view(w.house.piece("counter_0").position + (0.7,)).startswith("occluded by furn:counter_0")
     assert sk.look_at("table_0").success  # in the next room, its top seen through the door
-    out = sk.look_at("cupboard_0")  # in a room behind a wall
-    assert not out.success and out.reason == "cupboard_0: occluded by a wall"
+    out = sk.look_at("dresser_1")  # in a room behind a wall
+    assert not out.success and out.reason == "dresser_1: occluded by a wall"
     assert sk.look_at("block_0").reason == "block_0 is hidden in the closed dresser_0_drawer1"
     assert sk.look_at("teapot").reason == "unknown target 'teapot'"
     out = sk.look_around()
@@ -103,3 +171,24 @@ def test_bench_house_section_keys():
     assert {"raw_mj_step_per_s", "skill_physics_steps_per_s", "physics_limit_ratio", "success"} <= set(h)
     assert h["success"] and h["physics_steps"] > 0 and h["physics_limit_ratio"] > 0
     assert len(house_rows(h)) == 3
+
+
+def test_house_check_keys_split_drawers_door_and_containers():
+    from sim.manip.house_check import CHECK_SKILL, HOUSE_SKILLS, run_house_case
+
+    assert [k for k in HOUSE_SKILLS if CHECK_SKILL[k] != k] == ["open_door", "close_door", "pick_container",
+                                                                 "place_container"]
+    assert CHECK_SKILL["close_door"] == "close" and CHECK_SKILL["place_container"] == "place"
+    with pytest.raises(ValueError, match="unknown house check 'fly'; choose from: navigate_to"):
+        run_house_case("fly", "house-3room", 0)
+
+
+@pytest.mark.slow
+def test_container_case_is_deterministic():
+    from sim.manip.house_check import run_house_case
+
+    a = run_house_case("pick_container", "house-3room", 2)
+    b = run_house_case("pick_container", "house-3room", 2)
+    assert a["success"] and a["container"] in ("dresser", "cupboard")
+    assert (a["steps"], a["penetration"]) == (b["steps"], b["penetration"])
+

@@ -1,16 +1,29 @@
 """Per-skill success of the mobile Panda over seeded house cases:
 `spacelab manip check --suite house-3room --robot mobile-panda`.
 
-Same JSON shape as `sim.manip.check.check_skills`: per skill {"trials", "successes",
+Same JSON shape as `sim.manip.check.check_skills`: per check key {"trials", "successes",
 "setup_failures", "success_rate", "mean_steps", "failures", "scene", "seeds"}, plus
-"max_penetration_m" (deepest arm-vs-furniture/wall contact over the skill's runs, from
-MuJoCo contacts) under the key "_penetration".
+"max_penetration_m" (deepest arm-vs-furniture/wall contact over the key's runs, from
+MuJoCo contacts) and, for the container keys, "by_container" (successes/trials for drawers
+and the cupboard); the worst penetration over all keys is under "_penetration".
 
-Case `seed` is house `seed` of the suite; the skill's target is drawn with
-`np.random.default_rng([seed, 16])` among the items/containers it applies to (see below for
-the items left out). Setup skills (a
-navigate before pick, an open before close, a pick before place) that fail make the case
-a setup failure, not a trial.
+Check keys (`HOUSE_SKILLS`; each names the skill it calls and the case it draws):
+
+- navigate_to: a random piece; look_at: a piece or an item on a support in the start room;
+  look_around: from the start pose;
+- open / close: a dresser's top drawer; open_door / close_door: the cupboard's hinged door;
+- pick / place: an item on a support (table, counter, shelf), put back on it;
+- pick_container / place_container: an item in the top drawer or the cupboard (the
+  container opened first), put back into it.
+
+Case `seed` is house `seed` of the suite; the target is drawn with
+`np.random.default_rng([seed, 16])`. Setup skills (a navigate before everything, an open
+before close or a container pick, a pick before place) that fail make the case a setup
+failure, not a trial.
+
+Example:
+    >>> sorted(CHECK_SKILL)[:3]
+    ['close', 'close_door', 'look_around']
 """
 
 from __future__ import annotations
@@ -19,20 +32,23 @@ import numpy as np
 
 from scenes.house import HOUSE_SUITES, load_house
 from scenes.spec import SceneError
-from sim.manip.house_skills import HOUSE_PRIMITIVES, HouseSkills
+from sim.manip.house_skills import HouseSkills
 from sim.manip.house_world import HouseWorld
 
-HOUSE_SKILLS = ("navigate_to", "look_at", "look_around", "open", "close", "pick", "place")
+HOUSE_SKILLS = ("navigate_to", "look_at", "look_around", "open", "close", "open_door", "close_door", "pick", "place",
+                "pick_container", "place_container")
+CHECK_SKILL = {k: k.split("_door")[0].split("_container")[0] for k in HOUSE_SKILLS}  # check key -> skill it calls
 
 
 def run_house_case(skill: str, suite: str, seed: int) -> dict:
+    """One seeded case of check key `skill` (see the module docstring)."""
+    if skill not in CHECK_SKILL:
+        raise ValueError(f"unknown house check {skill!r}; choose from: {', '.join(HOUSE_SKILLS)}")
     house = load_house(suite, seed)
     rng = np.random.default_rng([seed, 16])
     w = HouseWorld(house)
     sk = HouseSkills(w, seed=seed)
-    items = [i for i in house.items if i.relation == "on"]  # drawer and cupboard items: see the module docstring
-    drawers = [c for f in house.furniture if f.kind == "dresser" for c in f.containers[:1]]
-    setup = True
+    setup, out, container = True, None, None
     if skill == "navigate_to":
         target = [f.name for f in house.furniture][int(rng.integers(len(house.furniture)))]
         out = sk.navigate_to(target)
@@ -46,22 +62,27 @@ def run_house_case(skill: str, suite: str, seed: int) -> dict:
         out = sk.look_around()
         if out.success and not sk.seen:
             out.success, out.reason = False, "saw nothing"
-    elif skill in ("open", "close"):
-        target = drawers[int(rng.integers(len(drawers)))]
+    elif skill in ("open", "close", "open_door", "close_door"):
+        kind = "cupboard" if skill.endswith("_door") else "dresser"
+        targets = [f.containers[0] for f in house.furniture if f.kind == kind]
+        target = targets[int(rng.integers(len(targets)))]
         setup = sk.navigate_to(target).success
-        if setup and skill == "close":
+        if setup and skill.startswith("close"):
             setup = sk.open(target).success
-        out = getattr(sk, skill)(target) if setup else None
+        out = getattr(sk, CHECK_SKILL[skill])(target) if setup else None
     else:
+        inside = skill.endswith("_container")
+        items = [i for i in house.items if (i.relation == "in") == inside]
         it = items[int(rng.integers(len(items)))]
+        container = house.piece(it.furniture).kind if inside else None
         setup = sk.navigate_to(it.name).success
-        if setup and it.relation == "in":
+        if setup and inside:
             setup = sk.open(it.support).success
-        if setup and skill == "place":
+        if setup and skill.startswith("place"):
             setup = sk.pick(it.name).success
-        out = (sk.pick(it.name) if skill == "pick" else sk.place(it.name, it.support)) if setup else None
+        out = (sk.pick(it.name) if skill.startswith("pick") else sk.place(it.name, it.support)) if setup else None
     return {"success": bool(out and out.success), "setup_ok": setup, "reason": out.reason if out else "setup failed",
-            "steps": out.steps if out else 0, "penetration": w.max_penetration,
+            "steps": out.steps if out else 0, "penetration": w.max_penetration, "container": container,
             "worst_contact": (w.worst_contact.arm_body, w.worst_contact.other) if w.worst_contact else None}
 
 
@@ -72,8 +93,8 @@ def check_house_skills(suite: str = "house-3room", skills=None, n: int = 50, pro
     out: dict = {}
     worst = 0.0
     for skill in skills or HOUSE_SKILLS:
-        if skill not in HOUSE_PRIMITIVES:
-            raise ValueError(f"unknown skill {skill!r}; choose from: {', '.join(HOUSE_PRIMITIVES)}")
+        if skill not in CHECK_SKILL:
+            raise ValueError(f"unknown house check {skill!r}; choose from: {', '.join(HOUSE_SKILLS)}")
         runs = []
         for s in seeds:
             runs.append(run_house_case(skill, suite, s))
@@ -88,8 +109,13 @@ def check_house_skills(suite: str = "house-3room", skills=None, n: int = 50, pro
                       "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
                       "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
                       "max_penetration_m": round(pen, 4), "scene": suite, "seeds": seeds}
+        kinds = sorted({r["container"] for r in valid if r["container"]})
+        if kinds:
+            out[skill]["by_container"] = {
+                {"dresser": "drawer"}.get(k, k): f"{sum(r['success'] for r in valid if r['container'] == k)}/"
+                                                 f"{sum(r['container'] == k for r in valid)}" for k in kinds}
     out["_penetration"] = {"max_arm_penetration_m": round(worst, 4), "limit_m": 0.01, "ok": worst <= 0.01}
     return out
 
 
-__all__ = ["HOUSE_SKILLS", "check_house_skills", "run_house_case"]
+__all__ = ["CHECK_SKILL", "HOUSE_SKILLS", "check_house_skills", "run_house_case"]

@@ -54,44 +54,12 @@ from sim.manip.house_rules import (
 from sim.manip.house_skills import CONTROL, JOINT_SPEED, HouseSkills
 from sim.manip.house_symbolic import SymbolicHouse
 from sim.manip.house_world import TUCK, HouseWorld
-from sim.navigation import DriveConfig, drive_path, nearest_node, plan_path, rotate_to
+from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
 RGBD_SIZE = (240, 320)  # head-camera frame (height, width) for sensors="rgbd"
 ROBOT_GROUP = 5  # geom group the robot is drawn in; hidden from the rgbd frames
 SETTLE_STEPS = 250  # physics steps (0.5 s) to let moved items come to rest
 ESCAPE = 0.25  # rad: an arm left in contact may move this far before its path is checked
-
-
-class _Drive:
-    """The Backend face `sim.navigation` drives (pose as compass heading, velocity, step)."""
-
-    def __init__(self, w: HouseWorld) -> None:
-        self.w = w
-
-    @property
-    def timestep(self) -> float:
-        return self.w.timestep
-
-    @property
-    def physics_steps(self) -> int:
-        return self.w.physics_steps
-
-    def robot_pose(self):
-        x, y, yaw = self.w.base_pose()
-        return float(x), float(y), float((90.0 - math.degrees(yaw)) % 360.0)
-
-    def robot_velocity(self):
-        return tuple(float(v) for v in self.w.data.qvel[self.w.base_v])
-
-    def step(self, cmd, n: int) -> None:
-        self.w.base_cmd = np.asarray(cmd, float)
-        self.w.step(n)
-
-    def robot_contacts(self) -> int:
-        d, m = self.w.data, self.w.model
-        if not d.ncon:
-            return 0
-        return int((m.geom_bodyid[d.contact.geom] == self.w.base_body).any(axis=1).sum())
 
 
 class PhysicsHouse(HouseExecutor):
@@ -213,7 +181,7 @@ class PhysicsHouse(HouseExecutor):
                 if why:
                     ok, reason = False, why
                 else:
-                    out = self._with_held_item_ignored(lambda: sk.navigate_to(target))
+                    out = sk.navigate_to(target)
                     ok, reason = out.success, out.reason
         elif s == "look_around":
             if self.sensors == "rgbd":
@@ -231,23 +199,6 @@ class PhysicsHouse(HouseExecutor):
         if s == "navigate_to" and ok and self._at():
             seen["pieces"].setdefault(self._at(), None)  # parked facing it
         return self._observation(call, ok, reason, seen, dt)
-
-    def _with_held_item_ignored(self, fn):
-        """Run fn with the held item left out of the arm's path check: it moves with the hand,
-        so the tuck before driving must not count it as an obstacle."""
-        held = self._holding()
-        if not held:
-            return fn()
-        m, b = self.world.check_model, self.world.items[held]
-        geoms = [g for g in range(m.ngeom) if m.geom_bodyid[g] == b]
-        saved = [(int(m.geom_contype[g]), int(m.geom_conaffinity[g])) for g in geoms]
-        for g in geoms:
-            m.geom_contype[g] = m.geom_conaffinity[g] = 0
-        try:
-            return fn()
-        finally:
-            for g, (ct, ca) in zip(geoms, saved):
-                m.geom_contype[g], m.geom_conaffinity[g] = ct, ca
 
     def _tuck(self) -> str:
         """Bring the arm to the tucked pose before driving: the straight joint path, else via
@@ -305,14 +256,14 @@ class PhysicsHouse(HouseExecutor):
         why = self._tuck()
         if why:
             return False, why
-        drive = _Drive(self.world)
+        drive = BaseDrive(self.world)
         self.skills.parked_at = None
         r = drive_path(drive, [tuple(map(float, p)) for p in path], drive.robot_pose()[2], DriveConfig(goal_tol=0.05))
         return r.success, r.reason
 
     def _sweep(self) -> tuple[bool, str, list[dict]]:
         """look_around for rgbd: turn through six 60-degree stops, one frame at each."""
-        drive = _Drive(self.world)
+        drive = BaseDrive(self.world)
         start = drive.robot_pose()[2]
         yaw0 = self.world.base_pose()[2]
         views = []

@@ -10,24 +10,39 @@ preconditions and effects.
   physics base, then a last straight leg to the parking pose in front of the target's
   furniture (`scenes.house.park_distance`), facing it: from there the arm reaches the piece.
 - pick / place / open / close: the arm works from the parked base (arm-only mink IK,
-  `robots.mobile_panda.PandaIK`). Every arm motion is checked for collisions along its
-  joint path before it runs (`HouseWorld.path_collides`, 1.5 cm margin, every 0.05 rad):
-  free-space moves interpolate straight in joint space and, when that collides, try a
-  via-point planner (via the tucked pose, then random via-points around the midpoint,
-  both segments checked); Cartesian moves (descend, pull, push) are IK solutions along a
-  line, checked the same way. Items are held by finger friction only; mesh items are gripped
-  across their narrowest hull width (a mug across the cup: its handle side is wider than the
-  open hand), and place opens the hand fully and waits for the fingers to leave the item
-  before it lifts.
-- open / close (drawers): the fingers, tilted 30 degrees from straight down toward the
-  dresser, pinch the knob's outer part (a straight-down hand puts link7 into the dresser
-  top), the hand slides along the drawer's axis and, if the knob crept in the fingers,
-  slides on by the shortfall; success is read from the slide joint.
+  `robots.mobile_panda.PandaIK`); for some motions the base itself moves a little, straight
+  and with the arm's joints held (`_shift_base`), and comes back to its parking pose. Every
+  arm motion is checked for collisions along its joint path before it runs
+  (`HouseWorld.path_collides`, 1.5 cm margin, every 0.05 rad): free-space moves interpolate
+  straight in joint space and, when that collides, try a via-point planner (via the tucked
+  pose, then random via-points around the midpoint, both segments checked); a held item is
+  carried along in the check (it must not hit furniture or the robot's own links);
+  Cartesian moves (descend, pull, push) are IK solutions along a line, checked the same
+  way. Items are held by finger friction only; mesh items are gripped across their
+  narrowest hull width (a mug across the cup: its handle side is wider than the open hand),
+  and place opens the hand fully and waits for the fingers to leave the item before it
+  lifts. Grasps are top-down; when the straight-down hand collides, tilts of up to 30
+  degrees are tried.
+- open / close (drawers, full extension 0.40 m): the fingers, tilted 30 degrees from straight
+  down toward the dresser, pinch the knob's outer part, the hand slides the drawer 0.24 m
+  and the base, backing off with the arm held, pulls it the rest of the way (0.38 m); then
+  the base re-parks (the open drawer hangs above it). Closing mirrors this. Success is read
+  from the slide joint.
+- open / close (the cupboard's hinged door): the base moves from its parking pose to a door
+  pose beside and behind the door's swing, the fingers (tilted 45 or 30 degrees toward the
+  door) pinch the knob, and the hand follows the knob's arc about the hinge to 1.62 rad (or
+  back to 0), turning with the door; the arc is planned before the pinch (several IK seeds)
+  and checked with the door swung along. Success is read from the hinge joint (> 1 rad
+  open, < 0.1 rad closed). A door swung past 1.5 rad lies beside the cupboard, clear of the
+  parked base. The door hangs on the side whose neighbour cells are freer
+  (`scenes.house.door_side`).
+- pick / place in containers: from an open drawer top-down, the item lifted 0.26 m over
+  the drawer's front board (the base may back off 0.10-0.18 m if the forearm meets that
+  board; last, the fingertips may end 8 mm from the drawer's floor); in the open cupboard (1.10 m tall: room for a top-down hand and wrist) from a pose
+  0.65-0.75 m in front of it, the hand carried in and out by the base with the arm held.
 - look_at / look_around: the base turns in place (the head camera is fixed on the mast);
   success is read from a view cone and a ray from the camera (`HouseWorld.in_view`), and a
   failure names what blocks the view.
-- Not implemented: the hinged cupboard door, picking from inside an open drawer (the
-  wrist, link5/link6, meets the drawer's front board) and from the cupboard.
 
 Example:
     >>> from scenes.house import load_house
@@ -40,16 +55,15 @@ Example:
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
 from robots.mobile_panda import FINGER_OPEN, PandaIK, grasp_rotation
 from scenes.grid import walkable_graph
-from scenes.house import DRAWER_TRAVEL, ITEM_KINDS, park_distance
-from sim.manip.house_world import TUCK, HouseWorld
+from scenes.house import DRAWER_ITEM_DEPTH, DRAWER_TRAVEL, FURNITURE_KINDS, ITEM_KINDS, park_distance
+from sim.manip.house_world import DOOR_OPEN_AT, DRAWER_FLOOR, TUCK, HouseWorld
 from sim.manip.skills import Outcome, SkillInfo
-from sim.navigation import DriveConfig, drive_path, nearest_node, plan_path, rotate_to
+from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
 HOUSE_PRIMITIVES = {s.name: s for s in [
     SkillInfo("navigate_to", {"target": {"type": "string"}}, (), ("at(robot, piece_of(target))",),
@@ -62,55 +76,36 @@ HOUSE_PRIMITIVES = {s.name: s for s in [
               "camera sees at each stop."),
     SkillInfo("open", {"container": {"type": "string"}}, ("at(robot, container)", "not open(container)",
                                                             "not holding(*)"), ("open(container)",),
-              "Pinch the drawer knob (fingers tilted 30 degrees toward the dresser) and slide the drawer out."),
+              "Pinch the drawer's knob and slide the drawer fully out (arm, then the backing base), or pinch "
+              "the cupboard door's knob and swing the door open along its arc (from a pose beside the door)."),
     SkillInfo("close", {"container": {"type": "string"}}, ("at(robot, container)", "open(container)",
                                                              "not holding(*)"), ("not open(container)",),
-              "Pinch the open drawer's knob and slide the drawer home."),
+              "Pinch the open drawer's knob and slide the drawer home, or swing the cupboard door shut by its knob."),
     SkillInfo("pick", {"item": {"type": "string"}}, ("at(robot, item)", "visible(item)", "not holding(*)"),
-              ("holding(item)",), "Grasp an item from above with the two fingers and lift it."),
+              ("holding(item)",), "Grasp an item from above with the two fingers and lift it (from a support, "
+                                  "an open drawer or the open cupboard)."),
     SkillInfo("place", {"item": {"type": "string"}, "target": {"type": "string"}},
               ("holding(item)", "at(robot, target)", "open(target) if target is a container"),
               ("on(item, target) | in(item, target)", "not holding(item)"),
-              "Set the held item down on a support or into an open drawer."),
+              "Set the held item down on a support, into an open drawer or into the open cupboard."),
 ]}
 DRAWER_PITCH = math.radians(30.0)  # fingers tilted from straight down toward the dresser
 KNOB_GRIP_OUT = 0.02  # m: the pinch point lies this far out from the knob's centre
 SQUEEZE = -0.035  # finger target (m) behind a thin handle: the 40 N force limit sets the pinch
-DRAWER_PICK_PITCH = math.radians(20.0)  # fingers tilted toward the dresser when picking from a drawer
+ARM_PULL = 0.24  # m of drawer travel the arm slides; the base backs off for the rest
+CUPBOARD_PLACE_DEPTHS = (0.08, 0.03)  # m from the cupboard's centre: near the front of its floor
+DOOR_PITCHES = (math.radians(45.0), math.radians(30.0))  # fingers tilted toward the door when pinching its knob
+DOOR_OPEN_TO = 1.62  # rad: the door swings past 1.6 rad, beside the cupboard, out of the parked base's way
+DOOR_CLOSED_AT = 0.1  # rad: close succeeds below this hinge angle
+DOOR_POSES = ((1.10, -0.10, 30.0), (1.10, -0.20, 50.0), (1.10, 0.0, 50.0))  # base poses for door work: depth, lateral (piece frame), turn (deg)
+CUPBOARD_LIFT = 0.10  # m the hand rises in the cupboard (under its roof) before the base backs it out
+CUPBOARD_POSES = ((0.75, 0.0), (0.65, 0.0), (0.65, -0.10), (0.75, -0.10))  # base poses for reaching in: depth, lateral
+CUPBOARD_WITHDRAW = 0.30  # m the base backs off, arm held, to bring the hand out of the cupboard before it tucks
+DRAWER_BACK_OFFS = (0.10, 0.18)  # m the base may back off from the dresser to reach into its open drawer
+DRAWER_LIFT = 0.26  # m: a grasped drawer item's bottom rises over the drawer's front board
 CONTROL = 10  # physics steps per arm control tick (50 Hz)
 JOINT_SPEED = 1.2  # rad/s, the largest joint's speed along a path
-
-
-@dataclass
-class _DriveAdapter:
-    """The Backend face `sim.navigation` drives: pose (x, y, compass heading deg), velocity, step."""
-
-    w: HouseWorld
-
-    @property
-    def timestep(self) -> float:
-        return self.w.timestep
-
-    @property
-    def physics_steps(self) -> int:
-        return self.w.physics_steps
-
-    def robot_pose(self):
-        x, y, yaw = self.w.base_pose()
-        return float(x), float(y), float((90.0 - math.degrees(yaw)) % 360.0)
-
-    def robot_velocity(self):
-        return tuple(float(v) for v in self.w.data.qvel[self.w.base_v])
-
-    def step(self, cmd, n: int) -> None:
-        self.w.base_cmd = np.asarray(cmd, float)
-        self.w.step(n)
-
-    def robot_contacts(self) -> int:
-        d, m = self.w.data, self.w.model
-        if not d.ncon:
-            return 0
-        return int((m.geom_bodyid[d.contact.geom] == self.w.base_body).any(axis=1).sum())
+HOLD_SPEED = 0.4  # rad/s, the same while carrying an item in a tilted hand
 
 
 class HouseSkills:
@@ -130,8 +125,9 @@ class HouseSkills:
 
     def _piece_of(self, target: str):
         h = self.w.house
-        if target in self.w.items:
-            return h.piece(h.item(target).furniture)
+        if target in self.w.items:  # where it rests now (placed or moved since), else where the house put it
+            rel = self.w.relation_of(target)
+            return h.piece(rel[1] if rel else h.item(target).furniture)
         return h.piece(target)
 
     def _known(self, target: str) -> bool:
@@ -176,11 +172,15 @@ class HouseSkills:
         return [a + (b - a) * t for t in np.linspace(0, 1, n)]
 
     def _plan(self, goal, ignore=()) -> tuple[list[np.ndarray] | None, str]:
-        """Collision-free joint path to `goal`: straight, via the tuck, or via random points."""
+        """Collision-free joint path to `goal`: straight, via the tuck, or via random points.
+        A held item is checked too, carried along with the hand (it must not hit furniture or
+        the robot's own links)."""
         start = self.w.q()
         base = self.w.base_pose()
+        held = self._holding_any()
+        ignore = list(ignore) + ([self.w.items[held]] if held else [])
         straight = self._segment(start, goal)
-        hit = self.w.path_collides(base, straight, ignore)
+        hit = self.w.path_collides(base, straight, ignore, carried=held)
         if not hit:
             return straight, ""
         vias = [np.array(TUCK)] + [(start + goal) / 2 + self.rng.normal(0, 0.5, 7) for _ in range(40)]
@@ -188,15 +188,15 @@ class HouseSkills:
         for v in vias:
             v = np.clip(v, lo + 0.05, hi - 0.05)
             path = self._segment(start, v) + self._segment(v, goal)[1:]
-            if not self.w.path_collides(base, path, ignore):
+            if not self.w.path_collides(base, path, ignore, carried=held):
                 return path, ""
         return None, f"arm path blocked ({hit})"
 
-    def _execute(self, path, settle: int = 60) -> bool:
-        """Track a joint path with the position actuators (time-scaled to JOINT_SPEED)."""
+    def _execute(self, path, settle: int = 60, speed: float = JOINT_SPEED) -> bool:
+        """Track a joint path with the position actuators (time-scaled to `speed`, rad/s)."""
         dt = CONTROL * self.w.timestep
         for a, b in zip(path[:-1], path[1:]):
-            n = max(1, int(np.abs(b - a).max() / (JOINT_SPEED * dt)))
+            n = max(1, int(np.abs(b - a).max() / (speed * dt)))
             for t in np.linspace(1.0 / n, 1.0, n):
                 self.w.set_arm_target(a + (b - a) * t)
                 self.w.step(CONTROL)
@@ -206,18 +206,18 @@ class HouseSkills:
             self.w.step(CONTROL)
         return np.abs(self.w.q() - path[-1]).max() < 0.03
 
-    def _move_to(self, goal, ignore=()) -> str:
+    def _move_to(self, goal, ignore=(), speed: float = JOINT_SPEED) -> str:
         path, why = self._plan(goal, ignore)
         if path is None:
             return why
-        return "" if self._execute(path) else "the arm did not reach its goal"
+        return "" if self._execute(path, speed=speed) else "the arm did not reach its goal"
 
     def _line(self, p_from, p_to, yaw: float | None = None, ignore=(), step: float = 0.02,
-              rot=None) -> tuple[list | None, str]:
+              rot=None, seed=None, margin: float = 0.015) -> tuple[list | None, str]:
         """IK solutions along a straight Cartesian line (each seeded by the last), checked;
         the hand keeps `rot` (arm frame; default: fingers down at finger-axis `yaw`)."""
         n = max(2, int(np.linalg.norm(np.asarray(p_to) - p_from) / step) + 1)
-        qs, seed = [], self.w.q()
+        qs, seed = [], self.w.q() if seed is None else np.asarray(seed, float)
         rot = self._rot(yaw) if rot is None else rot
         for t in np.linspace(0, 1, n):
             p = np.asarray(p_from) + (np.asarray(p_to) - p_from) * t
@@ -227,15 +227,15 @@ class HouseSkills:
                 return None, f"no IK solution along the line at {np.round(p, 3).tolist()}"
             qs.append(q)
             seed = q
-        hit = self.w.path_collides(self.w.base_pose(), qs, ignore)
+        hit = self.w.path_collides(self.w.base_pose(), qs, ignore, margin=margin)
         return (None, f"arm path blocked ({hit})") if hit else (qs, "")
 
     def _fingers(self, width: float, ticks: int = 40) -> None:
         self.w.set_fingers(width)
         self.w.step(CONTROL * ticks)
 
-    def _retract(self) -> str:
-        return self._move_to(np.array(TUCK))
+    def _retract(self, ignore=(), speed: float = JOINT_SPEED) -> str:
+        return self._move_to(np.array(TUCK), ignore, speed)
 
     def _holding_any(self) -> str | None:
         return next((n for n in self.w.items if self.w.holding(n)), None)
@@ -253,7 +253,7 @@ class HouseSkills:
         park = np.array(f.position) + np.array(f.facing) * dist
         heading = (90.0 - math.degrees(math.atan2(-f.facing[1], -f.facing[0]))) % 360.0  # compass, facing the piece
         approach = (f.position[0] + f.facing[0], f.position[1] + f.facing[1])
-        drive = _DriveAdapter(self.w)
+        drive = BaseDrive(self.w)
         start = nearest_node(self.graph, self.w.base_pose()[:2])
         path = plan_path(self.graph, start, approach)
         if path is None:
@@ -283,8 +283,8 @@ class HouseSkills:
             return [self.w.item_pos(target)], {self.w.items[target]}
         f = self._piece_of(target)
         if target in self.w.containers:
-            return [self.w.knob_pos(target)], {self.w.model.body(f"part:{target}").id}
-        bodies = {self.w.model.body(f"furn:{f.name}").id} | {self.w.model.body(f"part:{c}").id for c in f.containers}
+            return [self.w.knob_pos(target)], self._part_bodies(target)
+        bodies = {self.w.model.body(f"furn:{f.name}").id} | {b for c in f.containers for b in self._part_bodies(c)}
         top_front = f.to_world(0.0, f.size[1] / 2 - 0.05)
         return [np.array([*f.position, f.size[2] * 0.8]), np.array([*top_front, f.size[2] - 0.01])], bodies
 
@@ -315,7 +315,7 @@ class HouseSkills:
         heading = (90.0 - math.degrees(math.atan2(v[1], v[0]))) % 360.0  # compass heading of the target
         # the camera sits behind the base centre: aim the base so the camera's axis meets the target
         yaw0 = self.w.base_pose()[2]
-        r = rotate_to(_DriveAdapter(self.w), heading)
+        r = rotate_to(BaseDrive(self.w), heading)
         self._unpark_if_turned(yaw0)
         if not r.success:
             return self._out(False, t0, r.reason)
@@ -325,7 +325,7 @@ class HouseSkills:
     def look_around(self) -> Outcome:
         """Turn through a full circle in six stops; `self.seen` holds what the head camera saw."""
         t0 = self.w.physics_steps
-        drive = _DriveAdapter(self.w)
+        drive = BaseDrive(self.w)
         start = drive.robot_pose()[2]
         names = list(self.w.items) + [f.name for f in self.w.house.furniture]
         self.seen: set = set()
@@ -377,36 +377,95 @@ class HouseSkills:
         k = ITEM_KINDS[self.w.house.item(item).kind]
         p = self.w.item_pos(item)
         top = self._item_top(item)
-        yaw = self._grasp_yaw(item)
-        grasp_z = top - min(0.03, k.size[2] * 0.5)
-        above = np.array([p[0], p[1], top + 0.12])
         rel = self.w.relation_of(item)
+        # in a container, deeper (the item is carried in and out with a tuck between): a can
+        # held 3 cm below its top swung out of the fingers
+        grasp_z = top - min(0.045 if rel is not None and rel[0] == "in" else 0.03, k.size[2] * 0.5)
+        above = np.array([p[0], p[1], top + 0.12])
         in_drawer = rel is not None and rel[0] == "in" and self._piece_of(item).kind == "dresser"
-        rot = None
         self._fingers(FINGER_OPEN, 5)
-        if in_drawer:  # inside an open drawer: finger axis across the drawer, wrist leaning out of the dresser
-            rot = self._rot(self._drawer_yaw(item), DRAWER_PICK_PITCH)
-            q_above, why = self._solve(above, rots=[rot, rot @ np.diag([-1.0, -1.0, 1.0])])
-            rot = self.last_rot
-        else:
-            q_above, why = self._solve(above, yaw)
-        if q_above is None:
+        ignore = [self.w.items[item]]
+        if rel is not None and rel[0] == "in" and rel[1] in self.w.doors:
+            return self._cupboard(item, rel[1], t0, goal=np.array([p[0], p[1], grasp_z]))
+        plan, why = self._approach_backing(in_drawer, above, np.array([p[0], p[1], grasp_z]),
+                                           self._grasp_rots(item, in_drawer), ignore)
+        if plan is None:
             return self._out(False, t0, why)
-        why = self._move_to(q_above)
-        if why:
-            return self._out(False, t0, why)
-        line, why = self._line(above, [p[0], p[1], grasp_z], yaw, ignore=[self.w.items[item]], rot=rot)
-        if line is None:
-            self._retract()
-            return self._out(False, t0, why)
+        rot, path, line = plan
+        if not self._execute(path):
+            return self._out(False, t0, "the arm did not reach its goal")
         self._execute(line)
         self._fingers(0.0, 50)
-        up, why = self._line(self.w.tcp(), self.w.tcp() + [0, 0, 0.12], yaw, ignore=[self.w.items[item]], rot=rot)
-        if up is not None:
-            self._execute(up)
+        # out of a drawer: lift the item's bottom over the drawer's front board before any other move
+        lift = DRAWER_LIFT if in_drawer else 0.12
+        up, why = self._line(self.w.tcp(), self.w.tcp() + [0, 0, lift], ignore=ignore, rot=rot)
+        if up is None:  # a forearm within 1.5 cm of a drawer's front board: lift with a 5 mm margin
+            up, why = self._line(self.w.tcp(), self.w.tcp() + [0, 0, lift], ignore=ignore, rot=rot, margin=0.005)
+        if up is None:
+            self._fingers(FINGER_OPEN, 20)
+            self._retract()
+            return self._out(False, t0, f"could not lift {item}: {why}")
+        self._execute(up)
         self.w.step(CONTROL * 20)
         ok = self.w.holding(item)
         return self._out(ok, t0, "" if ok else "the item slipped out of the fingers")
+
+    def _grasp_rots(self, item: str, in_container: bool) -> list[np.ndarray]:
+        """Hand rotations (arm frame) to try for a top-down grasp, best first: the finger axis
+        across the item (both ways round), then tilted by up to 30 degrees; in a container the
+        finger axis runs across it first (a box: the pair of faces nearest to that)."""
+        shape = ITEM_KINDS[self.w.house.item(item).kind].shape
+        if in_container:
+            y0 = self._drawer_yaw(item) if shape != "mesh" else self._grasp_yaw(item)
+            yaws = [y0] if shape == "mesh" else [y0, y0 + math.pi / 2]
+        else:
+            yaws = [self._grasp_yaw(item)]
+        pitches = (0.0, 15.0, -15.0, 30.0, -30.0)
+        flip = np.diag([-1.0, -1.0, 1.0])  # the hand is symmetric about its axis
+        return [r for pitch in pitches for y in yaws for r0 in [self._rot(y, math.radians(pitch))] for r in (r0, r0 @ flip)]
+
+    def _approach_backing(self, drawer: bool, above, goal, rots, ignore) -> tuple[tuple | None, str]:
+        """`_approach` from where the base stands and, at an open drawer, from DRAWER_BACK_OFFS
+        m further back (an item near the drawer's front board puts the forearm on that board
+        when the arm reaches down close to the base); the base stays where the plan was found
+        (it still counts as parked at the dresser). On failure the base goes back."""
+        plan, why = self._approach(above, goal, rots, ignore)
+        if plan is not None or not drawer:
+            return plan, why
+        start = self.w.base_pose()
+        f = self.w.house.piece(self.parked_at)
+        out = np.array(f.facing, float)
+        for back in DRAWER_BACK_OFFS:
+            self._shift_base(np.array([*(start[:2] + out * back), start[2]]))
+            plan, _ = self._approach(above, goal, rots, ignore)
+            if plan is not None:
+                return plan, ""
+        self._shift_base(start)
+        # last: the descent may end with the fingertips within 8 mm (not 1.5 cm) of the drawer's
+        # floor or walls (an item grasped at its middle, low in the drawer)
+        plan, _ = self._approach(above, goal, rots, ignore, margin=0.008)
+        return (plan, "") if plan is not None else (None, why)
+
+    def _approach(self, above, goal, rots, ignore, margin: float = 0.015) -> tuple[tuple | None, str]:
+        """The first hand rotation of `rots` for which the arm reaches `above` collision-free
+        (joint path planned), and the straight line from there to `goal` is IK-feasible and
+        free: (rot, joint path to above, joint line down), or None and the first reason."""
+        first = ""
+        for rot in rots:
+            q_above, why = self._solve(above, rots=[rot], free_of=ignore)
+            if q_above is None:
+                first = first or why
+                continue
+            line, why = self._line(above, goal, ignore=ignore, rot=rot, seed=q_above, margin=margin)
+            if line is None:
+                first = first or why
+                continue
+            path, why = self._plan(q_above, ignore)
+            if path is None:
+                first = first or why
+                continue
+            return (rot, path, line), ""
+        return None, first or "no hand rotation to try"
 
     def _item_top(self, item: str) -> float:
         """Highest point of the item's geometry (world z)."""
@@ -430,39 +489,118 @@ class HouseSkills:
         container = target in self.w.containers
         if container and not self.w.is_open(target):
             return self._fail(f"{target} is closed")
-        if f.kind == "cupboard":
-            return self._fail("placing into the cupboard needs a front approach, which is not implemented")
-        if container:  # the middle of the open drawer's outer part
-            x, y = f.to_world(0.0, f.size[1] / 2 - 0.13 + self.w.opening(target) - DRAWER_TRAVEL + 0.06)
-            surface = 0.52
-        else:
-            x, y = self._free_spot(f, item)
-            surface = f.size[2]
+        x, y, surface = self._place_spot(f, target, item)
+        if target in self.w.doors:
+            return self._cupboard(item, target, t0, spot=(x, y, surface))
         k = ITEM_KINDS[self.w.house.item(item).kind]
         tcp = self.w.tcp()
         drop = tcp[2] - self.w.item_pos(item)[2] + k.size[2] / 2  # TCP height above the item's bottom
         goal = np.array([x, y, surface + drop + 0.012])
+        # into a container: come down from high enough that the hanging item clears its front
+        above = goal + [0, 0, DRAWER_LIFT if container else 0.10]
+        ignore = [self.w.items[item]]
         yaw = self._grasp_yaw(item)
-        above = goal + [0, 0, 0.10]
-        q_above, why = self._solve(above, yaw)
-        if q_above is None:
+        flip = np.diag([-1.0, -1.0, 1.0])
+        rots = [r for pitch in (0.0, 10.0, -10.0) for r0 in [self._rot(yaw, math.radians(pitch))] for r in (r0, r0 @ flip)]
+        plan, why = self._approach_backing(container, above, goal, rots, ignore)
+        if plan is None:
             return self._out(False, t0, why)
-        why = self._move_to(q_above, ignore=[self.w.items[item]])
-        if why:
-            return self._out(False, t0, why)
-        line, why = self._line(above, goal, yaw, ignore=[self.w.items[item]])
-        if line is None:
-            return self._out(False, t0, why)
+        rot, path, line = plan
+        if not self._execute(path):
+            return self._out(False, t0, "the arm did not reach its goal")
         self._execute(line)
         self._release(item)
-        up, _ = self._line(self.w.tcp(), self.w.tcp() + [0, 0, 0.1], yaw, ignore=[self.w.items[item]], step=0.01)
+        up, _ = self._line(self.w.tcp(), self.w.tcp() + [0, 0, DRAWER_LIFT if container else 0.1], ignore=ignore,
+                           step=0.01, rot=rot)
         if up is not None:
             self._execute(up)
         self._retract()
         self.w.step(CONTROL * 10)
         rel = self.w.relation_of(item)
-        ok = rel is not None and rel[1] == target
+        ok = rel is not None and rel[1] == target and not self.w.holding(item)
         return self._out(ok, t0, "" if ok else f"{item} ended up {rel}, not on/in {target}")
+
+    def _cupboard(self, item: str, cupboard: str, t0: int, goal=None, spot=None) -> Outcome:
+        """Pick `item` from the open cupboard (grasp point `goal`) or place it there (floor
+        point `spot`), top-down, from one of the CUPBOARD_POSES (the base leaves the parking
+        pose for it and comes back). The hand moves in and out of the cupboard with the base:
+        the arm holds its joints while the base drives CUPBOARD_WITHDRAW m straight in or out,
+        so a carried item crosses the cupboard's front level, under the roof, along a line."""
+        f = self._piece_of(cupboard)
+        park = self._piece_pose(f, park_distance(f))
+        out = np.array([f.facing[0], f.facing[1], 0.0])
+        ignore = [self.w.items[item]]
+        plan, why = None, ""
+        for depth, lateral in CUPBOARD_POSES:  # mirrored for a door hung on the right
+            pose = self._piece_pose(f, depth, self.w.doors[cupboard] * lateral)
+            self._shift_base(pose)
+            if spot is None:
+                above, g, rots = goal + [0, 0, CUPBOARD_LIFT], goal, self._grasp_rots(item, True)
+            else:
+                yaw = self._grasp_yaw(item)
+                flip = np.diag([-1.0, -1.0, 1.0])
+                rots = [r for pitch in (0.0, 10.0, -10.0) for r0 in [self._rot(yaw, math.radians(pitch))]
+                        for r in (r0, r0 @ flip)]
+                k = ITEM_KINDS[self.w.house.item(item).kind]
+                drop = self.w.tcp()[2] - self.w.item_pos(item)[2] + k.size[2] / 2  # TCP height over the item's bottom
+                g = np.array([spot[0], spot[1], spot[2] + drop + 0.012])
+                above = g + [0, 0, 0.08]
+            plan, w_ = self._approach(above, g, rots, ignore)
+            why = why or w_
+            if plan is not None:
+                break
+        if plan is None:
+            self._shift_base(park)
+            return self._out(False, t0, why)
+        rot, path, line = plan
+        if spot is not None:  # carry the item in: reach out in front of the cupboard, then drive in
+            self._shift_base(pose[:2] + out[:2] * CUPBOARD_WITHDRAW)
+        if not self._execute(path, speed=JOINT_SPEED if spot is None else HOLD_SPEED):
+            self._retract(ignore)
+            self._shift_base(park)
+            return self._out(False, t0, "the arm did not reach its goal")
+        if spot is not None:
+            self._shift_base(pose, speed=0.1)
+        self._execute(line)
+        if spot is None:
+            self._fingers(0.0, 50)
+        else:
+            self._release(item)
+        up, _ = self._line(self.w.tcp(), self.w.tcp() + [0, 0, CUPBOARD_LIFT if spot is None else 0.08], ignore=ignore,
+                           rot=rot, step=0.01)
+        if up is not None:
+            self._execute(up, settle=10)
+        self._shift_base(self.w.base_pose()[:2] + out[:2] * CUPBOARD_WITHDRAW, speed=0.1)
+        why = self._retract(ignore, speed=HOLD_SPEED if spot is None else JOINT_SPEED)
+        if why:
+            return self._out(False, t0, f"the arm is stuck at {cupboard}: {why}")
+        self._shift_base(park)
+        self.w.step(CONTROL * 10)
+        if spot is None:
+            ok = self.w.holding(item)
+            return self._out(ok, t0, "" if ok else "the item slipped out of the fingers")
+        rel = self.w.relation_of(item)
+        ok = rel is not None and rel[1] == cupboard and not self.w.holding(item)
+        return self._out(ok, t0, "" if ok else f"{item} ended up {rel}, not in {cupboard}")
+
+    def _place_spot(self, f, target: str, item: str) -> tuple[float, float, float]:
+        """World (x, y, surface z) to set the item down: a free spot on a support, in the outer
+        part of an open drawer or near the front of the cupboard's floor."""
+        others = [self.w.item_pos(n)[:2] for n in self.w.items if n != item]
+        if f.kind == "dresser":
+            mid = f.size[1] / 2 + sum(DRAWER_ITEM_DEPTH) / 2 + self.w.opening(target)
+            spots = [(lat, mid + dd) for dd in (0.0, 0.06, -0.05) for lat in (0.0, 0.13, -0.13)]
+            surface = DRAWER_FLOOR
+        elif f.kind == "cupboard":
+            spots = [(lat, dd) for dd in CUPBOARD_PLACE_DEPTHS for lat in (0.0, -0.13, 0.13)]
+            surface = FURNITURE_KINDS["cupboard"].surface
+        else:
+            return (*self._free_spot(f, item), f.size[2])
+        for lat, dep in spots:
+            p = f.to_world(lat, dep)
+            if all(math.dist(p, o) > 0.1 for o in others):
+                return (*p, surface)
+        return (*f.to_world(*spots[0]), surface)
 
     def _release(self, item: str, ticks: int = 30, wait: int = 30) -> None:
         """Open the fingers fully, then wait (up to `wait` control ticks) until neither finger
@@ -493,8 +631,10 @@ class HouseSkills:
     def _drawer(self, container: str, opening: bool) -> Outcome:
         """Pinch the drawer's knob from above-front (fingers tilted DRAWER_PITCH toward the
         dresser, finger axis across the knob, gripping the knob's outer part so that the
-        wrist stays in front of the dresser top), slide the drawer out or home along its
-        axis, let go, back off along the fingers and tuck."""
+        wrist stays in front of the dresser top) and slide the drawer along its axis: the arm
+        slides it the first ARM_PULL m (or the last, when closing) and the base, backing off
+        (or driving in) with the arm's joints held, does the rest of the full extension. Then
+        let go, back off along the fingers, tuck and re-park at the dresser's parking pose."""
         t0 = self.w.physics_steps
         if container not in self.w.containers:
             return self._fail(f"unknown container {container!r}; containers: {', '.join(self.w.containers)}")
@@ -507,64 +647,124 @@ class HouseSkills:
             return self._fail(f"{container} is already {'open' if opening else 'closed'}")
         if not self._at(container):
             return self._fail(f"not parked at {f.name}")
-        knob = self.w.knob_pos(container)
         out = np.array([f.facing[0], f.facing[1], 0.0])
-        ignore = [self.w.model.body(f"part:{container}").id]
-        grip = knob + out * KNOB_GRIP_OUT
-        travel = self.w.opening(container)
-        end = grip + out * (DRAWER_TRAVEL * 0.96 - travel) if opening else grip - out * (travel + 0.01)
-        rot0 = self._rot(f.yaw + math.pi / 2, DRAWER_PITCH)
-        rots = [rot0, rot0 @ np.diag([-1.0, -1.0, 1.0])]  # the hand is symmetric about its axis
-        fingers_w = rot0[:, 2]  # finger direction, arm frame
-        c, s_ = math.cos(self.w.base_pose()[2]), math.sin(self.w.base_pose()[2])
-        along = np.array([c * fingers_w[0] - s_ * fingers_w[1], s_ * fingers_w[0] + c * fingers_w[1], fingers_w[2]])
-        pre = grip - along * 0.09
-        self._fingers(FINGER_OPEN, 10)
-        q_grip, why = self._solve(grip, rots=rots, free_of=ignore)
-        if q_grip is None:
-            return self._out(False, t0, why)
-        rot = self.last_rot
-        q_pre, why = self._solve(pre, rots=[rot], seed=q_grip, free_of=[])
-        if q_pre is None:
-            return self._out(False, t0, why)
-        why = self._move_to(q_pre)
+        park = self.w.base_pose()[:2].copy()
+        goal = DRAWER_TRAVEL * 0.96 if opening else 0.0
+        base_part = max(0.0, self.w.opening(container) - ARM_PULL) if not opening else 0.0
+        if base_part > 0.005:  # closing a drawer pulled out past the arm's part: back off to reach its knob
+            self._shift_base(park + out[:2] * base_part)
+        why = self._pinch(container, f)
         if why:
+            self._shift_base(park)
             return self._out(False, t0, why)
-        down, why = self._line(pre, grip, ignore=ignore, rot=rot)
-        if down is None:
-            self._retract()
-            return self._out(False, t0, why)
-        self._execute(down)
-        self._fingers(SQUEEZE, 40)
-        if len(self._knob_contacts(container)) < 2:
-            self._fingers(FINGER_OPEN, 20)
-            self._retract()
-            return self._out(False, t0, "the fingers did not close on the knob")
+        ignore, rot, along = self._pinch_ctx
+        # the drawer's items slide along with it and the hand: the static path check ignores them
+        ignore = ignore + [self.w.items[n] for n in self.w.items if self.w.relation_of(n) == ("in", container)]
+        if base_part > 0.005:  # drive in with the arm held: the drawer slides home to the arm's part
+            self._shift_base(park, speed=0.1)
+        travel = self.w.opening(container)
+        arm_goal = min(goal, ARM_PULL) if opening else 0.0
+        end = self.w.tcp() + out * (arm_goal - travel + (0.0 if opening else -0.01))
         slide, why = self._line(self.w.tcp(), end, ignore=ignore, rot=rot)
         if slide is None:
-            self._fingers(FINGER_OPEN, 20)
-            self._retract()
+            self._let_go(ignore, rot, along)
+            self._shift_base(park)
             return self._out(False, t0, why)
         self._execute(slide, settle=20)
-        goal = DRAWER_TRAVEL * 0.96 if opening else 0.0
-        short = (goal - self.w.opening(container)) * (1 if opening else -1)  # the handle crept in the fingers
+        short = (arm_goal - self.w.opening(container)) * (1 if opening else -1)  # the handle crept in the fingers
         if short > 0.005:
             more, _ = self._line(self.w.tcp(), self.w.tcp() + out * short * (1 if opening else -1) * 1.2,
                                  ignore=ignore, rot=rot)
             if more is not None:
                 self._execute(more, settle=20)
+        if opening and goal - self.w.opening(container) > 0.005:  # the base backs off for the rest of the travel
+            self._shift_base(self.w.base_pose()[:2] + out[:2] * (goal - self.w.opening(container)) * 1.03, speed=0.1)
+        self._let_go(ignore, rot, along)
+        self._shift_base(park)  # re-park: the drawer hangs above the base (its bottom 0.1 m over the base's top)
+        ok = self.w.is_open(container) == opening
+        return self._out(ok, t0, "" if ok else f"{container} is at {self.w.opening(container):.3f} m")
+
+    def _pinch(self, container: str, f) -> str:
+        """Move the hand to the drawer's knob and pinch it; "" on success, else why not. The
+        (ignored bodies, hand rotation, finger direction) go to `self._pinch_ctx`."""
+        out = np.array([f.facing[0], f.facing[1], 0.0])
+        grip = self.w.knob_pos(container) + out * KNOB_GRIP_OUT
+        rot0 = self._rot(f.yaw + math.pi / 2, DRAWER_PITCH)
+        rots = [rot0, rot0 @ np.diag([-1.0, -1.0, 1.0])]  # the hand is symmetric about its axis
+        return self._pinch_at(container, grip, rots, [self.w.model.body(f"part:{container}").id])
+
+    def _along(self, rot) -> np.ndarray:
+        """World direction of the fingers for an arm-frame hand rotation."""
+        fz = rot[:, 2]
+        c, s_ = math.cos(self.w.base_pose()[2]), math.sin(self.w.base_pose()[2])
+        return np.array([c * fz[0] - s_ * fz[1], s_ * fz[0] + c * fz[1], fz[2]])
+
+    def _pinch_at(self, container: str, grip, rots, ignore, q_grip=None) -> str:
+        """Come in along the fingers to world point `grip` with one of the hand rotations `rots`
+        (or the configuration `q_grip`, with rots[0]) and pinch the knob there; "" on success,
+        else why not."""
+        along = self._along(rots[0])
+        pre = grip - along * 0.09
+        self._fingers(FINGER_OPEN, 10)
+        if q_grip is None:
+            q_grip, why = self._solve(grip, rots=rots, free_of=ignore)
+            if q_grip is None:
+                return why
+        self.last_rot = rots[0] if len(rots) == 1 else self.last_rot
+        rot = self.last_rot
+        q_pre, why = self._solve(pre, rots=[rot], seed=q_grip, free_of=[])
+        if q_pre is None:
+            return why
+        why = self._move_to(q_pre)
+        if why:
+            return why
+        down, why = self._line(pre, grip, ignore=ignore, rot=rot)
+        if down is None:
+            self._retract()
+            return why
+        self._execute(down)
+        self._fingers(SQUEEZE, 40)
+        self._pinch_ctx = (ignore, rot, along)
+        if len(self._knob_contacts(container)) < 2:
+            self._let_go(ignore, rot, along)
+            return "the fingers did not close on the knob"
+        return ""
+
+    def _let_go(self, ignore, rot, along) -> None:
+        """Open the fingers, back the hand off along them, tuck."""
         self._fingers(FINGER_OPEN, 25)
         back, _ = self._line(self.w.tcp(), self.w.tcp() - along * 0.08, ignore=ignore, rot=rot)
         if back is not None:
             self._execute(back, settle=10)
         self._retract()
-        ok = self.w.is_open(container) == opening
-        return self._out(ok, t0, "" if ok else f"{container} is at {self.w.opening(container):.3f} m")
+
+    def _shift_base(self, goal, speed: float = 0.15, tol: float = 0.003, max_ticks: int = 600) -> float:
+        """Drive the base straight to world `goal` (x, y, and a yaw to turn to, else the
+        heading is held), arm joints held at their targets (a held knob comes along); returns
+        the distance left (m)."""
+        yaw0 = float(goal[2]) if len(goal) > 2 else float(self.w.base_pose()[2])
+        goal = np.asarray(goal[:2], float)
+        for _ in range(max_ticks):
+            x, y, yaw = self.w.base_pose()
+            e = goal - (x, y)
+            vel = self.w.data.qvel[self.w.base_v]
+            dyaw = (yaw0 - yaw + math.pi) % (2 * math.pi) - math.pi
+            if np.linalg.norm(e) < tol and abs(dyaw) < 0.005 and np.linalg.norm(vel) < 0.01:
+                break
+            v = 3.0 * e
+            n = float(np.linalg.norm(v))
+            if n > speed:
+                v *= speed / n
+            self.w.base_cmd = np.array([v[0], v[1], float(np.clip(3.0 * dyaw, -0.8, 0.8))])
+            self.w.step(CONTROL)
+        self.w.base_cmd = np.zeros(3)
+        self.w.step(CONTROL * 3)
+        return float(np.linalg.norm(goal - self.w.base_pose()[:2]))
 
     def _knob_contacts(self, container: str) -> set:
         """Finger bodies touching the container's moving part (drawer or door)."""
         m, d = self.w.model, self.w.data
-        part = m.body(f"part:{container}").id
+        part = m.body(f"{'knob' if container in self.w.doors else 'part'}:{container}").id
         out = set()
         for c in d.contact[: d.ncon]:
             b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
@@ -574,8 +774,113 @@ class HouseSkills:
                     out.add(other)
         return out
 
+    def _part_bodies(self, container: str) -> set:
+        """Bodies of a container's moving part: a drawer, or a door and its knob."""
+        m = self.w.model
+        out = {m.body(f"part:{container}").id}
+        return out | {m.body(f"knob:{container}").id} if container in self.w.doors else out
+
+    def _piece_pose(self, f, depth: float, lateral: float = 0.0, turn_deg: float = 0.0) -> np.ndarray:
+        """World base pose (x, y, yaw) `depth` m in front of piece `f` and `lateral` m to its
+        left (piece frame), facing the piece, turned `turn_deg` clockwise."""
+        x, y = f.to_world(lateral, depth)
+        return np.array([x, y, math.atan2(-f.facing[1], -f.facing[0]) - math.radians(turn_deg)])
+
     def _door(self, container: str, opening: bool) -> Outcome:
-        return self._fail(f"{'open' if opening else 'close'} of the hinged cupboard door is not implemented (only drawers)")
+        """Open or close the cupboard's hinged door by its knob: the base moves from the
+        parking pose to the door pose (beside and behind the door's swing, turned toward it),
+        the fingers (tilted DOOR_PITCH toward the door, finger axis along it) pinch the knob and
+        the hand follows the knob's arc about the hinge to DOOR_OPEN_TO (or 0), the hand
+        turning with the door; every point of the arc is checked for collisions with the door
+        swung to the matching angle. Then let go, tuck, and re-park in front of the cupboard
+        (a door open past 1.6 rad lies beside the cupboard, clear of the parked base)."""
+        t0 = self.w.physics_steps
+        f = self._piece_of(container)
+        if self._holding_any():
+            return self._fail(f"holding {self._holding_any()}")
+        if self.w.is_open(container) == opening and (opening or self.w.opening(container) < DOOR_CLOSED_AT):
+            return self._fail(f"{container} is already {'open' if opening else 'closed'}")
+        if not self._at(container):
+            return self._fail(f"not parked at {f.name}")
+        park = self._piece_pose(f, park_distance(f))
+        goal = DOOR_OPEN_TO if opening else 0.0
+        why = ""
+        side = self.w.doors[container]
+        for depth, lateral, turn in DOOR_POSES:  # mirrored for a door hung on the right
+            self._shift_base(self._piece_pose(f, depth, side * lateral, side * turn))
+            why = self._door_swing(container, f, goal)  # from where the door now stands
+            if not why:
+                break
+        self._shift_base(park)
+        q = self.w.opening(container)
+        ok = q > DOOR_OPEN_AT if opening else q < DOOR_CLOSED_AT
+        return self._out(ok, t0, "" if ok else (why or f"{container}'s hinge is at {q:.2f} rad"))
+
+    def _door_arc(self, container: str, f, hinge, grip, q0: float, goal: float, ignore) -> tuple[tuple | None, str]:
+        """A joint path that carries the pinch point `grip` about the hinge from angle q0 to
+        `goal`, the hand turning with the door: (hand rotation at the start, joint path) for the
+        first start configuration (several IK seeds, both ways round the hand, DOOR_PITCHES)
+        whose whole arc is IK-feasible and collision-free with the door swung along; else None
+        and the first reason."""
+        n = max(2, int(abs(goal - q0) / 0.04) + 1)
+        # solved from the closed end (where the arm's configuration is the least ambiguous) and
+        # reversed for a closing swing
+        angles = np.linspace(min(q0, goal), max(q0, goal), n)
+        side = self.w.doors[container]
+        flip = np.diag([-1.0, -1.0, 1.0])
+        seeds = [self.w.q(), self.ik.q_home[:7], np.array(TUCK)] + [
+            self.ik.q_home[:7] + self.rng.normal(0, 0.4, 7) for _ in range(3)]
+        first = ""
+        for pitch in DOOR_PITCHES:
+            rot0 = self._rot(f.yaw + side * q0 + math.pi / 2, pitch)
+            for rot in (rot0, rot0 @ flip):
+                for seed in seeds:
+                    qs = []
+                    for a in angles:
+                        c, s_ = math.cos(side * (a - q0)), math.sin(side * (a - q0))
+                        rz = np.array([[c, -s_, 0.0], [s_, c, 0.0], [0.0, 0.0, 1.0]])
+                        p = self._arm_point(hinge + rz @ (grip - hinge))
+                        r = rz @ rot  # a turn about the vertical is the same in the world and the arm frame
+                        q = self.ik.solve(seed, p, r)
+                        e = self.ik.error(q, p, r)
+                        if e[0] > 0.008 or e[1] > 0.05:
+                            first = first or f"no IK solution along the door's arc at {a:.2f} rad"
+                            break
+                        qs.append(q)
+                        seed = q
+                    if len(qs) < n:
+                        continue
+                    hit = self.w.path_collides(self.w.base_pose(), qs, ignore, moving=(container, angles))
+                    if hit:
+                        first = first or f"arm path blocked ({hit})"
+                        continue
+                    if goal < q0:
+                        qs = qs[::-1]
+                    return (rot, qs), ""
+        return None, first
+
+    def _door_swing(self, container: str, f, goal: float) -> str:
+        """Pinch the door's knob and swing the door to hinge angle `goal` from the current base
+        pose; "" when the hand went all the way, the reason otherwise."""
+        m, d = self.w.model, self.w.data
+        knob_body = m.body(f"knob:{container}").id
+        q0 = self.w.opening(container)
+        hinge = d.xpos[m.body(f"part:{container}").id].copy()
+        side = self.w.doors[container]
+        normal = np.array([math.cos(f.yaw + side * q0), math.sin(f.yaw + side * q0), 0.0])  # out of the door's front
+        grip = self.w.knob_pos(container) + normal * KNOB_GRIP_OUT
+        arc, why = self._door_arc(container, f, hinge, grip, q0, goal, [knob_body])
+        if arc is None:
+            return why
+        rot, qs = arc
+        why = self._pinch_at(container, grip, [rot], [knob_body], q_grip=qs[0])
+        if why:
+            return why
+        ignore, rot, along = self._pinch_ctx
+        self._execute(qs, settle=20)
+        self._let_go(ignore, rot, along)
+        q = self.w.opening(container)
+        return "" if abs(q - goal) < 0.15 else f"{container}'s hinge is at {q:.2f} rad (the knob slipped)"
 
 
 __all__ = ["HOUSE_PRIMITIVES", "HouseSkills"]

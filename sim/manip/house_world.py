@@ -39,7 +39,16 @@ from robots.mobile_panda import (
     add_mobile_panda,
 )
 from scenes.frames import heading_to_mujoco_yaw
-from scenes.house import DRAWER_HALF_H, DRAWER_TRAVEL, DRAWER_Z, FURNITURE_KINDS, ITEM_KINDS, Furniture, HouseSpec
+from scenes.house import (
+    DRAWER_HALF_H,
+    DRAWER_TRAVEL,
+    DRAWER_Z,
+    FURNITURE_KINDS,
+    ITEM_KINDS,
+    Furniture,
+    HouseSpec,
+    door_side,
+)
 from sim.compile_mujoco import wall_segments
 
 WOOD = [0.62, 0.45, 0.28, 1.0]
@@ -48,6 +57,9 @@ KNOB = [0.25, 0.25, 0.28, 1.0]
 BOARD = 0.02  # panel thickness, m
 KNOB_SIZE = (0.09, 0.03, 0.03)  # depth (proud of the front), lateral, height
 DOOR_OPEN_AT = 1.0  # rad: a cupboard door counts as open past this angle
+DOOR_RANGE = 1.9  # rad: the hinge's stop
+DOOR_KNOB_IN = 0.07  # m from the door's free edge
+DOOR_KNOB_Z = 0.80  # m above the floor, 0.28 m under the door's top
 DRAWER_OPEN_AT = 0.8 * DRAWER_TRAVEL
 GRIP = dict(friction=[1.5, 0.02, 0.002], solref=[0.005, 1.0], condim=4)  # handles: rubbery, stiff
 HEAD_HALF_FOV = 33.0  # deg: a point counts as in view inside this square cone
@@ -70,7 +82,8 @@ def _quat(yaw: float) -> list[float]:
     return [math.cos(yaw / 2), 0.0, 0.0, math.sin(yaw / 2)]
 
 
-def _add_furniture(spec: mujoco.MjSpec, f: Furniture) -> None:
+def _add_furniture(spec: mujoco.MjSpec, f: Furniture, side: int = 1) -> None:
+    """The piece's bodies; `side` is a cupboard's door side (`scenes.house.door_side`)."""
     w, d, h = f.size
     body = spec.worldbody.add_body(name=f"furn:{f.name}", pos=[*f.position, 0.0], quat=_quat(f.yaw))
     if f.kind in ("table", "counter"):
@@ -95,12 +108,16 @@ def _add_furniture(spec: mujoco.MjSpec, f: Furniture) -> None:
     if f.kind == "cupboard":
         floor = FURNITURE_KINDS["cupboard"].surface
         _box(body, (d, w, floor), (0, 0, floor / 2), PANEL)
-        # the door: hinged on the front's left edge (seen from the front: +y side), opening outward
-        door = body.add_body(name=f"part:{f.name}", pos=[d / 2 + BOARD / 2, inner_w / 2 + BOARD, 0])
-        door.add_joint(name=f"joint:{f.name}", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, 1], range=[-1.9, 0.0],
-                       damping=0.5, frictionloss=0.05, armature=0.01)
-        _box(door, (BOARD, w, h - 0.04), (0, -w / 2, h / 2), [0.7, 0.55, 0.4, 1], mass=1.0)
-        _box(door, KNOB_SIZE, (BOARD / 2 + KNOB_SIZE[0] / 2, -w + 0.07, 0.62), KNOB, mass=0.05, **GRIP)
+        # the door: hinged on the front's left edge (+y; side -1: the right one), swinging
+        # outward (joint angle 0 = closed, positive = open); the knob is a body of its own so
+        # that path checks can ignore the knob alone and still see the door's panel
+        door = body.add_body(name=f"part:{f.name}", pos=[d / 2 + BOARD / 2, side * (inner_w / 2 + BOARD), 0])
+        door.add_joint(name=f"joint:{f.name}", type=mujoco.mjtJoint.mjJNT_HINGE, axis=[0, 0, side],
+                       range=[0.0, DOOR_RANGE], damping=2.0, frictionloss=0.1, armature=0.01)
+        _box(door, (BOARD, w, h - 0.04), (0, -side * w / 2, h / 2), [0.7, 0.55, 0.4, 1], mass=1.0)
+        knob = door.add_body(name=f"knob:{f.name}",
+                             pos=[BOARD / 2 + KNOB_SIZE[0] / 2, -side * (w - DOOR_KNOB_IN), DOOR_KNOB_Z])
+        _box(knob, KNOB_SIZE, (0, 0, 0), KNOB, mass=0.05, **GRIP)
         return
     # dresser: a floor, a divider, two drawers on slide joints
     _box(body, (d, w, 0.06), (0, 0, 0.03), PANEL)
@@ -122,9 +139,12 @@ def _add_furniture(spec: mujoco.MjSpec, f: Furniture) -> None:
         spec.add_exclude(bodyname1=f"furn:{f.name}", bodyname2=f"part:{f.name}_drawer{k}")
 
 
+DRAWER_FLOOR = DRAWER_Z[0] - DRAWER_HALF_H + 0.005 + 0.012  # top of the top drawer's floor board, m
+
+
 def _item_surface(house: HouseSpec, f: Furniture) -> float:
     if f.kind == "dresser":
-        return DRAWER_Z[0] - DRAWER_HALF_H + 0.005 + 0.012
+        return DRAWER_FLOOR
     return FURNITURE_KINDS[f.kind].surface
 
 
@@ -190,7 +210,7 @@ def build_house_spec(house: HouseSpec) -> mujoco.MjSpec:
                                  quat=_quat(heading_to_mujoco_yaw(o.heading)))
         _box(b, (o.size[1], o.size[0], o.size[2]), (0, 0, o.size[2] / 2), [0.5, 0.5, 0.55, 1])
     for f in house.furniture:
-        _add_furniture(m, f)
+        _add_furniture(m, f, door_side(house, f) if f.kind == "cupboard" else 1)
     for it in house.items:
         _add_item(m, house, it)
     add_mobile_panda(m)
@@ -225,6 +245,8 @@ class HouseWorld:
         self.base_body = m.body(BASE_BODY).id
         self.items = {i.name: m.body(f"item:{i.name}").id for i in house.items}
         self.containers = {c: m.joint(f"joint:{c}").qposadr[0] for f in house.furniture for c in f.containers}
+        # containers behind a hinged door -> the door's side (+1: hinge on the left, seen from the front)
+        self.doors = {f.name: door_side(house, f) for f in house.furniture if f.kind == "cupboard"}
         names = [m.body(b).name for b in range(m.nbody)]
         self.robot_bodies = {b for b in range(m.nbody) if names[b].startswith(("mp_", BASE_BODY))}
         self.arm_bodies = {b for b in self.robot_bodies if names[b].startswith("mp_panda")}
@@ -288,6 +310,17 @@ class HouseWorld:
     def base_pose(self) -> np.ndarray:
         return self.data.qpos[self.base_q].copy()
 
+
+    def base_velocity(self) -> np.ndarray:
+        """(vx, vy, yaw rate) of the base's joints."""
+        return self.data.qvel[self.base_v]
+
+    def base_contacts(self) -> int:
+        """Contacts touching the base body now (the drive counts them)."""
+        d, m = self.data, self.model
+        if not d.ncon:
+            return 0
+        return int((m.geom_bodyid[d.contact.geom] == self.base_body).any(axis=1).sum())
     def q(self) -> np.ndarray:
         return self.data.qpos[self.arm_q].copy()
 
@@ -338,14 +371,14 @@ class HouseWorld:
 
     def opening(self, container: str) -> float:
         """Drawer travel (m) or door angle (rad, positive = open)."""
-        v = float(self.data.qpos[self.containers[container]])
-        return -v if container in {f.name for f in self.house.furniture if f.kind == "cupboard"} else v
+        return float(self.data.qpos[self.containers[container]])
 
     def is_open(self, container: str) -> bool:
-        cup = container in {f.name for f in self.house.furniture if f.kind == "cupboard"}
-        return self.opening(container) > (DOOR_OPEN_AT if cup else DRAWER_OPEN_AT)
+        return self.opening(container) > (DOOR_OPEN_AT if container in self.doors else DRAWER_OPEN_AT)
 
     def knob_pos(self, container: str) -> np.ndarray:
+        if container in self.doors:
+            return self.data.xpos[self.model.body(f"knob:{container}").id].copy()
         body = self.model.body(f"part:{container}").id
         g = [i for i in range(self.model.ngeom) if self.model.geom_bodyid[i] == body][-1]  # the knob is added last
         return self.data.geom_xpos[g].copy()
@@ -373,21 +406,49 @@ class HouseWorld:
                 return False
         return True
 
-    def path_collides(self, base_pose, qs, ignore_bodies=()) -> str:
+    def path_collides(self, base_pose, qs, ignore_bodies=(), moving=None, margin: float = 0.015,
+                      carried: str | None = None) -> str:
         """The first collision of the arm along joint configurations `qs` (base at
-        `base_pose`), as "link vs thing", or "" when every configuration is free (1.5 cm margin)."""
+        `base_pose`), as "link vs thing", or "" when every configuration is free (1.5 cm margin).
+        `moving` = (container, values): the container's joint takes values[k] with qs[k] (a
+        door swinging along with the hand that pulls it). `margin` (at most 1.5 cm): nearer
+        than this counts as a hit. `carried` (an item held in the hand) moves with the hand and
+        must not overlap anything but the fingers and the hand (its own support included)."""
         m, d = self.check_model, self.check_data
         ignore = set(ignore_bodies)
         d.qpos[:] = self.data.qpos
         d.qpos[self.base_q] = base_pose
-        for q in qs:
+        if carried is not None:  # the item's pose in the TCP frame, kept along the path
+            ib = self.items[carried]
+            adr = int(m.jnt_qposadr[m.body_jntadr[ib]])
+            r_tcp = self.data.site_xmat[self.tcp_site].reshape(3, 3)
+            rel_p = r_tcp.T @ (self.data.xpos[ib] - self.data.site_xpos[self.tcp_site])
+            rel_r = r_tcp.T @ self.data.xmat[ib].reshape(3, 3)
+            hand = self.finger_bodies | {m.body("mp_panda_hand").id}
+        for k, q in enumerate(qs):
+            if moving is not None:
+                d.qpos[self.containers[moving[0]]] = moving[1][k]
             d.qpos[self.arm_q] = q
             mujoco.mj_kinematics(m, d)
+            if carried is not None:
+                r = d.site_xmat[self.tcp_site].reshape(3, 3)
+                d.qpos[adr: adr + 3] = d.site_xpos[self.tcp_site] + r @ rel_p
+                quat = np.zeros(4)
+                mujoco.mju_mat2Quat(quat, (r @ rel_r).flatten())
+                d.qpos[adr + 3: adr + 7] = quat
+                mujoco.mj_kinematics(m, d)
             mujoco.mj_collision(m, d)
+            if carried is not None:
+                for c in d.contact[: d.ncon]:
+                    b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
+                    if ib in (b1, b2) and c.dist < -0.002:
+                        o = b2 if b1 == ib else b1
+                        if o not in hand:
+                            return f"{carried} (carried) vs {self.body_names[o] or 'wall'}"
             for c in d.contact[: d.ncon]:
                 b1, b2 = m.geom_bodyid[c.geom1], m.geom_bodyid[c.geom2]
                 for a, o in ((b1, b2), (b2, b1)):
-                    if a in self.arm_bodies and o not in self.robot_bodies and o not in ignore and c.dist < 0.015:
+                    if a in self.arm_bodies and o not in self.robot_bodies and o not in ignore and c.dist < margin:
                         return f"{self.body_names[a]} vs {self.body_names[o] or 'wall'}"
         return ""
 
@@ -473,4 +534,4 @@ class HouseWorld:
         return s
 
 
-__all__ = ["Contact", "DOOR_OPEN_AT", "DRAWER_OPEN_AT", "HouseWorld", "TUCK", "build_house_spec"]
+__all__ = ["DOOR_KNOB_Z", "DOOR_OPEN_AT", "DOOR_RANGE", "DRAWER_FLOOR", "DRAWER_OPEN_AT", "TUCK", "Contact", "HouseWorld", "build_house_spec"]

@@ -1,7 +1,7 @@
 """A video of a house task played by the mobile Panda in MuJoCo (`spacelab render-episode`
 with a house suite).
 
-The task runs `sim.manip.house_skills.HouseSkills` (through `CarryingSkills`, see there) on a `HouseWorld` whose `step` also
+The task runs `sim.manip.house_skills.HouseSkills` on a `HouseWorld` whose `step` also
 records: `RecordingHouseWorld` advances physics in the same chunks the skills ask for, cut
 at every `every`-th physics step to render a frame (stepping 10 then 15 steps is the same
 physics as 25 steps, so recording leaves the run unchanged). Frames come from MuJoCo's
@@ -31,7 +31,7 @@ from robots.headless_mujoco import mujoco
 from scenes.house import load_house
 from sim.backends import BackendError
 from sim.manip.house_skills import HOUSE_PRIMITIVES, HouseSkills
-from sim.manip.house_world import TUCK, HouseWorld
+from sim.manip.house_world import HouseWorld
 from sim.manip.pybullet_house import carry_plan as default_plan
 
 CHASE_DISTANCE = 3.4  # m from the look-at point
@@ -59,17 +59,6 @@ class RecordingHouseWorld(HouseWorld):
             if self._since == self.every:
                 self._since = 0
                 self.on_frame(self)
-
-
-class CarryingSkills(HouseSkills):
-    """HouseSkills whose tuck before a drive ignores the held item: `HouseSkills._retract`
-    checks the tuck path against every item, so the item in the hand blocks it and
-    navigate_to after pick fails with "could not tuck the arm". Drop this class once
-    house_skills passes the held item to that check."""
-
-    def _retract(self) -> str:
-        held = self._holding_any()
-        return self._move_to(np.array(TUCK), ignore=[self.w.items[held]] if held else ())
 
 
 def check_plan(plan, house=None) -> list[tuple]:
@@ -171,7 +160,7 @@ def write_house_video(suite: str, index: int, out: str, plan: list[tuple] | None
         renderer, camera = mujoco.Renderer(w.model, height=height, width=width), _Camera(w)
         walls = {g for g in range(w.model.ngeom) if w.model.geom(g).name.startswith("wall_")}
         try:
-            sk = CarryingSkills(w, seed=index)
+            sk = HouseSkills(w, seed=index)
             on_frame(w)
             outcomes = []
             for step in plan:
@@ -192,4 +181,4 @@ def write_house_video(suite: str, index: int, out: str, plan: list[tuple] | None
             "max_penetration_m": round(w.max_penetration, 4)}
 
 
-__all__ = ["CarryingSkills", "RecordingHouseWorld", "check_plan", "default_plan", "write_house_video"]
+__all__ = ["RecordingHouseWorld", "check_plan", "default_plan", "write_house_video"]
