@@ -51,9 +51,10 @@ from sim.manip.house_rules import (
     precondition_failure,
     room_target,
 )
-from sim.manip.house_skills import CONTROL, JOINT_SPEED, HouseSkills
+from sim.manip.house_skills import HouseSkills
 from sim.manip.house_symbolic import SymbolicHouse
 from sim.manip.house_world import TUCK, HouseWorld
+from sim.manip.joint_paths import CONTROL, JOINT_SPEED
 from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
 RGBD_SIZE = (240, 320)  # head-camera frame (height, width) for sensors="rgbd"

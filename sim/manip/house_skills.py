@@ -62,6 +62,7 @@ from robots.mobile_panda import FINGER_OPEN, PandaIK, grasp_rotation
 from scenes.grid import walkable_graph
 from scenes.house import DRAWER_ITEM_DEPTH, DRAWER_TRAVEL, FURNITURE_KINDS, ITEM_KINDS, park_distance
 from sim.manip.house_world import DOOR_OPEN_AT, DRAWER_FLOOR, TUCK, HouseWorld
+from sim.manip.joint_paths import CONTROL, JOINT_SPEED, plan_joint_path, track_joint_path
 from sim.manip.skills import Outcome, SkillInfo
 from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
@@ -103,8 +104,6 @@ CUPBOARD_POSES = ((0.75, 0.0), (0.65, 0.0), (0.65, -0.10), (0.75, -0.10))  # bas
 CUPBOARD_WITHDRAW = 0.30  # m the base backs off, arm held, to bring the hand out of the cupboard before it tucks
 DRAWER_BACK_OFFS = (0.10, 0.18)  # m the base may back off from the dresser to reach into its open drawer
 DRAWER_LIFT = 0.26  # m: a grasped drawer item's bottom rises over the drawer's front board
-CONTROL = 10  # physics steps per arm control tick (50 Hz)
-JOINT_SPEED = 1.2  # rad/s, the largest joint's speed along a path
 HOLD_SPEED = 0.4  # rad/s, the same while carrying an item in a tilted hand
 
 
@@ -167,10 +166,6 @@ class HouseSkills:
         self.last_rot = best[2]
         return best[1], ""
 
-    def _segment(self, a, b, step: float = 0.05) -> list[np.ndarray]:
-        n = max(2, int(np.abs(np.asarray(b) - a).max() / step) + 1)
-        return [a + (b - a) * t for t in np.linspace(0, 1, n)]
-
     def _plan(self, goal, ignore=()) -> tuple[list[np.ndarray] | None, str]:
         """Collision-free joint path to `goal`: straight, via the tuck, or via random points.
         A held item is checked too, carried along with the hand (it must not hit furniture or
@@ -179,32 +174,12 @@ class HouseSkills:
         base = self.w.base_pose()
         held = self._holding_any()
         ignore = list(ignore) + ([self.w.items[held]] if held else [])
-        straight = self._segment(start, goal)
-        hit = self.w.path_collides(base, straight, ignore, carried=held)
-        if not hit:
-            return straight, ""
-        vias = [np.array(TUCK)] + [(start + goal) / 2 + self.rng.normal(0, 0.5, 7) for _ in range(40)]
         lo, hi = self.ik.model.jnt_range[:7].T
-        for v in vias:
-            v = np.clip(v, lo + 0.05, hi - 0.05)
-            path = self._segment(start, v) + self._segment(v, goal)[1:]
-            if not self.w.path_collides(base, path, ignore, carried=held):
-                return path, ""
-        return None, f"arm path blocked ({hit})"
+        return plan_joint_path(start, goal, lambda qs: self.w.path_collides(base, qs, ignore, carried=held), TUCK, lo, hi,
+                               self.rng)
 
     def _execute(self, path, settle: int = 60, speed: float = JOINT_SPEED) -> bool:
-        """Track a joint path with the position actuators (time-scaled to `speed`, rad/s)."""
-        dt = CONTROL * self.w.timestep
-        for a, b in zip(path[:-1], path[1:]):
-            n = max(1, int(np.abs(b - a).max() / (speed * dt)))
-            for t in np.linspace(1.0 / n, 1.0, n):
-                self.w.set_arm_target(a + (b - a) * t)
-                self.w.step(CONTROL)
-        for _ in range(settle):
-            if np.abs(self.w.q() - path[-1]).max() < 0.01:
-                return True
-            self.w.step(CONTROL)
-        return np.abs(self.w.q() - path[-1]).max() < 0.03
+        return track_joint_path(self.w, path, settle, speed)
 
     def _move_to(self, goal, ignore=(), speed: float = JOINT_SPEED) -> str:
         path, why = self._plan(goal, ignore)

@@ -47,6 +47,7 @@ from scenes.grid import walkable_graph
 from scenes.house import ITEM_KINDS, HouseSpec, park_distance
 from sim.backends.base import BackendError
 from sim.manip.house_world import TUCK
+from sim.manip.joint_paths import plan_joint_path, track_joint_path
 from sim.manip.pybullet_house_build import build_house, import_pybullet, item_mesh, load_mobile_panda
 from sim.manip.skills import Outcome
 from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
@@ -414,39 +415,14 @@ class PyBulletHouseSkills:
         self.last_yaw = best[2]
         return best[1], ""
 
-    def _segment(self, a, b, step: float = 0.05) -> list[np.ndarray]:
-        a, b = np.asarray(a, float), np.asarray(b, float)
-        n = max(2, int(np.abs(b - a).max() / step) + 1)
-        return [a + (b - a) * t for t in np.linspace(0, 1, n)]
-
     def _plan(self, goal) -> tuple[list | None, str]:
         """Collision-free joint path: straight, via the tuck, or via random points near the middle."""
-        start = self.w.q()
-        straight = self._segment(start, goal)
-        hit = self.w.ik.collides(straight)
-        if not hit:
-            return straight, ""
-        lo, hi = self.w.ik.lo[:7], self.w.ik.hi[:7]
-        for v in [np.array(TUCK)] + [(start + goal) / 2 + self.rng.normal(0, 0.5, 7) for _ in range(30)]:
-            v = np.clip(v, lo + 0.05, hi - 0.05)
-            path = self._segment(start, v) + self._segment(v, goal)[1:]
-            if not self.w.ik.collides(path):
-                return path, ""
-        return None, f"arm path blocked ({hit})"
+        return plan_joint_path(self.w.q(), goal, self.w.ik.collides, TUCK, self.w.ik.lo[:7], self.w.ik.hi[:7], self.rng,
+                               n_random=30)
 
     def _execute(self, path, settle: int = 40, speed: float = JOINT_SPEED) -> bool:
         """Track a joint path with the position motors, time-scaled to `speed` (rad/s)."""
-        dt = CONTROL * self.w.timestep
-        for a, b in zip(path[:-1], path[1:]):
-            n = max(1, int(np.abs(b - a).max() / (speed * dt)))
-            for t in np.linspace(1.0 / n, 1.0, n):
-                self.w.set_arm_target(a + (b - a) * t)
-                self.w.step(CONTROL)
-        for _ in range(settle):
-            if np.abs(self.w.q() - path[-1]).max() < 0.01:
-                return True
-            self.w.step(CONTROL)
-        return bool(np.abs(self.w.q() - path[-1]).max() < 0.03)
+        return track_joint_path(self.w, path, settle, speed, control=CONTROL)
 
     def _move_to(self, goal) -> str:
         path, why = self._plan(goal)
