@@ -71,7 +71,8 @@ def test_fmt():
 def test_column_titles():
     t = column_titles()
     assert t["active_passive_gap"] == "A-P gap" and t["belief_ci95"] == "±95%" and t["belief_overall"] == "belief"
-    assert t["steps_to_full_coverage"] == "steps→full" and len(t) == len(METRICS) + 2
+    assert t["steps_to_full_coverage"] == "steps→full" and len(t) == len(METRICS) + 3
+    assert t["success_ci95"] == "success 95% CI" and t["success_rate"] == "success"
 
 
 ROWS = [
