@@ -6,8 +6,10 @@ draw would give, `sim.manip.house_check`): the rate is physics steps simulated p
 second while the skills run (A* and driving, mink IK, the joint-path collision checks,
 contact monitoring, all included). The physics limit is measured on the same model along
 the same motion: the control vector of every physics step is recorded on a second run and
-replayed through bare `mj_step` calls from the same initial state, and nothing else (best of
-three runs each, after a warm-up run). The ratio is the share of the skills' wall time spent in physics (the issue asks for >= 0.8).
+replayed through bare `mj_step` calls from the same initial state, and nothing else (five
+pairs of runs, each the skills then the replay, after a warm-up run: the median pair's
+ratio). The ratio is the share of the skills' wall time spent in physics (the issue asks
+for >= 0.8).
 """
 
 from __future__ import annotations
@@ -64,19 +66,25 @@ def _replay(house, ctrls) -> float:
     return len(ctrls) / (time.perf_counter() - t0)
 
 
-def house_rates(suite: str = "house-3room", seed: int = 0, repeats: int = 3) -> dict:
-    """Best of `repeats` for both rates (the runs are deterministic: same steps each time)."""
+def house_rates(suite: str = "house-3room", seed: int = 0, repeats: int = 5) -> dict:
+    """`repeats` pairs, each a skills run then the raw replay right after it (the runs are
+    deterministic: same steps each time); the ratio is the median of the pairs' ratios, so a
+    slow spell of a shared machine hits both sides of a pair rather than one side of a
+    best-of. The rates reported are those of the median pair."""
     house = load_house(suite, seed)
     _, ctrls = _run_skills(house, seed, record=True)  # also warms up imports and the IK
-    runs = [_run_skills(house, seed)[0] for _ in range(repeats)]
-    timed = max(runs, key=lambda r: sum(v[0] for v in r.values()) / sum(v[1] for v in r.values()))
-    raw = max(_replay(house, ctrls) for _ in range(repeats))
+    pairs = []
+    for _ in range(repeats):
+        timed = _run_skills(house, seed)[0]
+        raw = _replay(house, ctrls)
+        rate = sum(v[0] for v in timed.values()) / sum(v[1] for v in timed.values())
+        pairs.append((rate / raw, rate, raw, timed))
+    ratio, rate, raw, timed = sorted(pairs, key=lambda x: x[0])[len(pairs) // 2]
     steps = sum(v[0] for v in timed.values())
-    wall = sum(v[1] for v in timed.values())
-    rate = steps / wall
     res = {"suite": suite, "house": seed, "skills": list(SKILLS), "physics_steps": steps,
            "success": all(v[2] for v in timed.values()), "raw_mj_step_per_s": round(raw),
-           "skill_physics_steps_per_s": round(rate), "physics_limit_ratio": round(rate / raw, 3)}
+           "skill_physics_steps_per_s": round(rate), "physics_limit_ratio": round(ratio, 3),
+           "physics_limit_ratio_range": [round(min(p[0] for p in pairs), 3), round(max(p[0] for p in pairs), 3)]}
     for name, (n, t, _) in timed.items():
         res[f"{name}_physics_steps_per_s"] = round(n / t) if t > 0 else None
     return res
@@ -108,7 +116,8 @@ def house_rows(h: dict) -> list[tuple[str, object]]:
     return extra + [(f"[house] raw mj_step/s, {h['suite']} + mobile-panda (physics limit)", h["raw_mj_step_per_s"]),
             ("[house] physics steps/s while navigate_to + pick run (navigate / pick)",
              f"{h['skill_physics_steps_per_s']} ({h['navigate_to_physics_steps_per_s']} / {h['pick_physics_steps_per_s']})"),
-            ("[house] physics-limit ratio in skills", h["physics_limit_ratio"])]
+            ("[house] physics-limit ratio in skills (median of 5 pairs; range)",
+             f"{h['physics_limit_ratio']} ({h['physics_limit_ratio_range'][0]}-{h['physics_limit_ratio_range'][1]})")]
 
 
 __all__ = ["house_rates", "house_rows", "house_task_rates"]
