@@ -388,7 +388,10 @@ class PyBulletHouseSkills:
 
     def _piece_of(self, target: str):
         h = self.w.house
-        return h.piece(h.item(target).furniture) if target in self.w.items else h.piece(target)
+        if target in self.w.items:  # where it rests now (placed since), else where the house put it
+            rel = self.w.relation_of(target)
+            return h.piece(rel[1] if rel else h.item(target).furniture)
+        return h.piece(target)
 
     def _known(self, target: str) -> bool:
         return target in self.w.items or any(target == f.name or target in f.containers for f in self.w.house.furniture)
