@@ -59,8 +59,8 @@ import math
 import numpy as np
 
 from robots.mobile_panda import FINGER_OPEN, PandaIK, grasp_rotation
-from scenes.grid import walkable_graph
 from scenes.house import DRAWER_ITEM_DEPTH, DRAWER_TRAVEL, FURNITURE_KINDS, ITEM_KINDS, park_distance
+from sim.manip.house_skill_base import HouseSkillsBase
 from sim.manip.house_world import DOOR_OPEN_AT, DRAWER_FLOOR, TUCK, HouseWorld
 from sim.manip.joint_paths import CONTROL, JOINT_SPEED, plan_joint_path, track_joint_path
 from sim.manip.skills import Outcome, SkillInfo
@@ -107,31 +107,12 @@ DRAWER_LIFT = 0.26  # m: a grasped drawer item's bottom rises over the drawer's 
 HOLD_SPEED = 0.4  # rad/s, the same while carrying an item in a tilted hand
 
 
-class HouseSkills:
+class HouseSkills(HouseSkillsBase):
     def __init__(self, world: HouseWorld, seed: int = 0) -> None:
-        self.w = world
+        super().__init__(world, seed)
         self.ik = PandaIK()
-        self.rng = np.random.default_rng(seed)
-        self.parked_at: str | None = None  # the furniture piece the base is parked at
-        self.graph = walkable_graph(world.house.scene)
 
     # -- helpers --------------------------------------------------------------------------
-    def _out(self, ok: bool, t0: int, reason: str = "") -> Outcome:
-        return Outcome(bool(ok), self.w.physics_steps - t0, "" if ok else reason, self.w.symbolic_state())
-
-    def _fail(self, reason: str) -> Outcome:
-        return Outcome(False, 0, reason, self.w.symbolic_state())
-
-    def _piece_of(self, target: str):
-        h = self.w.house
-        if target in self.w.items:  # where it rests now (placed or moved since), else where the house put it
-            rel = self.w.relation_of(target)
-            return h.piece(rel[1] if rel else h.item(target).furniture)
-        return h.piece(target)
-
-    def _known(self, target: str) -> bool:
-        h = self.w.house
-        return target in self.w.items or any(target == f.name or target in f.containers for f in h.furniture)
 
     def _arm_point(self, p) -> np.ndarray:
         return self.w.to_arm(p)
@@ -211,12 +192,6 @@ class HouseSkills:
 
     def _retract(self, ignore=(), speed: float = JOINT_SPEED) -> str:
         return self._move_to(np.array(TUCK), ignore, speed)
-
-    def _holding_any(self) -> str | None:
-        return next((n for n in self.w.items if self.w.holding(n)), None)
-
-    def _at(self, target: str) -> bool:
-        return self.parked_at == self._piece_of(target).name
 
     # -- skills ----------------------------------------------------------------------------
     def navigate_to(self, target: str) -> Outcome:

@@ -50,6 +50,7 @@ from scenes.house import (
     door_side,
 )
 from sim.compile_mujoco import wall_segments
+from sim.manip.house_skill_base import symbolic_state
 
 WOOD = [0.62, 0.45, 0.28, 1.0]
 PANEL = [0.85, 0.82, 0.76, 1.0]
@@ -517,21 +518,7 @@ class HouseWorld:
         return None
 
     def symbolic_state(self) -> set:
-        s: set = set()
-        for c in self.containers:
-            if self.is_open(c):
-                s.add(("open", c))
-        for name in self.items:
-            if self.holding(name):
-                s.add(("holding", name))
-                continue
-            rel = self.relation_of(name)
-            if rel:
-                s.add((rel[0], name, rel[1]))
-                if rel[0] == "in" and not self.is_open(rel[1]):
-                    continue  # hidden in a closed container
-            s.add(("visible", name))
-        return s
+        return symbolic_state(self)
 
 
 __all__ = ["DOOR_KNOB_Z", "DOOR_OPEN_AT", "DOOR_RANGE", "DRAWER_FLOOR", "DRAWER_OPEN_AT", "TUCK", "Contact", "HouseWorld", "build_house_spec"]

@@ -43,9 +43,9 @@ import numpy as np
 
 from robots.mobile_panda import EFFORT, panda_urdf_path
 from scenes.frames import heading_to_mujoco_yaw
-from scenes.grid import walkable_graph
 from scenes.house import ITEM_KINDS, HouseSpec, park_distance
 from sim.backends.base import BackendError
+from sim.manip.house_skill_base import HouseSkillsBase, symbolic_state
 from sim.manip.house_world import TUCK
 from sim.manip.joint_paths import plan_joint_path, track_joint_path
 from sim.manip.pybullet_house_build import build_house, import_pybullet, item_mesh, load_mobile_panda
@@ -163,6 +163,7 @@ class PyBulletHouseWorld:
         p.setTimeStep(timestep, physicsClientId=c)
         p.setPhysicsEngineParameter(numSolverIterations=100, physicsClientId=c)
         self.scene = build_house(p, c, house)
+        self.containers: dict = {}  # drawers and doors are static here: none opens or closes
         if start is None:
             sx, sy = house.scene.start_position
             start = (sx, sy, heading_to_mujoco_yaw(house.scene.start_heading))
@@ -342,16 +343,11 @@ class PyBulletHouseWorld:
                 return ("on", f.name)
         return None
 
+    def is_open(self, container: str) -> bool:
+        return False  # drawers and doors are static here (`containers` is empty)
+
     def symbolic_state(self) -> set:
-        s: set = set()
-        for name in self.items:
-            if self.holding(name):
-                s.add(("holding", name))
-                continue
-            rel = self.relation_of(name)
-            if rel:
-                s.add((rel[0], name, rel[1]))
-        return s
+        return symbolic_state(self)
 
     def narrow_yaw(self, name: str) -> float:
         """Body-frame yaw (rad) across which the item is narrowest: 0 for boxes (a face pair),
@@ -370,32 +366,10 @@ def grasp_quat(p, finger_yaw: float) -> list[float]:
     return list(p.getQuaternionFromEuler([math.pi, 0.0, finger_yaw + math.pi / 2]))
 
 
-class PyBulletHouseSkills:
+class PyBulletHouseSkills(HouseSkillsBase):
     """navigate_to, pick and place on `PyBulletHouseWorld`; each returns an Outcome."""
 
-    def __init__(self, world: PyBulletHouseWorld, seed: int = 0) -> None:
-        self.w = world
-        self.rng = np.random.default_rng(seed)
-        self.parked_at: str | None = None
-        self.graph = walkable_graph(world.house.scene)
-
     # -- helpers --------------------------------------------------------------------------
-    def _out(self, ok: bool, t0: int, reason: str = "") -> Outcome:
-        return Outcome(bool(ok), self.w.physics_steps - t0, "" if ok else reason, self.w.symbolic_state())
-
-    def _fail(self, reason: str) -> Outcome:
-        return Outcome(False, 0, reason, self.w.symbolic_state())
-
-    def _piece_of(self, target: str):
-        h = self.w.house
-        if target in self.w.items:  # where it rests now (placed since), else where the house put it
-            rel = self.w.relation_of(target)
-            return h.piece(rel[1] if rel else h.item(target).furniture)
-        return h.piece(target)
-
-    def _known(self, target: str) -> bool:
-        return target in self.w.items or any(target == f.name or target in f.containers for f in self.w.house.furniture)
-
     def _sync_ik(self) -> None:
         self.w.ik.place_base(*self.w.mount())
 
@@ -455,12 +429,6 @@ class PyBulletHouseSkills:
 
     def _retract(self) -> str:
         return self._move_to(np.array(TUCK))
-
-    def _holding_any(self) -> str | None:
-        return next((n for n in self.w.items if self.w.holding(n)), None)
-
-    def _at(self, target: str) -> bool:
-        return self.parked_at == self._piece_of(target).name
 
     def _grasp_yaws(self, item: str) -> list[float]:
         """World yaws of the finger axis to try: across a box's faces or a mesh's narrowest
