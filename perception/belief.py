@@ -50,8 +50,12 @@ def scale_length(gt: CognitiveMap) -> float:
     return math.sqrt(sum(x * x + y * y for x, y in pts) / len(pts)) or 1.0
 
 
-def score_map(pred: CognitiveMap, gt: CognitiveMap) -> dict:
-    """pos, dir, facing, overall (plus K, N, rmse) of `pred` against `gt`."""
+def score_map(pred: CognitiveMap, gt: CognitiveMap, bins: dict | None = None) -> dict:
+    """pos, dir, facing, overall (plus K, N, rmse) of `pred` against `gt`.
+
+    bins: a dict to remember direction bins in, {(dx, dy): bin}, shared by the calls of one
+    episode (its probes score the same offsets again and again: objects stay put, and each
+    map is scored in full and on what has been seen)."""
     names = [n for n, e in gt.entries.items() if e.position is not None]
     n = len(names)
     present = [k for k in names if k in pred.entries and pred.entries[k].position is not None]
@@ -61,7 +65,7 @@ def score_map(pred: CognitiveMap, gt: CognitiveMap) -> dict:
         pos = len(present) / n * math.exp(-rmse / scale_length(gt))
     else:
         rmse, pos = None, 0.0
-    direction = _dir_score(pred, gt, names)
+    direction = _dir_score(pred, gt, names, bins)
     faced = [k for k in names if gt.entries[k].facing is not None and not is_door(k)]
     facing = (
         sum(1 for k in faced if k in pred.entries and pred.entries[k].facing == gt.entries[k].facing) / len(faced)
@@ -73,9 +77,9 @@ def score_map(pred: CognitiveMap, gt: CognitiveMap) -> dict:
     }
 
 
-def _dir_score(pred: CognitiveMap, gt: CognitiveMap, names: list[str]) -> float:
+def _dir_score(pred: CognitiveMap, gt: CognitiveMap, names: list[str], bins: dict | None = None) -> float:
     points = names + [ORIGIN]
-    pairs = list(combinations(points, 2))
+    pairs = list(combinations(range(len(points)), 2))
     if not pairs:
         return 1.0
 
@@ -85,12 +89,21 @@ def _dir_score(pred: CognitiveMap, gt: CognitiveMap, names: list[str]) -> float:
         e = m.entries.get(k)
         return e.position if e is not None else None
 
+    def bin8(dx, dy) -> int:
+        if bins is None:
+            return direction_bin8(dx, dy)
+        b = bins.get((dx, dy))  # 0.0 and -0.0 share an entry, and a bin
+        if b is None:
+            b = bins[(dx, dy)] = direction_bin8(dx, dy)
+        return b
+
+    pp, gp = [at(pred, k) for k in points], [at(gt, k) for k in points]  # each position looked up once
     good = 0
     for a, b in pairs:
-        pa, pb, ga, gb = at(pred, a), at(pred, b), at(gt, a), at(gt, b)
+        pa, pb, ga, gb = pp[a], pp[b], gp[a], gp[b]
         if pa is None or pb is None:
             continue
-        good += direction_bin8(pb[0] - pa[0], pb[1] - pa[1]) == direction_bin8(gb[0] - ga[0], gb[1] - ga[1])
+        good += bin8(pb[0] - pa[0], pb[1] - pa[1]) == bin8(gb[0] - ga[0], gb[1] - ga[1])
     return good / len(pairs)
 
 

@@ -61,16 +61,21 @@ class OccupancyGrid:
 
     def integrate(self, depth: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float, max_range: float = 12.0) -> None:
         """Carve free space along each pixel column and mark obstacles where rays end."""
-        pts = back_project(np.where(depth <= max_range, depth, np.inf), intr)
-        world = camera_to_start(pts, pose_xy, heading_deg)
-        obstacle = world[(world[:, 2] > 0.1) & (world[:, 2] < 2.4)]
-        # free space: along each pixel column up to its nearest obstacle (floor hits are not obstacles)
-        cam = camera_to_start(np.zeros((1, 3)), pose_xy, heading_deg)[0, :2]
         rays = intr.pixel_rays()
         d = np.where(np.isfinite(depth), depth, np.inf)
-        height = rays[..., 1] * d + CAMERA_HEIGHT
+        height = rays[..., 1] * d + CAMERA_HEIGHT  # the start-frame height of each pixel's point
+        in_range = np.isfinite(d) & (d <= max_range)
+        # obstacles: the points between 0.1 and 2.4 m high; only their start-frame x, y (camera_to_start's)
+        hit = in_range & (height > 0.1) & (height < 2.4)
+        dh = depth[hit]
+        right, fwd = rays[..., 0][hit] * dh, -(rays[..., 2][hit] * dh) + CAMERA_FORWARD
+        h = math.radians(heading_deg)
+        obstacle = np.column_stack([pose_xy[0] + right * math.cos(h) + fwd * math.sin(h),
+                                    pose_xy[1] - right * math.sin(h) + fwd * math.cos(h)])
+        # free space: along each pixel column up to its nearest obstacle (floor hits are not obstacles)
+        cam = camera_to_start(np.zeros((1, 3)), pose_xy, heading_deg)[0, :2]
         horizontal = d * np.sqrt(rays[..., 0] ** 2 + 1.0)
-        blocked = np.isfinite(d) & (d <= max_range) & (height > 0.1)
+        blocked = in_range & (height > 0.1)
         reach = np.where(blocked, horizontal, max_range).min(axis=0)  # (w,)
         hrad = math.radians(heading_deg)
         xk = rays[0, :, 0]
@@ -84,36 +89,64 @@ class OccupancyGrid:
         free = self.grid[cells[:, 1], cells[:, 0]] != OCCUPIED
         self.grid[cells[free, 1], cells[free, 0]] = FREE
         if len(obstacle):
-            c = self.to_cell(obstacle[:, :2])
+            c = self.to_cell(obstacle)
             self.grid[c[:, 1], c[:, 0]] = OCCUPIED
-        # close the pinholes between diverging rays: unknown cells enclosed by free space are free
-        free = (self.grid == FREE).astype(np.uint8)
+        self._close_pinholes()
+
+    def _close_pinholes(self) -> None:
+        """Close the pinholes between diverging rays: unknown cells enclosed by free space are
+        free. Only near free cells can change: the closing (3x3 dilate, then erode) runs on the
+        free cells' window with a two-cell margin, which the whole grid's would agree with."""
+        win = _free_window(self, margin=2)
+        if win is None:
+            return
+        _, _, cells = win  # a view: writes go to the grid
+        free = (cells == FREE).astype(np.uint8)
         closed = cv2.morphologyEx(free, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8))
-        self.grid[(closed == 1) & (self.grid == UNKNOWN)] = FREE
+        cells[(closed == 1) & (cells == UNKNOWN)] = FREE
 
     def coverage(self) -> int:
         return int((self.grid != UNKNOWN).sum())
 
 
 def frontiers(grid: OccupancyGrid, min_cells: int = 5) -> list[tuple[np.ndarray, int]]:
-    """Clusters of free cells bordering unknown space: (centroid xy, size), largest first."""
-    free = (grid.grid == FREE).astype(np.uint8)
-    unknown = (grid.grid == UNKNOWN).astype(np.uint8)
+    """Clusters of free cells bordering unknown space: (centroid xy, size), largest first.
+
+    Works on the window of the free cells (`_free_window`): frontier cells are free, and a
+    free cell's 3x3 neighbourhood lies in the window, so the same cells, clusters (in the same
+    label order) and centroids come out as from the whole grid."""
+    win = _free_window(grid)
+    if win is None:
+        return []
+    r0, c0, cells = win
+    free = (cells == FREE).astype(np.uint8)
+    unknown = (cells == UNKNOWN).astype(np.uint8)
     near_unknown = cv2.dilate(unknown, np.ones((3, 3), np.uint8)) > 0
     front = (free.astype(bool) & near_unknown).astype(np.uint8)
     n, labels, stats, cents = cv2.connectedComponentsWithStats(front, connectivity=8)
+    cents = _grid_centroids(stats, cents, r0, c0)
     out = [(grid.to_xy(cents[i]), int(stats[i, cv2.CC_STAT_AREA])) for i in range(1, n) if stats[i, cv2.CC_STAT_AREA] >= min_cells]
     return sorted(out, key=lambda t: -t[1])
 
 
 def segment_rooms(grid: OccupancyGrid, door_points: dict[str, np.ndarray], narrow: float = 0.55) -> nx.Graph:
     """Rooms = components of free space wider than a door; doors join the rooms on their
-    two sides. Nodes: room ids with 'cells' (area, m^2) and 'centroid'; edges carry 'door'."""
-    free = (grid.grid == FREE).astype(np.uint8)
+    two sides. Nodes: room ids with 'cells' (area, m^2) and 'centroid'; edges carry 'door'.
+
+    Works on the window of the free cells (`_free_window`), whose one-cell margin is not free:
+    the distance transform (integer chamfer steps, the nearest non-free cell of a free one is
+    never beyond that margin), the components, their labels (numbered in raster order) and
+    centroids are those of the whole grid; outside the window the labels are 0."""
+    g = nx.Graph()
+    win = _free_window(grid)
+    if win is None:
+        return g
+    r0, c0, cells = win
+    free = (cells == FREE).astype(np.uint8)
     dist = cv2.distanceTransform(free, cv2.DIST_L2, 3) * grid.res
     wide = (dist > narrow).astype(np.uint8)
     n, labels, stats, cents = cv2.connectedComponentsWithStats(wide, connectivity=4)
-    g = nx.Graph()
+    cents = _grid_centroids(stats, cents, r0, c0)
     for i in range(1, n):
         area = stats[i, cv2.CC_STAT_AREA] * grid.res ** 2
         if area >= 2.0:
@@ -121,11 +154,37 @@ def segment_rooms(grid: OccupancyGrid, door_points: dict[str, np.ndarray], narro
     for name, xy in door_points.items():
         ij = grid.to_cell(np.asarray(xy)[None, :])[0]
         r = int(round(1.2 / grid.res))
-        patch = labels[max(0, ij[1] - r): ij[1] + r + 1, max(0, ij[0] - r): ij[0] + r + 1]
-        rooms = sorted({int(v) for v in np.unique(patch) if v in g})
+        rows = slice(max(0, max(0, ij[1] - r) - r0), max(0, ij[1] + r + 1 - r0))
+        cols = slice(max(0, max(0, ij[0] - r) - c0), max(0, ij[0] + r + 1 - c0))
+        rooms = sorted({int(v) for v in np.unique(labels[rows, cols]) if v in g})
         if len(rooms) >= 2:
             g.add_edge(rooms[0], rooms[1], door=name)
     return g
+
+
+def _free_window(grid: OccupancyGrid, margin: int = 1) -> tuple[int, int, np.ndarray] | None:
+    """(first row, first column, cells view) of the smallest window of the grid that holds
+    every FREE cell with `margin` cells around, its corner moved to even indices (OpenCV
+    labels 8-connected components by 2x2 blocks: the blocks stay those of the whole grid);
+    None without free cells."""
+    at = np.flatnonzero(grid.grid == FREE)
+    if not len(at):
+        return None
+    rows, cols = np.divmod(at, grid.grid.shape[1])
+    r0, c0 = max(0, int(rows[0]) - margin) & ~1, max(0, int(cols.min()) - margin) & ~1
+    r1, c1 = int(rows[-1]) + margin + 1, int(cols.max()) + margin + 1
+    return r0, c0, grid.grid[r0:r1, c0:c1]
+
+
+def _grid_centroids(stats: np.ndarray, cents: np.ndarray, r0: int, c0: int) -> np.ndarray:
+    """Component centroids in whole-grid cells from a window's: OpenCV divides the integer
+    sum of the columns (rows) by the area, so the window's sum is recovered exactly
+    (round(centroid * area), far below 2**51) and the whole grid's sum divided the same way."""
+    out = cents.copy()
+    area = stats[1:, cv2.CC_STAT_AREA].astype(np.float64)
+    out[1:, 0] = (np.round(cents[1:, 0] * area) + area * c0) / area
+    out[1:, 1] = (np.round(cents[1:, 1] * area) + area * r0) / area
+    return out
 
 
 class Tsdf:

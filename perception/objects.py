@@ -42,7 +42,7 @@ class Detection:
 def detect_segmentation(frame: Frame, names: list[str], n_objects: int, pose_xy, heading_deg: float) -> list[Detection]:
     """One detection per object entity present in the segmentation image."""
     seg = frame.segmentation
-    albedo = albedo_brightness(frame)
+    albedo = albedo_brightness(frame, (seg >= 0) & (seg < n_objects) & np.isfinite(frame.depth))
     out = []
     for e in np.unique(seg):
         if e < 0 or e >= n_objects:
@@ -83,10 +83,15 @@ def detect_colour(frame: Frame, candidates: list[str], pose_xy, heading_deg: flo
     return out
 
 
-def albedo_brightness(frame: Frame) -> np.ndarray:
+def albedo_brightness(frame: Frame, where: np.ndarray | None = None) -> np.ndarray:
     """Per-pixel brightness with the viewing-angle shading taken out: surface normals from
     the depth image (cross product of neighbouring points), shade = 0.35 + 0.65 |n . view|
-    (the renderer's Lambert model), brightness / shade. Edges give noise; callers use medians."""
+    (the renderer's Lambert model), brightness / shade. Edges give noise; callers use medians.
+
+    where: only these pixels are wanted (the others are left 0): the same values, computed
+    pixel by pixel with the arithmetic of np.gradient, np.cross and np.linalg.norm."""
+    if where is not None:
+        return _albedo_at(frame, where)
     pts = frame.intrinsics.pixel_rays() * np.where(np.isfinite(frame.depth), frame.depth, 0.0)[..., None]
     du, dv = np.gradient(pts, axis=1), np.gradient(pts, axis=0)
     n = np.cross(du, dv)
@@ -94,6 +99,45 @@ def albedo_brightness(frame: Frame) -> np.ndarray:
     view = pts / (np.linalg.norm(pts, axis=2, keepdims=True) + 1e-12)
     shade = 0.35 + 0.65 * np.abs((n * view).sum(axis=2))
     return frame.rgb.astype(np.float32).sum(axis=2) / shade
+
+
+def _albedo_at(frame: Frame, where: np.ndarray) -> np.ndarray:
+    """albedo_brightness(frame) at the pixels `where` (0 elsewhere). np.gradient takes
+    (f[k+1] - f[k-1]) / 2.0 inside and the plain difference at the two ends; np.cross
+    a1*b2 - a2*b1, ...; the norms and the dot product reduce rows of three as the (H, W, 3)
+    arrays do (same layout, same loops)."""
+    out = np.zeros(frame.depth.shape)
+    i, j = np.nonzero(where)
+    if not len(i):
+        return out
+    rays = frame.intrinsics.pixel_rays()
+    d = np.where(np.isfinite(frame.depth), frame.depth, 0.0)
+    h, w = d.shape
+
+    def pts(ii, jj):
+        return rays[ii, jj] * d[ii, jj][:, None]
+
+    def grad(lo_i, lo_j, hi_i, hi_j, inner):
+        g = pts(hi_i, hi_j) - pts(lo_i, lo_j)
+        g[inner] /= 2.0
+        return g
+
+    inner_j, inner_i = (j > 0) & (j < w - 1), (i > 0) & (i < h - 1)
+    du = grad(i, np.maximum(j - 1, 0), i, np.minimum(j + 1, w - 1), inner_j)
+    dv = grad(np.maximum(i - 1, 0), j, np.minimum(i + 1, h - 1), j, inner_i)
+    n = np.empty_like(du)
+    n[:, 0] = du[:, 1] * dv[:, 2]
+    n[:, 0] -= du[:, 2] * dv[:, 1]
+    n[:, 1] = du[:, 2] * dv[:, 0]
+    n[:, 1] -= du[:, 0] * dv[:, 2]
+    n[:, 2] = du[:, 0] * dv[:, 1]
+    n[:, 2] -= du[:, 1] * dv[:, 0]
+    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
+    p = pts(i, j)
+    view = p / (np.linalg.norm(p, axis=1, keepdims=True) + 1e-12)
+    shade = 0.35 + 0.65 * np.abs((n * view).sum(axis=1))
+    out[i, j] = frame.rgb[i, j].astype(np.float32).sum(axis=1) / shade
+    return out
 
 
 def _locate(frame: Frame, mask: np.ndarray, name: str, pose_xy, heading_deg: float, albedo: np.ndarray) -> Detection | None:
@@ -151,8 +195,14 @@ def _facing(dark: np.ndarray, pts: np.ndarray, centre: np.ndarray, cat=None) -> 
 
 
 FIT_ROBUST = 0.1  # m: a point farther than this from every part counts this much (occlusion, other objects)
-FIT_CHUNK = 20  # fits whose points go to _closest together (fewer calls, the same arithmetic row by row)
 FIT_DECISIVE = 0.6  # a heading wins on shape alone when its fit costs less than this share of the next best
+FIT_STARTS = 5  # per heading: the given start and four shifted ones
+
+# rows: body x, body y of the four axis-aligned headings, in the start frame
+_BASES = np.stack([
+    np.stack([f, np.array([-f[1], f[0]])])
+    for f in (np.array([math.sin(math.radians(90 * k)), math.cos(math.radians(90 * k))]) for k in range(4))
+])
 
 
 def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.ndarray) -> tuple[np.ndarray, str | None] | None:
@@ -161,7 +211,11 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     surfaces (dark points on dark parts, plain on plain), by a few closest-point steps from
     `start` and from four shifted starts. Returns (centre, facing): facing is the best
     heading's when the category has a facing and that fit is decisive (cost below
-    FIT_DECISIVE x the next heading's), else None."""
+    FIT_DECISIVE x the next heading's), else None.
+
+    The 20 (heading, start) fits are independent; they run side by side as rows of (fits,
+    points, parts) arrays, each element with the arithmetic of a fit on its own (see
+    `_fit_steps` for why every batched reduction is exact)."""
     cat = CATALOG.get(category)
     if cat is None or len(pts) < MIN_PIXELS:
         return None
@@ -170,105 +224,252 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     p, d = pts[::step], dark[::step]
     r = 0.25 * max(size[0], size[1])
     starts = [np.asarray(start, float)] + [np.asarray(start, float) + o for o in ((r, 0), (-r, 0), (0, r), (0, -r))]
-    bases = []
-    for k in range(4):
-        f = np.array([math.sin(math.radians(90 * k)), math.cos(math.radians(90 * k))])  # body +x in the start frame
-        left = np.array([-f[1], f[0]])
-        bases.append(np.stack([f, left]))  # rows: body x, body y
-    # every (heading, start) pair is an independent fit of a few closest-point steps; their points go to
-    # _closest together (row by row the same arithmetic as one fit at a time, in a fifth of the calls)
-    fits = [(k, i) for k in range(4) for i in range(len(starts))]
-    t = [starts[i] for _, i in fits]
-    final = [None] * len(fits)  # distances at the final centre, when the last step already computed them
-    live = list(range(len(fits)))
-    n = len(p)
-
-    def closest(which):
-        out = []
-        for c in range(0, len(which), FIT_CHUNK):
-            group = which[c:c + FIT_CHUNK]
-            q = np.concatenate([np.column_stack([(p[:, :2] - t[j]) @ bases[fits[j][0]].T, p[:, 2]]) for j in group])
-            res, dist = _closest(q, np.tile(d, len(group)), model)
-            out += [(res[a * n:(a + 1) * n], dist[a * n:(a + 1) * n]) for a in range(len(group))]
-        return out
-
-    for _ in range(4):
-        if not live:
-            break
-        still = []
-        for j, (res, dist) in zip(live, closest(live)):
-            near = dist < FIT_ROBUST
-            if not near.any():
-                final[j] = dist  # no step: the centre stays, and so do its distances
-                continue
-            t[j] = t[j] + res[near, :2].mean(axis=0) @ bases[fits[j][0]]
-            still.append(j)
-        live = still
-    rest = [j for j in range(len(fits)) if final[j] is None]
-    for j, (_, dist) in zip(rest, closest(rest) if rest else []):
-        final[j] = dist
+    heading = np.repeat(np.arange(4), FIT_STARTS)  # fit j: heading j // 5, start j % 5
+    centres, final = _fit_steps(p, d, model, np.array(starts * 4), heading)
+    costs = np.minimum(final, FIT_ROBUST).mean(axis=1)  # each row's mean is the 1-D mean of that fit alone
     best = []
     for k in range(4):
-        costs = [(float(np.minimum(final[j], FIT_ROBUST).mean()), t[j]) for j in range(len(fits)) if fits[j][0] == k]
-        cost, tk = min(costs, key=lambda x: x[0])
-        best.append((cost, k, tk))
+        i = min(range(FIT_STARTS), key=lambda s: float(costs[k * FIT_STARTS + s]))  # the first of equal costs
+        best.append((float(costs[k * FIT_STARTS + i]), k, centres[k * FIT_STARTS + i]))
     best.sort(key=lambda x: x[0])
     cost, k, t_best = best[0]
     facing = FACINGS[k] if cat.has_facing and cost < FIT_DECISIVE * best[1][0] else None
     return t_best, facing
 
 
+def _fit_steps(p: np.ndarray, dark: np.ndarray, model, centres: np.ndarray, heading: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Four closest-point steps of every fit (a row of `centres`, body axes `_BASES[heading]`);
+    a fit with no point within FIT_ROBUST of the model stops where it is. Returns the final
+    centres and each fit's point distances there (fits, points).
+
+    Exactness: the body-frame points come from one stacked matmul that makes, per fit, the
+    BLAS call of the (n, 2) @ (2, 2) product of a fit alone; the mean offset of a fit's near
+    points is a sequential sum (np.bincount, as numpy sums the rows of an (m, 2) array along
+    axis 0) over its count, and its step the same (1, 2) @ (2, 2) product per fit."""
+    t = centres.copy()
+    final = np.empty((len(t), len(p)))
+    live = np.arange(len(t))
+    parts = _Parts(model, p[:, 2], dark)
+    for _ in range(4):
+        if not len(live):
+            break
+        q = _body_points(p, t[live], heading[live])
+        dist, j, fixes = _nearest_part(q, parts)
+        near = dist < FIT_ROBUST
+        moves = near.any(axis=1)
+        final[live[~moves]] = dist[~moves]  # no step: the centre stays, and so do its distances
+        live = live[moves]
+        if len(live):
+            at = np.flatnonzero(near & moves[:, None])  # by fit, then point: the order of res[near]
+            off = _offsets_at(at, j, q, p[:, 2], model, fixes, axes=2)
+            means = _near_means(at // len(p), off, moves)
+            t[live] = t[live] + np.matmul(means[:, None, :], _BASES[heading[live]])[:, 0]
+    if len(live):
+        q = _body_points(p, t[live], heading[live])
+        final[live] = _nearest_part(q, parts, first=False)[0]
+    return t, final
+
+
+def _body_points(p: np.ndarray, centres: np.ndarray, heading: np.ndarray) -> np.ndarray:
+    """(2, fits, points): each fit's (p[:, :2] - t) @ basis.T, one BLAS product per fit; body x
+    and y as contiguous planes."""
+    q = np.matmul(p[None, :, :2] - centres[:, None, :], _BASES[heading].transpose(0, 2, 1))
+    return np.ascontiguousarray(q.transpose(2, 0, 1))
+
+
+def _near_means(fit: np.ndarray, off: list, moves: np.ndarray) -> np.ndarray:
+    """(moving fits, 2): per fit, the mean body x, y offset of its near points (`fit` and `off`
+    listed by fit, then point), exactly as `res_of_fit[near, :2].mean(axis=0)`: np.mean sums an
+    (m, 2) array along axis 0 row after row from +0.0 (its where= makes it start from the
+    identity), as np.bincount does, then divides by m."""
+    count = np.bincount(fit, minlength=len(moves))[moves]
+    sums = [np.bincount(fit, weights=off[a], minlength=len(moves))[moves] for a in range(2)]
+    return np.stack([sums[0] / count, sums[1] / count], axis=1)
+
+
 def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     """For body-frame points q (n, 3): the offset (point - closest surface point) to the nearest
-    part of the same darkness, and its length.
+    part of the same darkness, and its length."""
+    q2 = np.ascontiguousarray(q[:, :2].T)[:, None, :]
+    dist, j, fixes = _nearest_part(q2, _Parts(model, q[:, 2], dark))
+    return np.stack(_offsets_at(np.arange(len(q)), j, q2, q[:, 2], model, fixes), axis=1), dist[0]
 
-    Works on the three coordinates as separate (n, parts) arrays: the same arithmetic, in the
-    same order, as on (n, parts, 3) arrays, without numpy's slow reductions over a length-3 axis."""
-    centre, half, kind, part_dark = model
-    r = [q[:, i][:, None] - centre[None, :, i] for i in range(3)]  # point relative to each part's centre
-    h = [half[None, :, i] for i in range(3)]
-    # boxes (and every part's box, refined below for round parts): closest point on the surface
-    off = [r[i] - np.clip(r[i], -h[i], h[i]) for i in range(3)]
-    gap = [h[i] - np.abs(r[i]) for i in range(3)]
-    inside = (gap[0] > 0) & (gap[1] > 0) & (gap[2] > 0)  # |r| < h on every axis
-    if inside.any():  # inside a box: the nearest face (ties to the lower axis, as argmin)
-        pi, pj = np.nonzero(inside)
-        ax = np.argmin(np.stack([gap[0][pi, pj], gap[1][pi, pj], gap[2][pi, pj]], axis=1), axis=1)
-        for a in range(3):
-            sel = ax == a
-            ii, jj = pi[sel], pj[sel]
-            v = r[a][ii, jj]
-            off[a][ii, jj] = v - np.sign(v) * half[jj, a]
-    # spheres: radial distance
-    sph = kind == 1
-    if sph.any():
-        rs = [r[i][:, sph] for i in range(3)]
-        n = np.sqrt(rs[0] * rs[0] + rs[1] * rs[1] + rs[2] * rs[2])
-        rad = half[sph, 0][None, :]
-        for i in range(3):
-            off[i][:, sph] = rs[i] - rs[i] / np.maximum(n, 1e-9) * rad
-    # vertical cylinders: radial and axial
-    cyl = kind == 2
-    if cyl.any():
-        rc = [r[i][:, cyl] for i in range(3)]
-        radius, hl = half[cyl, 0][None, :], half[cyl, 2][None, :]
-        rxy = np.hypot(rc[0], rc[1])
-        scale = np.where(rxy > radius, radius / np.maximum(rxy, 1e-9), 1.0)
-        cp = [rc[0] * scale, rc[1] * scale, np.clip(rc[2], -hl, hl)]
-        inside_c = (rxy <= radius) & (np.abs(rc[2]) <= hl)
-        to_side, to_cap = radius - rxy, hl - np.abs(rc[2])
-        side = inside_c & (to_side < to_cap)
-        cap = inside_c & ~side
-        m = np.maximum(rxy, 1e-9)
-        cp[0][side], cp[1][side] = (rc[0] / m * radius)[side], (rc[1] / m * radius)[side]
-        cp[2][cap] = (np.sign(rc[2]) * hl)[cap]
-        for i in range(3):
-            off[i][:, cyl] = rc[i] - cp[i]
-    dist = np.sqrt(off[0] * off[0] + off[1] * off[1] + off[2] * off[2])  # = np.linalg.norm over the last axis
-    dist = np.where(part_dark[None, :] == dark[:, None], dist, dist + 1.0)  # colours must agree
-    j = np.argmin(dist, axis=1)
-    rows = np.arange(len(q))
-    return np.stack([off[0][rows, j], off[1][rows, j], off[2][rows, j]], axis=1), dist[rows, j]
+
+class _Parts:
+    """A model's parts, grouped by kind, as (parts, 1, 1) constants, with what depends only on
+    the points' heights and darkness (the same for every fit and step): heights relative to
+    each part, the box and cylinder axial offsets, the darkness penalty."""
+
+    def __init__(self, model, qz: np.ndarray, dark: np.ndarray) -> None:
+        centre, half, kind, part_dark = model
+        self.n_parts = len(kind)
+        self.groups = []
+        for k in (0, 1, 2):
+            cols = np.flatnonzero(kind == k)
+            if not len(cols):
+                continue
+            c, h = centre[cols][:, :, None, None], half[cols][:, :, None, None]
+            g = {"kind": k, "cols": cols, "all": len(cols) == len(kind), "c2": c[:, :2].transpose(1, 0, 2, 3), "h": h,
+                 "h2": h[:, :2].transpose(1, 0, 2, 3), "rz": qz[None, None] - c[:, 2]}
+            if k == 0:
+                ez = np.maximum(np.abs(g["rz"]) - h[:, 2], 0.0)
+                g["ez2"] = ez * ez
+            elif k == 2:
+                oz = g["rz"] - np.clip(g["rz"], -h[:, 2], h[:, 2])
+                g["oz2"], g["within_z"] = oz * oz, np.abs(g["rz"]) <= h[:, 2]
+                g["to_cap"] = h[:, 2] - np.abs(g["rz"])
+                cap = g["rz"] - np.sign(g["rz"]) * h[:, 2]
+                g["cap2"] = 0.0 * 0.0 + 0.0 * 0.0 + cap * cap
+            self.groups.append(g)
+        self.penalty = (part_dark[:, None, None] != dark[None, None, :]).astype(float)
+        self.rev = np.arange(len(kind) - 1, -1, -1)[:, None, None]
+
+
+def _nearest_part(q: np.ndarray, parts: _Parts, first: bool = True):
+    """The closest-part kernel for body-frame points x, y (q: 2, fits, points) whose heights and
+    darkness `parts` holds: the distance to the nearest part of the same darkness (fits,
+    points), that part (when `first`) and the inside-box fixes (see `_inside_boxes`).
+
+    Per element it does the arithmetic of the (points, parts, 3) formulation kept in
+    tests/test_fast_paths.py, in (parts, fits, points) arrays (long inner loops; the z terms
+    once for all fits): each part's distance, the darkness penalty, the first nearest part."""
+    dist = None if parts.groups[0]["all"] else np.empty((parts.n_parts,) + q.shape[1:])
+    fixes = None
+    for g in parts.groups:
+        r2 = q[:, None] - g["c2"]  # (2, parts, fits, points): x and y relative to each part
+        r = [r2[0], r2[1], g["rz"]]
+        if g["kind"] == 0:
+            d = _box_dist(r2, g)
+            fixes = _inside_boxes(d, r2, g["rz"], g["h"][:, :, 0, 0], g["cols"])
+        elif g["kind"] == 1:
+            o = _sphere_offsets(r, g["h"][:, 0])
+            d = np.sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2])
+        else:
+            d = _cylinder_dist(r, g)
+        if g["all"]:
+            dist = d
+        else:
+            dist[g["cols"]] = d
+    dist += parts.penalty  # + 0.0 leaves a distance (never -0.0) as it is
+    best = dist.min(axis=0)
+    if not first:
+        return best, None, fixes
+    j = parts.n_parts - 1 - ((dist == best) * parts.rev).max(axis=0)  # the first part at the minimum, as argmin
+    return best, j, fixes
+
+
+def _box_dist(r2: np.ndarray, g: dict) -> np.ndarray:
+    """Distance to each box: |r - clip(r, -h, h)| is max(|r| - h, 0) bit for bit (r - h above,
+    r + h = -(|r| - h) below, 0 within), so its square needs no clip; x and y at once."""
+    e = np.abs(r2)
+    e -= g["h2"]
+    np.maximum(e, 0.0, out=e)
+    e *= e
+    s = np.add(e[0], e[1])
+    s += g["ez2"]
+    return np.sqrt(s, out=s)
+
+
+def _cylinder_dist(r: list, g: dict) -> np.ndarray:
+    """Distance to each vertical cylinder, as `_cylinder_offsets` would give it: radial offsets
+    for all; for the points inside, the side offset (axial one +0) or the cap offset (radial
+    ones +0: the scale is 1 there, r - r), whichever face is nearer."""
+    radius = g["h"][:, 0]
+    rxy = np.hypot(r[0], r[1])
+    m = np.maximum(rxy, 1e-9)
+    scale = np.where(rxy > radius, radius / m, 1.0)
+    o0, o1 = r[0] - r[0] * scale, r[1] - r[1] * scale
+    o0 *= o0
+    o1 *= o1
+    o0 += o1
+    d2 = o0 + g["oz2"]
+    inside = (rxy <= radius) & g["within_z"]
+    if inside.any():
+        side = inside & (radius - rxy < g["to_cap"])
+        s0, s1 = r[0] - r[0] / m * radius, r[1] - r[1] / m * radius
+        s0 *= s0
+        s1 *= s1
+        s0 += s1
+        s0 += 0.0 * 0.0
+        d2 = np.where(side, s0, np.where(inside, g["cap2"], d2))
+    return np.sqrt(d2, out=d2)
+
+
+def _inside_boxes(dist: np.ndarray, r2: np.ndarray, rz: np.ndarray, h: np.ndarray, cols: np.ndarray):
+    """Points strictly inside a box go to its nearest face (ties to the lower axis, as argmin):
+    fixes `dist` (boxes, fits, points) there and returns (flat (fit, point) index, part, axis,
+    offset) of those elements, or None. They have a zero box offset, so only zero distances
+    are candidates; the strict test |r| < h is the original h - |r| > 0. The fixed offset is 0
+    on the other two axes, so the distance sqrt(0*0 + w*w + 0*0) is sqrt(w*w)."""
+    flat = np.flatnonzero(dist == 0.0)
+    if not len(flat):
+        return None
+    _, n_fits, n = dist.shape
+    c, at = np.divmod(flat, n_fits * n)
+    v = np.concatenate([r2.reshape(2, -1)[:, flat], rz.reshape(1, -1)[:, c * n + at % n]]).T  # (candidates, 3)
+    hc = h[c]
+    gap = hc - np.abs(v)
+    inside = np.flatnonzero((gap > 0).all(axis=1))
+    if not len(inside):
+        return None
+    a = np.argmin(gap[inside], axis=1)
+    va = v[inside, a]
+    w = va - np.sign(va) * hc[inside, a]
+    dist.ravel()[flat[inside]] = np.sqrt(w * w)
+    return at[inside], cols[c[inside]], a, w
+
+
+def _offsets_at(at: np.ndarray, j: np.ndarray, q: np.ndarray, qz: np.ndarray, model, fixes, axes: int = 3) -> list:
+    """The offsets (x, y[, z]: the first `axes`) of the points at flat (fit, point) indices `at`
+    (ascending) to their parts j, with the formulas of each part's kind applied to those
+    elements only."""
+    centre, half, kind, _ = model
+    jj = j.ravel()[at]
+    kj = kind[jj]
+    boxes, rounds = (kind == 0).any(), (kind != 0).any()
+    need = 3 if rounds else axes
+    r = [q[0].ravel()[at], q[1].ravel()[at], qz[at % q.shape[2]]][:need]
+    r = [r[a] - centre[:, a].take(jj) for a in range(need)]
+    h = [half[:, a].take(jj) for a in range(need)]
+    res = [r[a] - np.clip(r[a], -h[a], h[a]) if boxes else np.empty(len(at)) for a in range(axes)]
+    if fixes is not None:  # points strictly inside their box: the nearest face's offset on its axis
+        f_at, f_part, f_axis, w = fixes
+        k = np.minimum(np.searchsorted(at, f_at), len(at) - 1)
+        won = (at[k] == f_at) & (jj[k] == f_part) & (f_axis < axes)
+        for a in range(axes):
+            sel = won & (f_axis == a)
+            res[a][k[sel]] = w[sel]
+    if rounds:
+        for k in (1, 2):
+            if not (kind == k).any():
+                continue
+            sel = np.flatnonzero(kj == k) if (kind != k).any() else slice(None)
+            rs = [x[sel] for x in r]
+            o = _sphere_offsets(rs, h[0][sel]) if k == 1 else _cylinder_offsets(rs, h[0][sel], h[2][sel])
+            for a in range(axes):
+                res[a][sel] = o[a]
+    return res
+
+
+def _sphere_offsets(r: list, radius: np.ndarray) -> list:
+    n = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])
+    return [r[a] - r[a] / np.maximum(n, 1e-9) * radius for a in range(3)]
+
+
+def _cylinder_offsets(r: list, radius: np.ndarray, hl: np.ndarray) -> list:
+    """Vertical cylinders: radial and axial offsets; a point inside goes to the nearer of side
+    (radially out to the radius) and cap (axially to the end), the other offsets staying r - r."""
+    rxy = np.hypot(r[0], r[1])
+    m = np.maximum(rxy, 1e-9)
+    scale = np.where(rxy > radius, radius / m, 1.0)
+    o = [r[0] - r[0] * scale, r[1] - r[1] * scale, r[2] - np.clip(r[2], -hl, hl)]
+    inside = (rxy <= radius) & (np.abs(r[2]) <= hl)
+    if inside.any():
+        side = inside & (radius - rxy < hl - np.abs(r[2]))
+        o[0] = np.where(side, r[0] - r[0] / m * radius, o[0])
+        o[1] = np.where(side, r[1] - r[1] / m * radius, o[1])
+        o[2] = np.where(inside & ~side, r[2] - np.sign(r[2]) * hl, o[2])
+    return o
 
 
 _MODEL_CACHE: dict = {}

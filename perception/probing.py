@@ -86,6 +86,7 @@ class ProbeTracker:
         self._prev_err: dict[str, float] = {}
         self._drift = [0, 0]  # drifted, considered
         self.last_global = CognitiveMap()
+        self._bins: dict = {}  # direction bins already computed this episode (see belief.score_map)
 
     def _ask(self, agent, kind: str, step: int) -> CognitiveMap | dict | None:
         try:
@@ -124,8 +125,8 @@ class ProbeTracker:
             full = score_map_tos(read, truth, self.scale)
             seen = tos_score(read, truth, "tos", seen=seen_names, scale=self.scale)
         else:
-            full = score_map(pred, truth)
-            seen = score_map(pred, truth.restricted(seen_names))
+            full = score_map(pred, truth, self._bins)
+            seen = score_map(pred, truth.restricted(seen_names), self._bins)
         exact_gain = round(information_gain(self.cells, self.objects, env.observation_log), 4)
         if self.profile == "tos":  # ToS's rules (perception.tos_info_gain): propagated domains, doors, Query
             queries = self.__dict__.setdefault("_tos_queries", [])
@@ -153,7 +154,7 @@ class ProbeTracker:
             local = self._ask(agent, "local", step)
             new = [n for n in info["new"] if n in self.objects]
             ltruth = env.local_truth()
-            row["perception"] = round(score_map(local, ltruth.restricted(new))["overall"], 4) if new else None
+            row["perception"] = round(score_map(local, ltruth.restricted(new), self._bins)["overall"], 4) if new else None
             row["consistency"] = self._consistency(local, pred)
             unexplored = self._ask(agent, "unexplored", step)
             if unexplored is not None:
@@ -196,7 +197,7 @@ class ProbeTracker:
         ref = glob.restricted(names)
         if not ref.entries:
             return 0.0
-        return round(score_map(placed, ref)["overall"], 4)
+        return round(score_map(placed, ref, self._bins)["overall"], 4)
 
     def _unexplored_truth(self) -> set[str]:
         spec, observed = self.env.scene, self.env.observed

@@ -38,11 +38,23 @@ class Intrinsics:
 
     def pixel_rays(self) -> np.ndarray:
         """(H, W, 3) unnormalised ray directions in the camera frame (x right, y up, -z ahead),
-        scaled so that z = -1: depth along the axis = distance / |ray|."""
-        j, i = np.meshgrid(np.arange(self.width), np.arange(self.height))
-        x = (j + 0.5 - self.width / 2) / self.f
-        y = (self.height / 2 - (i + 0.5)) / self.f
-        return np.stack([x, y, -np.ones_like(x)], axis=-1)
+        scaled so that z = -1: depth along the axis = distance / |ray|.
+
+        Computed once per (width, height, fovy) and shared, read-only: every frame of a camera
+        asks for the same rays."""
+        key = (self.width, self.height, self.fovy_deg)
+        rays = _RAYS.get(key)
+        if rays is None:
+            j, i = np.meshgrid(np.arange(self.width), np.arange(self.height))
+            x = (j + 0.5 - self.width / 2) / self.f
+            y = (self.height / 2 - (i + 0.5)) / self.f
+            rays = np.stack([x, y, -np.ones_like(x)], axis=-1)
+            rays.flags.writeable = False
+            _RAYS[key] = rays
+        return rays
+
+
+_RAYS: dict[tuple, np.ndarray] = {}
 
 
 @dataclass

@@ -130,3 +130,15 @@ def test_std_calibration_counts_the_two_std_boundary_and_exact_beliefs():
     edge = CognitiveMap.from_dict({"chair": {"position": [0, 3], "std": 0.5}, "table": {"position": [3, 0], "std": 0.25}})
     assert std_calibration(edge, GT) == 0.5
     assert std_calibration(CognitiveMap.from_dict({"chair": [0, 2]}), GT) is None  # no std anywhere
+
+
+def test_remembered_direction_bins_score_as_computed_ones():
+    """score_map(..., bins) remembers each offset's bin for the next calls: the scores are those
+    without it, on the first call and on calls that find every bin remembered."""
+    pred = CognitiveMap.from_dict({"agent": [0.5, 0.5], "chair": [0.3, 2.2], "table": [2.0, -0.4], "door_0": [-1, 1]})
+    bins: dict = {}
+    for m in (pred, GT, pred, GT.restricted({"chair", "table"}), pred):
+        for gt in (GT, GT.restricted({"chair", "agent"}), pred):
+            assert score_map(m, gt, bins) == score_map(m, gt)
+    assert bins and all(isinstance(b, int) and 0 <= b <= 8 for b in bins.values())
+    assert bins[(0.0, 2.0)] == direction_bin8(0.0, 2.0) == 0 and bins[(-0.3, -2.2)] == direction_bin8(-0.3, -2.2)
