@@ -1,10 +1,12 @@
 """Cameras on the physics: RGB, depth and segmentation from the robot's viewpoint, two implementations.
 
-- `RayCastCamera`: `mj_multiRay` against a one-body copy of the scene's geometry, a ray at
-  every second pixel and then only where neighbouring samples disagree (flat faces in
-  between are intersected exactly). Depth and segmentation come straight from the rays,
-  colour from the hit geom's material with Lambert shading on the hit normal. The fast
-  default on CPU (about 570 frames/s at 128x128 on one core here, vs 280 with a ray per pixel).
+- `RayCastCamera`: `mj_multiRay` against a copy of the scene's visible geometry (each moving
+  body's parts behind one bounding sphere), coarse to fine: a ray every `stride` pixels, then
+  at each halving of the spacing a ray only where the four points around disagree (another
+  geom, another face, a curved surface) or near such a cell; points whose four corners hit one
+  flat face are intersected with that face's plane exactly. Depth and segmentation come
+  straight from the rays, colour from the hit geom's material with Lambert shading on the hit
+  normal. The fast default on CPU (`spacelab bench` prints its frames/s).
 - `GLCamera`: MuJoCo's OpenGL `Renderer` (EGL, else OSMesa) for photoreal frames.
 
 Both use the robot camera's pose and a pinhole model with the same intrinsics, give depth
@@ -35,6 +37,7 @@ from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
 DOOR_HEIGHT = 2.0
+_OPENING = np.array([[-0.45, 0.0], [0.45, 0.0], [0.45, DOOR_HEIGHT], [-0.45, DOOR_HEIGHT]])  # (along the wall, z), loop order
 
 
 def _camera_pose(backend) -> tuple[np.ndarray, np.ndarray]:
@@ -43,52 +46,75 @@ def _camera_pose(backend) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class _Samples:
-    """Index tables for adaptive ray casting on a size x size image: a ray every `stride`
-    pixels (plus the last row and column), and for every other pixel the cell of four
-    samples around it."""
+class _Level:
+    """One refinement step of adaptive ray casting on a size x size image: from a coarse grid of
+    points (pixel rows = columns `coarse`) to the grid with a line between every two of its lines
+    (`lines`). Every fine point lies in one coarse cell (between coarse lines i, i+1 and j, j+1):
+    it is intersected with that cell's face plane when the cell is easy, else cast."""
 
-    index: np.ndarray  # flat pixel index of each sample, row-major over `shape`
-    shape: tuple[int, int]
-    fine: np.ndarray  # flat index of every pixel that is not a sample
-    fine_cell: np.ndarray  # its cell, row-major over (rows - 1, cols - 1)
-    fine_corner: np.ndarray  # the sample at its cell's top-left corner (index into `index`)
+    lines: np.ndarray  # pixel rows (= columns) of the fine grid
+    cell_of: np.ndarray  # for each fine line, the coarse cell it lies in (a line on a coarse line: the cell after)
+    coarse_at: np.ndarray  # for each coarse line, its index among the fine lines
+    x: np.ndarray  # (L, L) camera-frame ray through each fine point, scaled to z = -1: x, y and its length
+    y: np.ndarray
+    norm: np.ndarray
 
 
-def _samples(size: int, stride: int) -> _Samples:
-    lines = np.unique(np.append(np.arange(0, size, stride), size - 1))
-    r = len(lines)
-    index = (lines[:, None] * size + lines[None, :]).reshape(-1)
-    is_sample = np.zeros(size * size, bool)
-    is_sample[index] = True
-    fine = np.flatnonzero(~is_sample)
-    i, j = np.divmod(fine, size)
-    ci = np.clip(np.searchsorted(lines, i, side="right") - 1, 0, r - 2)
-    cj = np.clip(np.searchsorted(lines, j, side="right") - 1, 0, r - 2)
-    return _Samples(index, (r, r), fine, ci * (r - 1) + cj, ci * r + cj)
+def _lines(size: int, stride: int) -> np.ndarray:
+    """Grid lines every `stride` pixels, and the last pixel."""
+    return np.unique(np.append(np.arange(0, size, stride), size - 1))
+
+
+def _level(intr: Intrinsics, stride: int) -> _Level:
+    size = intr.width
+    fine, coarse = _lines(size, stride), _lines(size, 2 * stride)
+    cell_of = np.clip(np.searchsorted(coarse, fine, side="right") - 1, 0, len(coarse) - 2)
+    rays = intr.pixel_rays()[np.ix_(fine, fine)]
+    return _Level(fine, cell_of, np.searchsorted(fine, coarse), rays[..., 0].copy(), rays[..., 1].copy(),
+                  np.linalg.norm(rays, axis=2))
 
 
 class _RayScene:
     """The scene's geometry for ray casting: every visible geom (not the robot's, not the objects'
-    hulls), all in the world body.
+    hulls), the fixed ones in the world body and each moving body's in a body of its own.
 
-    mj_multiRay tests each body's bounding sphere for every ray, so one body instead of one
-    per object and door saves about a fifth of the ray time. Geoms of bodies that can move
-    are re-posed from the physics before each frame; `source` maps back to physics geom ids.
+    mj_multiRay tests each body's bounding sphere before its geoms, so an object's parts cost
+    one sphere test for the rays that pass it by. The physics poses the moving geoms; before
+    each frame they are copied here, and each body's sphere is moved with them (the ray test
+    reads the sphere's centre as the body's xipos plus its bounding box's centre, so xipos is
+    set to put that sum on the box centre carried along rigidly). `source` maps ray-scene geom
+    ids back to physics geom ids.
     """
 
     def __init__(self, model: mujoco.MjModel, data: mujoco.MjData, robot_body: int) -> None:
         spec = mujoco.MjSpec()
-        self.source = np.array([g for g in range(model.ngeom)
-                                if model.geom_bodyid[g] != robot_body and model.geom_group[g] != HULL_GROUP], np.intp)
+        keep = np.array([g for g in range(model.ngeom)
+                         if model.geom_bodyid[g] != robot_body and model.geom_group[g] != HULL_GROUP], np.intp)
+        # compiled geoms are numbered body by body, the world's first: add them in that order
+        self.source = keep[np.argsort(model.geom_bodyid[keep], kind="stable")]
+        owner = model.geom_bodyid[self.source]
         quat = np.empty(4)
-        for g in self.source:
-            mujoco.mju_mat2Quat(quat, data.geom_xmat[g])
-            spec.worldbody.add_geom(type=mujoco.mjtGeom(model.geom_type[g]), size=model.geom_size[g],
-                                    pos=data.geom_xpos[g], quat=quat, rgba=model.geom_rgba[g])
+        for body_id in np.unique(owner):
+            geoms = self.source[owner == body_id]
+            body = spec.worldbody if body_id == 0 else spec.worldbody.add_body(
+                explicitinertial=True, mass=1.0, inertia=[1.0, 1.0, 1.0])  # inertial frame = body frame = world axes
+            for g in geoms:
+                mujoco.mju_mat2Quat(quat, data.geom_xmat[g])
+                body.add_geom(type=mujoco.mjtGeom(model.geom_type[g]), size=model.geom_size[g],
+                              pos=data.geom_xpos[g], quat=quat, rgba=model.geom_rgba[g])
         self.model = spec.compile()
         self.data = mujoco.MjData(self.model)
         mujoco.mj_kinematics(self.model, self.data)
+        if not np.array_equal(self.model.geom_bodyid > 0, owner > 0):
+            raise RuntimeError("ray scene: compiled geom order does not follow the physics bodies")
+        # per moving body: a reference geom (its first) and the body's box centre in that geom's frame
+        m, d = self.model, self.data
+        self.bodies = np.arange(1, m.nbody)
+        self.ref = m.body_geomadr[self.bodies]
+        self.box_centre = m.bvh_aabb[m.body_bvhadr[self.bodies], :3]  # read by the ray test as xipos + this
+        world = d.xipos[self.bodies] + np.einsum("nij,nj->ni", d.ximat[self.bodies].reshape(-1, 3, 3), self.box_centre)
+        self.ref_offset = np.einsum("nji,nj->ni", d.geom_xmat[self.ref].reshape(-1, 3, 3), world - d.geom_xpos[self.ref])
+        self._place_spheres(d)
         self.extra: list[mujoco.MjData] = []  # one more MjData per extra ray thread (mj_multiRay uses its data's stack)
         self.moving = np.flatnonzero(model.geom_bodyid[self.source] != 0)
         # model parts (ray-scene ids), their smallest full extent and bounding radius: a part seen thinner
@@ -97,28 +123,48 @@ class _RayScene:
         self.part_thin = np.array([_thinnest(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
         self.part_half = np.array([_local_half(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
         self.part_half = self.part_half.reshape(-1, 3)
-        # the world body's bounding box, fixed at compile time: a geom moved outside it forces a rebuild
-        centre, half = self.model.bvh_aabb[self.model.body_bvhadr[0]].reshape(2, 3)
-        self._lo, self._hi = centre - half, centre + half
+        # the end faces of the other boxes (walls): seen end-on, a wall is a strip thinner than the grid spacing
+        # with the same surface on both sides. Each face: geom (ray-scene id), centre and half extents in the geom's
+        # frame (the face's own axis flat), outward normal axis and sign, and the full thickness
+        faces = []
+        for k in np.flatnonzero((model.geom_group[self.source] != PART_GROUP)
+                                & (model.geom_type[self.source] == int(mujoco.mjtGeom.mjGEOM_BOX))):
+            half = np.array(model.geom_size[self.source[k]][:3], float)
+            ax = int(np.argmax(half))
+            for sign in (1.0, -1.0):
+                centre, flat_half = np.zeros(3), half.copy()
+                centre[ax], flat_half[ax] = sign * half[ax], 0.0
+                faces.append((k, centre, flat_half, ax, sign, 2.0 * float(np.delete(half, ax).min())))
+        self.end_geom = np.array([f[0] for f in faces], np.intp)
+        self.end_centre = np.array([f[1] for f in faces]).reshape(-1, 3)
+        self.end_half = np.array([f[2] for f in faces]).reshape(-1, 3)
+        self.end_axis = np.array([f[3] for f in faces], np.intp)
+        self.end_sign = np.array([f[4] for f in faces])
+        self.end_thin = np.array([f[5] for f in faces])
 
-    def sync(self, data: mujoco.MjData) -> bool:
-        """Copy the moving geoms' poses from the physics; False when one left the scene's bounds."""
+    def _place_spheres(self, d: mujoco.MjData) -> None:
+        """Put each moving body's bounding sphere on its box centre, carried by its reference geom."""
+        ref = self.ref
+        centre = d.geom_xpos[ref] + np.einsum("nij,nj->ni", d.geom_xmat[ref].reshape(-1, 3, 3), self.ref_offset)
+        d.xipos[self.bodies] = centre - self.box_centre
+
+    def sync(self, data: mujoco.MjData) -> None:
+        """Copy the moving geoms' poses from the physics and move their bodies' bounding spheres."""
         src = self.source[self.moving]
-        pos = data.geom_xpos[src]
-        if np.any(pos < self._lo) or np.any(pos > self._hi):
-            return False
-        xmat = data.geom_xmat[src]
+        pos, xmat = data.geom_xpos[src], data.geom_xmat[src]
         for d in (self.data, *self.extra):
             d.geom_xpos[self.moving] = pos
             d.geom_xmat[self.moving] = xmat
-        return True
+            self._place_spheres(d)
 
     def datas(self, n: int) -> list[mujoco.MjData]:
         """`n` MjData with the same geom poses, one per ray thread."""
         while len(self.extra) < n - 1:
             d = mujoco.MjData(self.model)
+            mujoco.mj_kinematics(self.model, d)  # body frames as in self.data (the ray test reads them)
             d.geom_xpos[:] = self.data.geom_xpos
             d.geom_xmat[:] = self.data.geom_xmat
+            d.xipos[:] = self.data.xipos
             self.extra.append(d)
         return [self.data, *self.extra[: n - 1]]
 
@@ -144,6 +190,7 @@ def _local_half(gtype: int, size: np.ndarray) -> tuple[float, float, float]:
     return (float(size[0]), float(size[0]), float(size[1]) + extra)
 
 
+_CORNERS = np.array([[i, j, k] for i in (-1.0, 1.0) for j in (-1.0, 1.0) for k in (-1.0, 1.0)])  # a box's corners / half
 _CULLED = 5  # ray-scene group of geoms outside the view
 _IN_VIEW = np.array([1, 1, 1, 1, 1, 0], np.uint8)
 
@@ -155,17 +202,20 @@ SHADES = 256  # shading levels in the colour table
 class RayCastCamera:
     """Ray-cast RGB-D-segmentation camera on `mj_multiRay`.
 
-    `stride=1` casts one ray per pixel. `stride=2` (the default) casts a ray at every second
-    row and column first, then a ray for each pixel whose four surrounding samples
-    disagree (another geom, another face, a curved surface, nothing hit at some); a pixel
-    whose four samples hit one flat face is intersected with that face's plane exactly.
-    The result equals `stride=1` except where a whole object is thinner than two pixels.
+    `stride=1` casts one ray per pixel. `stride=2, 4 or 8` (8 is the default) casts a ray at
+    every `stride`-th row and column first, then refines level by level (spacing 4, 2, 1): a
+    new point is cast when the four points of its cell disagree (another geom, another face, a
+    curved surface, nothing hit at some), when a neighbouring cell does (a silhouette's corner
+    can poke into a cell whose corners all miss it; not on the last level), or when a model part
+    or a wall's end face that projects thinner than the cell spacing may lie there; otherwise it
+    is intersected with its cell's face plane. The result equals `stride=1` (depth to ~1e-14 m)
+    except where a part thinner than the spacing escapes its thin-part box.
     """
 
-    def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int = 2,
+    def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int = 8,
                  threads: int = 1) -> None:
-        if stride not in (1, 2):
-            raise ValueError(f"stride must be 1 (a ray per pixel) or 2 (adaptive), not {stride!r}")
+        if stride not in (1, 2, 4, 8):
+            raise ValueError(f"stride must be 1 (a ray per pixel) or 2, 4 or 8 (adaptive), not {stride!r}")
         if not (isinstance(threads, int) and 1 <= threads <= 64):
             raise ValueError(f"threads must be an integer in [1, 64], not {threads!r}")
         self.threads = threads
@@ -177,10 +227,11 @@ class RayCastCamera:
         self.unit_rays = self.rays / self.norm[:, None]
         self.max_depth = max_depth
         self.stride = stride
-        self.samples = _samples(size, stride) if stride > 1 else None
-        if self.samples is not None:
-            self._sample_rays = self.unit_rays[self.samples.index]
-            self._fine_xy = (self.rays[self.samples.fine, 0].copy(), self.rays[self.samples.fine, 1].copy())
+        # the first grid (every `stride` pixels), then refinement levels down to every pixel
+        self.first = _lines(size, stride)
+        self._first_pix = (self.first[:, None] * size + self.first[None, :]).reshape(-1)
+        self._first_rays = self.unit_rays[self._first_pix]
+        self.levels = [_level(self.intr, s) for s in (stride // 2, stride // 4, stride // 8) if s >= 1]
         self._model = None
         self._tan_y = self._tan_x = float(np.tan(np.radians(fovy_deg) / 2))  # square images
         self._scene = None  # _RayScene of the backend's current model
@@ -207,7 +258,7 @@ class RayCastCamera:
     def _render(self, backend, pos, rot) -> Frame:
         self._cull(pos, rot)
         colour, entity, flat = self._tables
-        if self.samples is None:
+        if not self.levels:
             geom, depth, cos = self._cast(backend, pos, rot, np.arange(len(self.rays)))
         else:
             geom, depth, cos = self._cast_adaptive(backend, pos, rot, flat)
@@ -215,34 +266,35 @@ class RayCastCamera:
         # colour: material rgb with Lambert shading against the viewing direction, from one packed table
         shade = np.minimum((cos * (SHADES - 1) + 0.5).astype(np.intp), SHADES - 1)
         h, w = self.intr.height, self.intr.width
-        rgb = np.take(colour, (geom + 1) * SHADES + shade).view(np.uint8).reshape(h, w, 4)[:, :, :3]
+        rgb = np.take(colour, (geom + 1) * SHADES + shade, axis=0).reshape(h, w, 3)
         ent = np.take(entity, geom + 1).reshape(h, w)
         self._door_signs(backend, pos, rot, depth.reshape(h, w), ent)
-        return Frame(np.ascontiguousarray(rgb), depth.reshape(h, w), ent, pos, rot, self.intr)
+        return Frame(rgb, depth.reshape(h, w), ent, pos, rot, self.intr)
 
     def _sync_scene(self, backend) -> None:
         m, d = backend.model, backend.data
-        if self._scene is None or self._model is not m or not self._scene.sync(d):
+        if self._scene is None or self._model is not m:
             self._model = m
             self._last = None
             self._scene = _RayScene(m, d, backend.scene.robot_body)
             self._tables = self._lookup(m, backend.scene.geom_entity[self._scene.source], self._scene.source)
+        self._scene.sync(d)
 
     @staticmethod
     def _lookup(m, geom_entity, source):
-        """Per ray-scene geom tables, indexed by geom id + 1 (row 0 = nothing hit): packed RGBA per
-        shading level, entity index, and whether the surface is flat (box or plane; "nothing" counts).
+        """Per ray-scene geom tables, indexed by geom id + 1 (row 0 = nothing hit): RGB per shading
+        level (row (geom + 1) * SHADES + level), entity index, and whether the surface is flat (box
+        or plane; "nothing" counts).
         Colours are the geoms' rgba, which the scene compiler sets to their material's colour (for the
         textured floor, the texture's mean)."""
         base = np.vstack([SKY, m.geom_rgba[source, :3] * 255.0])
         level = 0.35 + 0.65 * np.linspace(0.0, 1.0, SHADES)
         level = np.where(np.arange(len(base))[:, None] == 0, 1.0, level[None, :])  # the sky is not shaded
-        rgba = np.zeros((len(base), SHADES, 4), np.uint8)
-        rgba[:, :, :3] = np.clip(base[:, None, :] * level[:, :, None], 0, 255).astype(np.uint8)
+        rgb = np.clip(base[:, None, :] * level[:, :, None], 0, 255).astype(np.uint8).reshape(-1, 3)
         entity = np.append(NOT_ENTITY, geom_entity).astype(np.int32)
         entity[entity == ROBOT_ENTITY] = NOT_ENTITY
         flat = np.append(True, np.isin(m.geom_type[source], (int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_PLANE))))
-        return rgba.reshape(-1).view(np.uint32), entity, flat
+        return rgb, entity, flat
 
     def _cast(self, backend, pos, rot, pixels):
         """Rays through `pixels` (flat indices): geom ids (-1 = nothing), depth, |cos| to the normal."""
@@ -295,107 +347,179 @@ class RayCastCamera:
             self._pool = None
 
     def _cast_adaptive(self, backend, pos, rot, flat):
-        s = self.samples
-        dirs = self._sample_rays @ rot.T
-        sg, sd, scos, normal = self._rays(pos, dirs)
-        # each sample's face plane in the camera frame: normal n_c and n . (hit - camera)
-        n_cam = normal @ rot
-        offset = sd * np.einsum("ij,ij->i", normal, dirs)
+        L = len(self.first)
+        dirs = self._first_rays @ rot.T
+        g, dist, cos, normal = self._rays(pos, dirs)
+        # each point's face plane in the camera frame: normal n_c and n . (hit - camera)
+        n_cam = (normal @ rot).reshape(L, L, 3)
+        offset = (dist * np.einsum("ij,ij->i", normal, dirs)).reshape(L, L)
+        depth = (dist / self.norm[self._first_pix]).reshape(L, L)
+        g, cos = g.reshape(L, L), cos.reshape(L, L)
+        thin = self._thin_widths(pos, rot)
+        last = len(self.levels) - 1
+        for k, lv in enumerate(self.levels):
+            g, depth, cos, n_cam, offset = self._refine(lv, pos, rot, flat, thin, g, depth, cos, n_cam, offset, k == last)
+        return g.reshape(-1), depth.reshape(-1), cos.reshape(-1)
+
+    def _refine(self, lv, pos, rot, flat, thin, g, depth, cos, n_cam, offset, last):
+        """Values at every point of the level's fine grid (2-D arrays) from those at its coarse points."""
         # a cell is easy when its four corners hit the same flat face (or all hit nothing)
-        g, key = sg.reshape(s.shape), (n_cam @ _PROBE).reshape(s.shape)
+        key = n_cam @ _PROBE
         g00, k00 = g[:-1, :-1], key[:-1, :-1]
         easy = flat[g00 + 1]
         for cut in ((slice(None, -1), slice(1, None)), (slice(1, None), slice(None, -1)), (slice(1, None), slice(1, None))):
             easy &= (g[cut] == g00) & (np.abs(key[cut] - k00) < 1e-9)
-        easy = easy.reshape(-1)[s.fine_cell]
-        thin = self._thin_parts_mask(pos, rot)
-        if thin is not None:
-            easy &= ~thin[s.fine]
-        n = len(self.rays)
-        geom, depth, cos = np.empty(n, np.int32), np.empty(n), np.empty(n)
-        geom[s.index], depth[s.index], cos[s.index] = sg, sd / self.norm[s.index], scos
-        # easy pixels: the camera-frame ray (x, y, -1) meets the plane n_c . r = offset at depth offset / (n_c . r)
-        corner = s.fine_corner[easy]
-        x, y = self._fine_xy[0][easy], self._fine_xy[1][easy]
-        nx, ny, nz = np.take(n_cam.T, corner, axis=1)
-        along = nx * x + ny * y - nz
-        pix = s.fine[easy]
-        geom[pix] = np.take(sg, corner)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            depth[pix] = np.take(offset, corner) / along
-        cos[pix] = np.abs(along) / self.norm[pix]
-        pix = s.fine[~easy]
-        geom[pix], depth[pix], cos[pix] = self._cast(backend, pos, rot, pix)
-        return geom, depth, cos
+        if not last:
+            easy = _erode(easy)  # a silhouette's corner can poke into a cell next to those its edges cross
+        # every point from its cell's top-left corner: the camera-frame ray (x, y, -1) meets the plane
+        # n_c . r = offset at depth offset / (n_c . r); points of hard cells are overwritten below
+        n00, o00 = n_cam[:-1, :-1], offset[:-1, :-1]
+        if last and 2 * len(g00) == len(lv.lines):  # every pixel, two per cell and axis: broadcast, no gathers
+            nc, L = len(g00), len(lv.lines)
+            up = (nc, 2, nc, 2)
+            easy = np.broadcast_to(easy[:, None, :, None], up).reshape(L, L)
+            G = np.broadcast_to(g00[:, None, :, None], up).reshape(L, L)
+            along = (n00[:, None, :, None, 0] * lv.x.reshape(up) + n00[:, None, :, None, 1] * lv.y.reshape(up)
+                     - n00[:, None, :, None, 2]).reshape(L, L)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                D = (o00[:, None, :, None] / along.reshape(up)).reshape(L, L)
+        else:
+            cells = np.ix_(lv.cell_of, lv.cell_of)
+            easy, G, N, O = easy[cells], g00[cells], n00[cells], o00[cells]
+            along = N[..., 0] * lv.x + N[..., 1] * lv.y - N[..., 2]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                D = O / along
+        C = np.abs(along) / lv.norm
+        if thin is not None:  # points where a box thinner than the coarse spacing may hide between coarse points
+            widths = thin if len(lv.lines) == len(thin) else thin[np.ix_(lv.lines, lv.lines)]
+            easy &= widths >= 2 * (lv.lines[1] - lv.lines[0]) + 0.5
+        at = np.ix_(lv.coarse_at, lv.coarse_at)  # the coarse points keep their own values
+        G[at], D[at], C[at], easy[at] = g, depth, cos, True
+        if not last:
+            N[at], O[at] = n_cam, offset
+        r, c = np.nonzero(~easy)
+        pix = lv.lines[r] * self.intr.width + lv.lines[c]
+        dirs = np.take(self.unit_rays, pix, axis=0) @ rot.T
+        gh, dh, ch, nh = self._rays(pos, dirs)
+        G[r, c], D[r, c], C[r, c] = gh, dh / self.norm[pix], ch
+        if last:
+            return G, D, C, None, None
+        N[r, c], O[r, c] = nh @ rot, dh * np.einsum("ij,ij->i", nh, dirs)
+        return G, D, C, N, O
 
-    def _thin_parts_mask(self, pos, rot) -> np.ndarray | None:
-        """Flat pixel mask of the image boxes of model parts that may project thinner than the
-        sample spacing, or None when there are none in view."""
-        sc = self._scene
-        if len(sc.parts) == 0:
+    def _thin_widths(self, pos, rot) -> np.ndarray | None:
+        """(H, W) image of the smallest projected width (pixels) of the thin boxes whose image box covers
+        each pixel (inf elsewhere), or None when no box in view is thin. A level refines the points where
+        this is below its coarse grid's spacing (+ half a pixel)."""
+        thin = self._thin_boxes(pos, rot)
+        if thin is None:
             return None
+        width, boxes = thin
+        out = np.full((self.intr.height, self.intr.width), np.inf)
+        for k in np.argsort(-width, kind="stable"):  # the thinnest painted last
+            a, b, c0, c1 = boxes[k]
+            out[a:b, c0:c1] = width[k]
+        return out
+
+    def _thin_boxes(self, pos, rot):
+        """The model parts, and the walls' end faces that face the camera, that may project thinner
+        than the first grid's spacing (and so fall between its points): a lower bound of their
+        projected width (smallest extent at the farthest depth, pixels) and their image boxes
+        (row0, row1, col0, col1: of the projected corners, or of the near and far planes when a
+        corner is behind the camera), or None when there are none."""
+        sc = self._scene
         h, w, f = self.intr.height, self.intr.width, self.intr.f
         d = sc.data
         xmat = d.geom_xmat[sc.parts].reshape(-1, 3, 3)
-        # each part's box in the camera frame: centre and half extents (x right, y up, -z ahead)
-        c = (d.geom_xpos[sc.parts] - pos) @ rot
-        half = np.einsum("nij,nj->ni", np.abs(np.einsum("ki,nkj->nij", rot, xmat)), sc.part_half)
+        centre, local_half, thin = d.geom_xpos[sc.parts], sc.part_half, sc.part_thin
+        if len(sc.end_geom):  # walls' end faces that face the camera
+            emat = d.geom_xmat[sc.end_geom].reshape(-1, 3, 3)
+            ecentre = d.geom_xpos[sc.end_geom] + np.einsum("nij,nj->ni", emat, sc.end_centre)
+            facing = np.einsum("ni,ni->n", ecentre - pos, emat[np.arange(len(emat)), :, sc.end_axis]) * sc.end_sign < 0
+            xmat = np.concatenate([xmat, emat[facing]])
+            centre = np.concatenate([centre, ecentre[facing]])
+            local_half = np.concatenate([local_half, sc.end_half[facing]])
+            thin = np.concatenate([thin, sc.end_thin[facing]])
+        if len(thin) == 0:
+            return None
+        # each box in the camera frame (x right, y up, -z ahead): centre, axes, half extents of its enclosing box
+        c = (centre - pos) @ rot
+        axes = np.einsum("ki,nkj->nij", rot, xmat)
+        half = np.einsum("nij,nj->ni", np.abs(axes), local_half)
         ahead, depth_half = -c[:, 2], half[:, 2]
-        far, near = ahead + depth_half, np.maximum(ahead - depth_half, 0.05)
-        pick = (far > 0.05) & (f * sc.part_thin / far < self.stride + 0.5)
+        far = ahead + depth_half
+        width = f * thin / np.maximum(far, 1e-9)
+        pick = (far > 0.05) & (width < self.stride + 0.5)
         pick &= (np.abs(c[:, 0]) - half[:, 0] <= far) & (np.abs(c[:, 1]) - half[:, 1] <= far)  # roughly in view
         if not pick.any():
             return None
-        lo_x, hi_x = c[pick, 0] - half[pick, 0], c[pick, 0] + half[pick, 0]
-        lo_y, hi_y = c[pick, 1] - half[pick, 1], c[pick, 1] + half[pick, 1]
-        near, far = near[pick], far[pick]
-        u0 = w / 2 + f * np.minimum(lo_x / near, lo_x / far) - 1
-        u1 = w / 2 + f * np.maximum(hi_x / near, hi_x / far) + 1
-        v0 = h / 2 - f * np.maximum(hi_y / near, hi_y / far) - 1
-        v1 = h / 2 - f * np.minimum(lo_y / near, lo_y / far) + 1
-        mask = np.zeros((h, w), bool)
-        for a, b, c0, c1 in zip(np.clip(v0, 0, h).astype(int), np.clip(np.ceil(v1), 0, h).astype(int),
-                                np.clip(u0, 0, w).astype(int), np.clip(np.ceil(u1), 0, w).astype(int)):
-            mask[a:b, c0:c1] = True
-        return mask.reshape(-1)
+        c, axes, local_half, half, far = c[pick], axes[pick], local_half[pick], half[pick], far[pick]
+        # image box: of the eight projected corners (+1 pixel) when all lie ahead, else of the near and far planes
+        corners = c[:, None, :] + np.einsum("nij,nkj->nki", axes, _CORNERS[None, :, :] * local_half[:, None, :])
+        ahead = np.maximum(-corners[..., 2], 0.05)
+        u, v = w / 2 + f * corners[..., 0] / ahead, h / 2 - f * corners[..., 1] / ahead
+        u0, u1, v0, v1 = u.min(axis=1) - 1, u.max(axis=1) + 1, v.min(axis=1) - 1, v.max(axis=1) + 1
+        behind = (-corners[..., 2] < 0.05).any(axis=1)
+        if behind.any():
+            lo_x, hi_x = c[behind, 0] - half[behind, 0], c[behind, 0] + half[behind, 0]
+            lo_y, hi_y = c[behind, 1] - half[behind, 1], c[behind, 1] + half[behind, 1]
+            near, fb = 0.05, far[behind]
+            u0[behind] = w / 2 + f * np.minimum(lo_x / near, lo_x / fb) - 1
+            u1[behind] = w / 2 + f * np.maximum(hi_x / near, hi_x / fb) + 1
+            v0[behind] = h / 2 - f * np.maximum(hi_y / near, hi_y / fb) - 1
+            v1[behind] = h / 2 - f * np.minimum(lo_y / near, lo_y / fb) + 1
+        boxes = np.stack([np.clip(v0, 0, h).astype(int), np.clip(np.ceil(v1), 0, h).astype(int),
+                          np.clip(u0, 0, w).astype(int), np.clip(np.ceil(u1), 0, w).astype(int)], axis=1)
+        return width[pick], boxes
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:
         """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""
         spec = backend.scene.spec
-        h, w = depth.shape
+        doors = [(k, d) for k, d in enumerate(spec.doors) if d.open]
+        if not doors:
+            return
+        h, w, f = self.intr.height, self.intr.width, self.intr.f
+        corners = np.zeros((len(doors), 4, 3))  # each opening's corners in loop order
+        for i, (_, door) in enumerate(doors):
+            ax = 0 if door.axis == "y" else 1
+            corners[i, :, ax] = door.position[ax]
+            corners[i, :, 1 - ax] = door.position[1 - ax] + _OPENING[:, 0]
+            corners[i, :, 2] = _OPENING[:, 1]
+        cams = (corners - pos) @ rot  # camera frame (x right, y up, -z ahead)
         rays = self.rays.reshape(h, w, 3)
-        for k, door in enumerate(spec.doors):
-            if not door.open:
-                continue
-            ax = 0 if door.axis == "y" else 1  # the wall plane is x = const for axis "y"
-            rows, cols = self._image_box(door, ax, pos, rot)
+        for (k, door), cam in zip(doors, cams):
+            if (cam[:, 2] > -1e-3).any():
+                cam = _clip_in_front(cam, near=1e-3)
+                if len(cam) == 0:
+                    continue
+            u, v = w / 2 + f * cam[:, 0] / -cam[:, 2], h / 2 - f * cam[:, 1] / -cam[:, 2]
+            rows = slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h))
+            cols = slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w))
             if rows.start >= rows.stop or cols.start >= cols.stop:
                 continue
+            block = ent[rows, cols]
+            if not (block < 0).any():
+                continue
+            ax = 0 if door.axis == "y" else 1  # the wall plane is x = const for axis "y"
             r = rays[rows, cols] @ rot.T  # world rays with unit depth
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = (door.position[ax] - pos[ax]) / r[..., ax]  # depth at which the ray meets the wall plane
             along = pos[1 - ax] + t * r[..., 1 - ax] - door.position[1 - ax]
             z = pos[2] + t * r[..., 2]
-            block = ent[rows, cols]
             through = (t * self.norm.reshape(h, w)[rows, cols] > 0.3) & (t < depth[rows, cols] + 1e-9)
             through &= (np.abs(along) < 0.45) & (z > 0) & (z < DOOR_HEIGHT) & (block < 0)
             block[through] = len(spec.objects) + k  # objects seen through the door keep their id
 
-    def _image_box(self, door, ax: int, pos, rot) -> tuple[slice, slice]:
-        """Rows and columns of the image that the door's opening covers (empty when it is behind the camera)."""
-        h, w, f = self.intr.height, self.intr.width, self.intr.f
-        corners = np.zeros((4, 3))
-        corners[:, ax] = door.position[ax]
-        corners[:, 1 - ax] = door.position[1 - ax] + np.array([-0.45, 0.45, -0.45, 0.45])
-        corners[:, 2] = [0.0, 0.0, DOOR_HEIGHT, DOOR_HEIGHT]
-        cam = (corners[[0, 1, 3, 2]] - pos) @ rot  # camera frame (x right, y up, -z ahead), corners in loop order
-        cam = _clip_in_front(cam, near=1e-3)
-        if len(cam) == 0:
-            return slice(0, 0), slice(0, 0)
-        u = w / 2 + f * cam[:, 0] / -cam[:, 2]
-        v = h / 2 - f * cam[:, 1] / -cam[:, 2]
-        return (slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h)),
-                slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w)))
+
+def _erode(easy: np.ndarray) -> np.ndarray:
+    """Cells that are easy and whose eight neighbours are all easy (rows, then columns)."""
+    rows = easy.copy()
+    rows[1:] &= easy[:-1]
+    rows[:-1] &= easy[1:]
+    out = rows.copy()
+    out[:, 1:] &= rows[:, :-1]
+    out[:, :-1] &= rows[:, 1:]
+    return out
 
 
 def _copy(f: Frame) -> Frame:

@@ -5,7 +5,8 @@ TSDF), and mapper episodes/min.
 The ray-cast camera reuses its last frame while nothing in view moved, so its rates are
 measured on a moving robot (one physics step of turning before every frame, that step
 included): every frame is cast anew. It is measured with its rays on 1 and on 2 threads
-(`RayCastCamera(threads=2)`; mj_multiRay releases the GIL), and once more standing still
+(`RayCastCamera(threads=2)`; mj_multiRay releases the GIL), once with a ray per pixel
+(`raycast_128_per_pixel`, the reference it equals), and once more standing still
 (`raycast_128_static`: the reused frame, a copy)."""
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ def perception_table(suite: str = DEFAULT_SUITE, episodes: int = 5) -> dict:
         rc = RayCastCamera(size)
         out["cameras"][f"raycast_{size}"] = round(_fps(lambda: moving(rc)), 1)
         if size == 128:
+            per_pixel = RayCastCamera(size, stride=1)  # the reference: a ray per pixel
+            out["cameras"]["raycast_128_per_pixel"] = round(_fps(lambda: moving(per_pixel)), 1)
             out["cameras"]["raycast_128_static"] = round(_fps(lambda: rc.render(b)), 1)
             rc2 = RayCastCamera(size, threads=2)
             out["cameras"]["raycast_128_2_threads"] = round(_fps(lambda: moving(rc2)), 1)

@@ -1,0 +1,55 @@
+"""The coarse-to-fine ray-cast camera equals a ray per pixel: on the views where a planted bug
+shows (no look at a silhouette's neighbouring cells, no thin-part boxes), at every stride, and
+its thin-part boxes include walls seen end-on."""
+
+import numpy as np
+import pytest
+
+from scenes import load_suite_scene
+from sim.backends import make_backend
+from sim.cameras import RayCastCamera
+from sim.navigation import rotate_to
+from tests.scene_fixtures import two_rooms
+
+# (scene, heading) views of tos-3room where the stride-8 camera went wrong without the neighbouring-cell
+# rule (the first four) or without the thin-part boxes (the last two)
+VIEWS = [(2, 60.0), (5, 60.0), (5, 330.0), (6, 270.0), (0, 300.0), (3, 0.0)]
+
+
+@pytest.mark.parametrize("stride", [2, 4, 8])
+def test_every_stride_equals_a_ray_per_pixel(stride):
+    for index in sorted({s for s, _ in VIEWS}):
+        b = make_backend("mujoco")
+        b.load(load_suite_scene("tos-3room", index))
+        full, fast = RayCastCamera(128, stride=1), RayCastCamera(128, stride=stride)
+        for _, heading in [v for v in VIEWS if v[0] == index]:
+            rotate_to(b, heading)
+            a, c = full.render(b), fast.render(b)
+            hit = np.isfinite(a.depth)
+            assert np.array_equal(hit, np.isfinite(c.depth)), (index, heading)
+            assert np.abs(a.depth[hit] - c.depth[hit]).max() < 1e-6, (index, heading)
+            assert (a.segmentation == c.segmentation).mean() >= 0.999
+            assert np.abs(a.rgb.astype(int) - c.rgb).max() <= 1
+
+
+def test_a_wall_seen_end_on_is_a_thin_box_and_its_far_end_is_not():
+    b = make_backend("mujoco")
+    b.load(two_rooms())
+    cam = RayCastCamera(128)
+    cam.render(b)  # builds the ray scene
+    # from (6, -3, 1) looking north along the wall x = 6: its south end face (0.1 m thick, 3 m away) is ~2 px wide
+    pos = np.array([6.0, -3.0, 1.0])
+    rot = np.array([[1.0, 0.0, 0.0], [0.0, 0.0, -1.0], [0.0, 1.0, 0.0]])  # columns: camera x right, y up, z back
+    widths = cam._thin_widths(pos, rot)
+    assert widths is not None
+    f = cam.intr.f
+    v, u = int(64 - f * 0.25 / 3.0), 64  # the end face's centre (6, 0, 1.25) in the image
+    assert 1.5 < widths[v, u] < 2.5
+    assert np.isinf(widths[v, 5]) and np.isinf(widths[v, 122])  # away from it: no thin box
+
+
+def test_bad_stride_and_threads_are_refused_with_the_allowed_values():
+    with pytest.raises(ValueError, match="stride must be 1"):
+        RayCastCamera(64, stride=3)
+    with pytest.raises(ValueError, match="threads must be an integer"):
+        RayCastCamera(64, threads=0)
