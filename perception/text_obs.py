@@ -6,9 +6,15 @@ its wall instead of a facing: ``door_0: front-right, near, on the right wall``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from perception.bins import (
+    ANGLE_EPS,
+    DIRECTION_NAMES,
+    DIST_EPS,
+    DISTANCE_EDGES,
+    DISTANCE_NAMES,
     agent_frame,
     direction_bin,
     distance_bin,
@@ -60,8 +66,40 @@ def make_sightings(spec: SceneSpec, entities: list[int], agent_xy, agent_heading
         dx, dy = x - agent_xy[0], y - agent_xy[1]
         ang, dist = egocentric(dx, dy, agent_heading)
         right, fwd = agent_frame(dx, dy, agent_heading)
-        out.append(Sighting(name, kind, direction_bin(ang), distance_bin(dist), facing, wall, (round(right, 6), round(fwd, 6))))
+        out.append(Sighting(name, kind, _direction(ang), _distance(dist), facing, wall, (round(right, 6), round(fwd, 6))))
     return sorted(out, key=lambda s: (s.offset[1] ** 2 + s.offset[0] ** 2, s.name))
+
+
+_EDGES = tuple(e + DIST_EPS for e in DISTANCE_EDGES)  # float64 sums, as bins.distance_index's numpy array holds them
+
+
+def _direction(angle: float) -> str:
+    """bins.direction_bin for one finite angle, in plain floats: the same wrap (Python's float % is
+    numpy's remainder: fmod, then the divisor's sign) and the same bin edges, tested in the order that
+    direction_index's masks overwrite one another (the straight-ahead band last, so it wins)."""
+    if not math.isfinite(angle):
+        return direction_bin(angle)
+    a = (angle + 180.0) % 360.0 - 180.0
+    if abs(a) <= ANGLE_EPS:
+        return DIRECTION_NAMES[2]
+    if -45.0 - ANGLE_EPS <= a < -22.5:
+        return DIRECTION_NAMES[0]
+    if -22.5 <= a < 0:
+        return DIRECTION_NAMES[1]
+    if 0 < a <= 22.5:
+        return DIRECTION_NAMES[3]
+    if 22.5 < a <= 45.0 + ANGLE_EPS:
+        return DIRECTION_NAMES[4]
+    return DIRECTION_NAMES[5]
+
+
+def _distance(d: float) -> str:
+    """bins.distance_bin for one finite distance: searchsorted(side="left") counts the edges below d."""
+    if not math.isfinite(d):
+        return distance_bin(d)
+    if d <= DIST_EPS:
+        return DISTANCE_NAMES[0]
+    return DISTANCE_NAMES[1 + sum(1 for e in _EDGES if e < d)]
 
 
 def _door_wall(door, agent_xy, agent_heading: float) -> str | None:

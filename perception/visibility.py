@@ -149,6 +149,110 @@ def observe_view(
     return seen, out
 
 
+class ViewGeometry:
+    """One scene's Observe, with everything that does not change between views computed once.
+
+    `observe(backend, agent_xy, heading)` answers exactly what `observe_view(backend, spec, agent_xy,
+    heading, cfg, targets, cells, height)` answers (same floats, same rays, same order; a test holds
+    both to it). Why it is exact: the sample points and raised floor cells are the same rows,
+    gathered from one table; the bearings and distances of entity centres and floor cells from an
+    agent position are the same math/numpy calls, made once per position instead of once per view;
+    the range and closed-door filters depend on the position only, the field-of-view test on the
+    heading is repeated per view with the same arithmetic; the ray lengths are
+    `np.linalg.norm(vec, axis=1)` written out (its own code for real arrays: sqrt of add.reduce of
+    the squares). Fewer numpy calls matter here: an Observe runs right after the physics has
+    flushed the caches, where each call costs several times what it costs in a tight loop.
+    """
+
+    def __init__(self, spec: SceneSpec, cfg: ViewConfig = ViewConfig(),
+                 targets: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None,
+                 cells: np.ndarray | None = None, height: float = 0.05) -> None:
+        pts, owner, centres = targets if targets is not None else sample_points(spec)
+        self.spec, self.cfg = spec, cfg
+        self.cells = cells
+        n_cells = 0 if cells is None else len(cells)
+        raised = np.column_stack([cells, np.full(n_cells, height)]) if n_cells else np.zeros((0, 3))
+        self._points = np.concatenate([np.asarray(pts, float).reshape(-1, 3), raised])
+        self._n_pts = len(pts)
+        self._centres = np.asarray(centres, float).tolist()
+        n_obj = len(spec.objects)
+        self._closed = {n_obj + j for j, d in enumerate(spec.doors) if not d.open}
+        # each entity's sample-point rows, in row order (observe_view takes them through a mask, in row order)
+        rows: dict[int, list[int]] = {}
+        for i, e in enumerate(np.asarray(owner).tolist()):
+            rows.setdefault(e, []).append(i)
+        self._rows = rows
+        self._half = cfg.fov_deg / 2 + 1e-6
+        self._at: dict = {}  # agent_xy -> what a view from there needs before its heading is known
+
+    def _from(self, agent_xy) -> tuple:
+        """Per agent position: the entities in range as (index, bearing, their point rows), and the
+        floor cells in range as (cell index, point row, bearing), bearings in degrees as Python floats."""
+        key = tuple(agent_xy)
+        got = self._at.get(key)
+        if got is not None:
+            return got
+        cfg, ax, ay = self.cfg, agent_xy[0], agent_xy[1]
+        lo, hi = cfg.min_range, cfg.max_range
+        ents = []
+        for e, (cx, cy) in enumerate(self._centres):  # as _candidates: math-module calls, same order
+            dx, dy = cx - ax, cy - ay
+            if lo <= math.hypot(dx, dy) <= hi and e not in self._closed:
+                ents.append((e, math.degrees(math.atan2(dx, dy)), self._rows.get(e, [])))
+        near: list = []
+        cells = self.cells
+        if cells is not None and len(cells):
+            d = cells - np.asarray(agent_xy, float)[None, :]  # as _cells_in_view
+            bearing, dist = np.degrees(np.arctan2(d[:, 0], d[:, 1])), np.hypot(d[:, 0], d[:, 1])
+            n = self._n_pts  # the range test on Python floats: the same float64 comparisons
+            near = [(i, n + i, b) for i, (b, r) in enumerate(zip(bearing.tolist(), dist.tolist())) if lo <= r <= hi]
+        got = self._at[key] = (ents, near)
+        return got
+
+    def observe(self, backend: RayCaster, agent_xy, agent_heading: float,
+                with_cells: bool = True) -> tuple[list[int], np.ndarray | None]:
+        """(visible entities, visible-cells mask), as `observe_view` with this scene's cells; with_cells=False:
+        (visible entities, None), as `observe_view` without cells.
+
+        The per-view selection runs on Python floats: `(b - h + 180.0) % 360.0 - 180.0` is the same IEEE
+        arithmetic in Python as in numpy (Python's float % is numpy's remainder: fmod, then the divisor's
+        sign), and so are the hit test's comparisons; numpy is kept for the ray vectors (the norm's
+        summation order is numpy's own)."""
+        ents, near = self._from(agent_xy)
+        with_cells = with_cells and self.cells is not None
+        h, half = agent_heading, self._half
+        own: list[int] = []
+        rows: list[int] = []
+        for e, b, r in ents:
+            a = (b - h + 180.0) % 360.0 - 180.0  # abs(wrap) <= half; a -180 (wrapped to 180) passes neither way
+            if -half <= a <= half:
+                own += [e] * len(r)
+                rows += r
+        k = len(rows)
+        cell_idx: list[int] = []
+        if with_cells:
+            for i, row, b in near:
+                if -half <= (b - h + 180.0) % 360.0 - 180.0 <= half:  # np.abs(ang) <= half
+                    cell_idx.append(i)
+                    rows.append(row)
+        seen: list[int] = []
+        clear: list[bool] = []
+        if rows:
+            cam = backend.camera_position()
+            vec = self._points[rows] - cam
+            length = np.sqrt(np.add.reduce(vec * vec, axis=1))  # np.linalg.norm(vec, axis=1), written out
+            dist, hit = backend.cast_rays(cam, vec / length[:, None], cutoff=self.cfg.max_range + 2.0)
+            clear = [d < 0 or d >= n - HIT_TOLERANCE for d, n in zip(dist.tolist(), length.tolist())]
+            if k:
+                seen = sorted({e for e, c, g in zip(own, clear, hit[:k].tolist()) if c or g == e})
+        if not with_cells:
+            return seen, None
+        out = np.zeros(len(self.cells), bool)
+        if cell_idx:
+            out[[i for i, c in zip(cell_idx, clear[k:]) if c]] = True
+        return seen, out
+
+
 def unoccluded(backend: RayCaster, points: np.ndarray, owner: np.ndarray | None, cfg: ViewConfig,
                hit_out: list | None = None) -> np.ndarray:
     """For each point, whether a ray from the camera reaches it (or first hits its owner).

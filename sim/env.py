@@ -25,7 +25,7 @@ import numpy as np
 from perception import tos_text
 from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
-from perception.visibility import ViewConfig, observe_view, sample_points
+from perception.visibility import ViewConfig, ViewGeometry, sample_points
 from scenes.changes import apply_changes
 from scenes.frames import facing_name, to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
@@ -43,7 +43,7 @@ from sim.actions import (
     parse_turn,
 )
 from sim.backends import Backend, make_backend
-from sim.navigation import DriveConfig, drive_path, nearest_node, plan_path, rotate_to
+from sim.navigation import DriveConfig, NodeIndex, drive_path, plan_path, rotate_to
 
 POSE_TOLERANCE = 0.1  # m: how far the physics robot may end from its nominal grid pose
 
@@ -120,13 +120,15 @@ class ExplorationEnv(gym.Env):
         """Everything derived from the scene layout."""
         self.scene = scene
         self.graph = walkable_graph(scene)
+        self._nodes = NodeIndex(self.graph)  # nearest_node's node table, once per scene
         self._targets = sample_points(scene)
         self._truth = scene.ground_truth()
+        self._object_names = [o.name for o in scene.objects]
         # free floor cells (world frame) for free-space coverage
         self.free_cells = np.array([n for n, k in self.graph.nodes(data="kind") if k == "cell"], float)
         self._view_cache: tuple | None = None  # (key, visible entities, visible free cells) of the last view
         self._pose_cache: dict = {}  # (pose_xy, heading) -> start-frame position, heading (pure functions of the scene)
-        self._polar: dict = {}  # pose_xy -> free cells' bearings and distances (perception.visibility.observe_view)
+        self._geometry = ViewGeometry(scene, self.view, self._targets, self.free_cells)  # per-scene Observe tables
 
     def apply_changes(self, changes) -> None:
         """Move or turn objects (false-belief protocol); takes effect in physics and truth.
@@ -180,7 +182,7 @@ class ExplorationEnv(gym.Env):
         queried = None
         turn = action if isinstance(action, str) else format_turn(action) if isinstance(action, list) else str(action)
         try:
-            actions = parse_turn(action)
+            actions = _parse(action)
             if self.text_profile == "tos":  # agents prompted in ToS's words name doors by colour ("red door")
                 actions = [dataclasses.replace(a, target=tos_text.resolve_name(a.target)) if hasattr(a, "target") else a
                            for a in actions]
@@ -257,7 +259,7 @@ class ExplorationEnv(gym.Env):
         if idx not in self._visible():
             raise ActionError(f"cannot move to {a.target}: it is not in your field of view now")
         start_xy = self.pose_xy
-        here = nearest_node(self.graph, self.pose_xy)
+        here = self._nodes.nearest(self.pose_xy)
         n_obj = len(self.scene.objects)
         goals = [self.scene.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(
             self.graph, self.scene.objects[idx].position
@@ -273,7 +275,7 @@ class ExplorationEnv(gym.Env):
             self.trajectory.append(self._world_pose())
             x, y, _ = self.backend.robot_pose()
             if not result.success or math.dist((x, y), path[-1]) > POSE_TOLERANCE:
-                self.pose_xy = nearest_node(self.graph, (x, y))
+                self.pose_xy = self._nodes.nearest((x, y))
                 raise ActionError(f"{a} failed: {result.reason or 'ended away from its goal'}")
         self.pose_xy = tuple(path[-1])
         if self.text_profile == "tos":
@@ -302,8 +304,9 @@ class ExplorationEnv(gym.Env):
         key = (self.pose_xy, self.heading, self.backend.physics_steps)
         if self._view_cache is not None and self._view_cache[0] == key and (not cells or self._view_cache[2] is not None):
             return self._view_cache[1], self._view_cache[2]
-        seen, free = observe_view(self.backend, self.scene, self.pose_xy, self.heading, self.view, self._targets,
-                                  self.free_cells if cells else None, polar=self._polar)
+        if self._geometry.cfg is not self.view:  # the view config was replaced after the scene was set
+            self._geometry = ViewGeometry(self.scene, self.view, self._targets, self.free_cells)
+        seen, free = self._geometry.observe(self.backend, self.pose_xy, self.heading, with_cells=cells)
         self._view_cache = (key, seen, free)
         return seen, free
 
@@ -370,11 +373,12 @@ class ExplorationEnv(gym.Env):
 
     @property
     def free_space_coverage(self) -> float:
-        return float(self.seen_free.mean()) if len(self.seen_free) else 1.0
+        n = len(self.seen_free)  # seen_free.mean(), without its Python wrapper: count / n is the same float64 quotient
+        return int(np.count_nonzero(self.seen_free)) / n if n else 1.0
 
     @property
     def object_coverage(self) -> float:
-        objs = [o.name for o in self.scene.objects]
+        objs = self._object_names
         return sum(n in self.observed for n in objs) / len(objs) if objs else 1.0
 
     def _info(self, invalid, sightings, new, turn, final) -> dict:
@@ -393,6 +397,26 @@ class ExplorationEnv(gym.Env):
             "physics_steps": self.physics_steps,
             "contact_ticks": self.contact_ticks,
         }
+
+
+_PARSED: dict[str, list] = {}  # turn text -> its actions: agents send the same few turns over and over
+_PARSED_MAX = 1024
+
+
+def _parse(action) -> list:
+    """parse_turn, remembered for text turns (the actions are frozen dataclasses, the list a fresh copy;
+    only turns that parse are kept, so errors are raised as before)."""
+    if type(action) is not str:
+        return parse_turn(action)
+    got = _PARSED.get(action)
+    if got is None:
+        got = parse_turn(action)
+        if len(action) > 200:  # long texts (model replies) are not worth keeping
+            return got
+        if len(_PARSED) >= _PARSED_MAX:
+            _PARSED.clear()
+        _PARSED[action] = got
+    return list(got)
 
 
 def _length(path) -> float:

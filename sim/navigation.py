@@ -90,6 +90,19 @@ def nearest_node(graph: nx.Graph, xy) -> tuple[float, float]:
     return nodes[int(np.argmin(d))]
 
 
+class NodeIndex:
+    """`nearest_node` for one graph that does not change: its node list and their coordinates as an
+    array are built once (the same list and array that nearest_node builds per call, so the same answer)."""
+
+    def __init__(self, graph: nx.Graph) -> None:
+        self.nodes = list(graph.nodes)
+        self.xy = np.asarray(self.nodes)
+
+    def nearest(self, xy) -> tuple[float, float]:
+        d = np.linalg.norm(self.xy - np.asarray(xy)[None, :], axis=1)
+        return self.nodes[int(np.argmin(d))]
+
+
 def _substeps(backend: Backend, cfg: DriveConfig) -> int:
     return max(1, int(round(1.0 / (cfg.control_hz * backend.timestep))))
 

@@ -5,12 +5,14 @@ the batch backend's lazy mirror, the batched model fit and the vectorised occupa
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perception.mapping import FREE, OCCUPIED, UNKNOWN, OccupancyGrid, camera_to_start
 from perception.objects import _closest, _model_table
 from perception.visibility import ViewConfig, observe_view, sample_points, unoccluded, visible_cells
 from scenes import load_suite_scene
-from sim.backends import make_backend
+from sim.backends import BackendError, make_backend
 from sim.cameras import RayCastCamera
 from sim.env import ExplorationEnv
 from spacelab.bench.compare import compare_results, format_comparison
@@ -202,3 +204,448 @@ def test_bench_compare_lines_up_figures_and_ratios():
     assert ("new", None, 2.0, None) in rows and ("gone", 1.0, None, None) in rows
     text = format_comparison(rows)
     assert "raycast_128" in text and "2" in text and "suite" not in text
+
+
+# -- issue 20, the exploration env's non-physics time: per-scene Observe tables, scalar bins, live batch
+# views, PyBullet's state as floats, remembered parses, the node table (each against the code it replaces)
+
+
+def _view_cases(env, rng, n_nodes=10):
+    nodes = sorted(env.graph.nodes)
+    for k in rng.choice(len(nodes), n_nodes, replace=False):
+        for h in (0.0, 90.0, 180.0, 270.0, float(rng.uniform(0.0, 360.0)), 45.000001):
+            yield tuple(nodes[k]), h
+
+
+@pytest.mark.parametrize("backend", ["mujoco", "mujoco-batch", "pybullet"])
+def test_the_per_scene_view_tables_answer_as_observe_view(backend):
+    from perception.visibility import ViewGeometry
+
+    rng = np.random.default_rng(20)
+    for suite, index in (("tos-3room", 0), ("tos-3room", 7), ("tos-2room", 1)):
+        env = ExplorationEnv(load_suite_scene(suite, index), backend=backend)
+        env.reset()
+        for cfg in (ViewConfig(), ViewConfig(fov_deg=120.0, max_range=6.0, min_range=0.5)):
+            geo = ViewGeometry(env.scene, cfg, env._targets, env.free_cells)
+            for xy, h in _view_cases(env, rng):
+                env.backend.step(tuple(float(v) for v in rng.uniform(-1, 1, 3)), 3)  # a new camera position
+                seen, free = observe_view(env.backend, env.scene, xy, h, cfg, env._targets, env.free_cells)
+                got_seen, got_free = geo.observe(env.backend, xy, h)
+                assert got_seen == seen and np.array_equal(got_free, free)
+                alone = observe_view(env.backend, env.scene, xy, h, cfg, env._targets)
+                assert geo.observe(env.backend, xy, h, with_cells=False) == alone
+        env.close()
+
+
+def _make_sightings_reference(spec, entities, agent_xy, agent_heading):
+    """perception.text_obs.make_sightings as it was: numpy bins per sighting."""
+    from perception.bins import agent_frame, direction_bin, distance_bin, egocentric, relative_facing
+    from perception.text_obs import Sighting, _door_wall
+
+    n_obj, out = len(spec.objects), []
+    for e in entities:
+        if e < n_obj:
+            o = spec.objects[e]
+            name, (x, y), kind = o.name, o.position, "object"
+            facing, wall = (relative_facing(o.heading, agent_heading) if o.has_facing else None), None
+        else:
+            d = spec.doors[e - n_obj]
+            name, (x, y), kind, facing = d.name, d.position, "door", None
+            wall = _door_wall(d, agent_xy, agent_heading)
+        dx, dy = x - agent_xy[0], y - agent_xy[1]
+        ang, dist = egocentric(dx, dy, agent_heading)
+        right, fwd = agent_frame(dx, dy, agent_heading)
+        out.append(Sighting(name, kind, direction_bin(ang), distance_bin(dist), facing, wall, (round(right, 6), round(fwd, 6))))
+    return sorted(out, key=lambda s: (s.offset[1] ** 2 + s.offset[0] ** 2, s.name))
+
+
+def test_sightings_with_scalar_bins_equal_the_numpy_bins():
+    from perception.text_obs import make_sightings
+
+    rng = np.random.default_rng(3)
+    for index in range(4):
+        spec = load_suite_scene("tos-3room", index)
+        every = list(range(len(spec.objects) + len(spec.doors)))
+        for _ in range(200):
+            xy = tuple(float(v) for v in rng.uniform(-2, 12, 2))
+            h = float(rng.choice([0.0, 90.0, 180.0, 270.0, rng.uniform(-720, 720)]))
+            assert make_sightings(spec, every, xy, h) == _make_sightings_reference(spec, every, xy, h)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.floats(allow_nan=True, allow_infinity=True), st.floats(min_value=0.0, allow_infinity=True) | st.just(float("nan")))
+def test_scalar_bins_equal_the_numpy_bins(angle, dist):
+    import math
+
+    from perception.bins import DISTANCE_EDGES, direction_bin, distance_bin
+    from perception.text_obs import _direction, _distance
+
+    with np.errstate(invalid="ignore"):  # numpy warns on inf % 360 where Python's float % does not run
+        assert _direction(angle) == direction_bin(angle)
+    assert _distance(dist) == distance_bin(dist)
+    for edge in (0.0, *DISTANCE_EDGES, 22.5, 45.0):  # each bin edge, its slack and the floats either side
+        for v in (edge, edge + 1e-6, -edge - 1e-6):
+            for x in (math.nextafter(v, -math.inf), v, math.nextafter(v, math.inf)):
+                assert _direction(x) == direction_bin(x)
+                if x >= 0:
+                    assert _distance(x) == distance_bin(x)
+
+
+def test_batch_world_reads_the_same_state_as_the_cpu_backend_every_tick():
+    spec = load_suite_scene("tos-3room", 2)
+    cpu, batch = make_backend("mujoco"), make_backend("mujoco-batch")
+    cpu.load(spec)
+    batch.load(spec)
+    rng = np.random.default_rng(5)
+    for k in range(40):
+        ctrl = tuple(float(v) for v in rng.uniform(-1, 1, 3))
+        for b in (cpu, batch):
+            b.step(ctrl if k % 3 else np.array(ctrl), 7)  # tuples take the fast path, arrays the general one
+        assert batch.robot_pose() == cpu.robot_pose()
+        assert np.array_equal(batch.robot_velocity(), cpu.robot_velocity())
+        if k % 2:
+            assert batch.robot_contacts() == cpu.robot_contacts()
+        if k % 5 == 0:  # the mirror's camera is where mj_forward of the current state puts it
+            assert np.array_equal(batch.camera_position(), _forward(cpu).cam_xpos[cpu.scene.camera])
+        assert np.array_equal(batch.data.qpos, cpu.data.qpos) and np.array_equal(batch.data.qvel, cpu.data.qvel)
+    assert batch.physics_steps == cpu.physics_steps
+    with pytest.raises(BackendError, match="NaN or inf"):
+        batch.step((0.0, float("nan"), 0.0), 1)
+
+
+def _forward(b):
+    from robots.headless_mujoco import mujoco
+
+    d = mujoco.MjData(b.model)
+    d.qpos[:], d.qvel[:] = b.data.qpos, b.data.qvel
+    mujoco.mj_forward(b.model, d)
+    return d
+
+
+def test_cpu_backend_takes_control_tuples_as_arrays():
+    spec = load_suite_scene("tos-3room", 1)
+    a, b = make_backend("mujoco"), make_backend("mujoco")
+    a.load(spec)
+    b.load(spec)
+    rng = np.random.default_rng(9)
+    for _ in range(30):
+        ctrl = tuple(float(v) for v in rng.uniform(-1, 1, 3))
+        a.step(ctrl, 5)
+        b.step(np.array(ctrl), 5)
+        assert np.array_equal(a.data.ctrl, b.data.ctrl) and np.array_equal(a.data.qpos, b.data.qpos)
+        assert a.robot_pose() == b.robot_pose() and np.array_equal(a.camera_position(), b.data.cam_xpos[b.scene.camera])
+    a.step((1, 0, 0), 2)  # ints, as a caller may send them
+    b.step(np.array([1.0, 0.0, 0.0]), 2)
+    assert np.array_equal(a.data.qpos, b.data.qpos)
+    with pytest.raises(BackendError, match="NaN or inf"):
+        a.step((0.0, float("inf"), 0.0), 1)
+
+
+def test_pybullet_keeps_the_stepped_state_as_get_state_reads_it():
+    from scenes.frames import mujoco_yaw_to_heading
+
+    b = make_backend("pybullet")
+    b.load(load_suite_scene("tos-3room", 0))
+    for ctrl in ((0.3, -0.2, 0.5), (0.0, 0.0, -1.0), (0.5, 0.5, 0.0)):
+        b.step(ctrl, 20)
+        x, y, yaw = b.get_state()[:3].tolist()
+        assert b.robot_pose() == (x, y, mujoco_yaw_to_heading(yaw))
+        v = b.robot_velocity()
+        assert v.dtype == np.float64 and np.array_equal(v, b.get_state()[3:6])
+    b.close()
+
+
+def test_remembered_parses_are_fresh_lists_and_errors_stay_errors():
+    from sim.actions import ActionError, parse_turn
+    from sim.env import _parse
+
+    text = "Actions: [Rotate(90), Observe()]"
+    first, second = _parse(text), _parse(text)
+    assert first == second == parse_turn(text) and first is not second
+    first.append("junk")
+    assert _parse(text) == parse_turn(text)
+    for _ in range(2):
+        with pytest.raises(ActionError):
+            _parse("Actions: [Fly()]")
+
+
+def test_the_node_table_finds_nearest_node():
+    from sim.navigation import NodeIndex, nearest_node
+
+    env = ExplorationEnv(load_suite_scene("tos-3room", 4))
+    table = NodeIndex(env.graph)
+    rng = np.random.default_rng(1)
+    for xy in rng.uniform(-3, 15, (300, 2)):
+        assert table.nearest(tuple(xy)) == nearest_node(env.graph, tuple(xy))
+
+
+# -- issue 20, vision-mode throughput: the mapper's perception paths against the code they replaced --
+
+
+def _fit_model_reference(pts, dark, category, size, start):
+    """perception.objects.fit_model as it was: the 20 (heading, start) fits in Python lists,
+    their points through the (n, parts, 3) kernel, one fit's reductions at a time."""
+    import math
+
+    from perception.objects import FIT_DECISIVE, FIT_ROBUST, MIN_PIXELS
+    from scenes.catalog import CATALOG
+    from scenes.frames import FACINGS
+
+    cat = CATALOG.get(category)
+    if cat is None or len(pts) < MIN_PIXELS:
+        return None
+    model = _model_table(category, tuple(size))
+    step = max(1, len(pts) // 150)
+    p, d = pts[::step], dark[::step]
+    r = 0.25 * max(size[0], size[1])
+    starts = [np.asarray(start, float)] + [np.asarray(start, float) + o for o in ((r, 0), (-r, 0), (0, r), (0, -r))]
+    bases = []
+    for k in range(4):
+        f = np.array([math.sin(math.radians(90 * k)), math.cos(math.radians(90 * k))])
+        bases.append(np.stack([f, np.array([-f[1], f[0]])]))
+    fits = [(k, i) for k in range(4) for i in range(len(starts))]
+    t = [starts[i] for _, i in fits]
+    final = [None] * len(fits)
+    live = list(range(len(fits)))
+    n = len(p)
+
+    def closest(which):
+        q = np.concatenate([np.column_stack([(p[:, :2] - t[j]) @ bases[fits[j][0]].T, p[:, 2]]) for j in which])
+        res, dist = _closest_reference(q, np.tile(d, len(which)), model)
+        return [(res[a * n:(a + 1) * n], dist[a * n:(a + 1) * n]) for a in range(len(which))]
+
+    for _ in range(4):
+        if not live:
+            break
+        still = []
+        for j, (res, dist) in zip(live, closest(live)):
+            near = dist < FIT_ROBUST
+            if not near.any():
+                final[j] = dist
+                continue
+            t[j] = t[j] + res[near, :2].mean(axis=0) @ bases[fits[j][0]]
+            still.append(j)
+        live = still
+    rest = [j for j in range(len(fits)) if final[j] is None]
+    for j, (_, dist) in zip(rest, closest(rest) if rest else []):
+        final[j] = dist
+    best = []
+    for k in range(4):
+        costs = [(float(np.minimum(final[j], FIT_ROBUST).mean()), t[j]) for j in range(len(fits)) if fits[j][0] == k]
+        cost, tk = min(costs, key=lambda x: x[0])
+        best.append((cost, k, tk))
+    best.sort(key=lambda x: x[0])
+    cost, k, t_best = best[0]
+    return t_best, FACINGS[k] if cat.has_facing and cost < FIT_DECISIVE * best[1][0] else None
+
+
+def _same_fit(a, b):
+    if a is None or b is None:
+        return a is None and b is None
+    return np.asarray(a[0]).tobytes() == np.asarray(b[0]).tobytes() and a[1] == b[1]
+
+
+def _object_views(indices=(0, 4), frames=6):
+    """(points, dark flags, category, size) of every object seen in a few frames of real scenes,
+    as perception.objects._locate passes them to fit_model."""
+    from perception.mapping import back_project
+    from perception.objects import _category, _dark, albedo_brightness
+
+    for index in indices:
+        spec = load_suite_scene("tos-3room", index)
+        b = make_backend("mujoco")
+        b.load(spec)
+        cam = RayCastCamera(128)
+        for _ in range(frames):
+            b.step((0.3, 0.0, 1.2), 12)
+            frame = cam.render(b)
+            albedo = albedo_brightness(frame)
+            for e in np.unique(frame.segmentation):
+                if not 0 <= e < len(spec.objects):
+                    continue
+                mask = frame.segmentation == e
+                name = b.entity_names[e]
+                pts = camera_to_start(back_project(frame.depth, frame.intrinsics, mask), (0.3, -0.4), 20.0 * e)
+                dark = _dark(albedo[mask & np.isfinite(frame.depth)], name)
+                cat = _category(name)
+                if cat is not None and len(pts) >= 6:
+                    yield pts, dark, cat.name, tuple(cat.size)
+
+
+def test_the_batched_model_fit_is_bit_identical_to_the_fit_by_fit_one():
+    from perception.objects import fit_model
+
+    n = 0
+    for pts, dark, category, size in _object_views():
+        top = pts[pts[:, 2] >= pts[:, 2].max() - 0.01]
+        for start in ((top[:, :2].min(axis=0) + top[:, :2].max(axis=0)) / 2, pts[:, :2].mean(axis=0) + [0.2, -0.1]):
+            assert _same_fit(fit_model(pts, dark, category, size, start), _fit_model_reference(pts, dark, category, size, start))
+            n += 1
+    assert n >= 20
+
+
+@pytest.mark.parametrize("category", ["armchair", "bookshelf", "fan", "globe", "oven", "plant", "table", "tv", "vase"])
+def test_the_batched_model_fit_is_bit_identical_on_random_views(category):
+    from perception.objects import fit_model
+    from scenes.catalog import CATALOG
+
+    size = tuple(CATALOG[category].size)
+    rng = np.random.default_rng(len(category))
+    for trial in range(6):
+        n = int(rng.integers(6, 500))
+        centre = rng.uniform(-3, 3, 2)
+        pts = np.column_stack([centre + rng.uniform(-0.6, 0.6, (n, 2)) * size[:2], rng.uniform(0, size[2], n)])
+        if trial % 2:  # points on the surface of the model's parts (inside, on faces, on round parts)
+            centre_parts, half, _, _ = _model_table(category, size)
+            k = rng.integers(0, len(half), n)
+            pts = np.column_stack([centre + centre_parts[k, :2] + rng.uniform(-1, 1, (n, 2)) * half[k, :2], centre_parts[k, 2]
+                                   + rng.uniform(-1, 1, n) * half[k, 2]])
+        dark = rng.random(n) < 0.3
+        start = centre + rng.normal(0, 0.2, 2)
+        assert _same_fit(fit_model(pts, dark, category, size, start), _fit_model_reference(pts, dark, category, size, start))
+
+
+def test_albedo_at_chosen_pixels_equals_the_whole_image_computation():
+    from perception.objects import albedo_brightness
+
+    b = make_backend("mujoco")
+    b.load(load_suite_scene("tos-3room", 3))
+    cam = RayCastCamera(96)
+    for _ in _drive(b, 4):
+        frame = cam.render(b)
+        where = frame.segmentation >= 0
+        where[[0, -1], :] = where[:, [0, -1]] = True  # the image edges take np.gradient's one-sided differences
+        full, part = albedo_brightness(frame), albedo_brightness(frame, where)
+        assert full[where].tobytes() == part[where].tobytes() and not part[~where].any()
+
+
+def _segment_rooms_reference(grid, door_points, narrow=0.55):
+    """perception.mapping.segment_rooms as it was: on the whole grid."""
+    import cv2
+    import networkx as nx
+
+    free = (grid.grid == FREE).astype(np.uint8)
+    dist = cv2.distanceTransform(free, cv2.DIST_L2, 3) * grid.res
+    n, labels, stats, cents = cv2.connectedComponentsWithStats((dist > narrow).astype(np.uint8), connectivity=4)
+    g = nx.Graph()
+    for i in range(1, n):
+        area = stats[i, cv2.CC_STAT_AREA] * grid.res ** 2
+        if area >= 2.0:
+            g.add_node(i, area=float(area), centroid=grid.to_xy(cents[i]))
+    for name, xy in door_points.items():
+        ij = grid.to_cell(np.asarray(xy)[None, :])[0]
+        r = int(round(1.2 / grid.res))
+        patch = labels[max(0, ij[1] - r): ij[1] + r + 1, max(0, ij[0] - r): ij[0] + r + 1]
+        rooms = sorted({int(v) for v in np.unique(patch) if v in g})
+        if len(rooms) >= 2:
+            g.add_edge(rooms[0], rooms[1], door=name)
+    return g
+
+
+def _frontiers_reference(grid, min_cells=5):
+    """perception.mapping.frontiers as it was: on the whole grid."""
+    import cv2
+
+    free = (grid.grid == FREE).astype(np.uint8)
+    near_unknown = cv2.dilate((grid.grid == UNKNOWN).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    front = (free.astype(bool) & near_unknown).astype(np.uint8)
+    n, labels, stats, cents = cv2.connectedComponentsWithStats(front, connectivity=8)
+    area = stats[:, cv2.CC_STAT_AREA]
+    out = [(grid.to_xy(cents[i]), int(area[i])) for i in range(1, n) if area[i] >= min_cells]
+    return sorted(out, key=lambda t: -t[1])
+
+
+def _assert_same_rooms_and_frontiers(grid, doors):
+    from perception.mapping import frontiers, segment_rooms
+
+    new, old = segment_rooms(grid, doors), _segment_rooms_reference(grid, doors)
+    assert list(new.nodes) == list(old.nodes) and list(new.edges(data="door")) == list(old.edges(data="door"))
+    for i in new.nodes:
+        assert new.nodes[i]["area"] == old.nodes[i]["area"]
+        assert new.nodes[i]["centroid"].tobytes() == old.nodes[i]["centroid"].tobytes()
+    for min_cells in (1, 5, 20):
+        a, b = frontiers(grid, min_cells), _frontiers_reference(grid, min_cells)
+        assert [(c.tobytes(), s) for c, s in a] == [(c.tobytes(), s) for c, s in b]
+
+
+def test_rooms_and_frontiers_on_the_free_window_equal_the_whole_grid_ones():
+    rng = np.random.default_rng(5)
+    for trial in range(40):  # free rectangles and speckle anywhere, the grid's edges and odd corners included
+        g = OccupancyGrid(half_extent=6.0)
+        for _ in range(int(rng.integers(1, 6))):
+            r0, c0 = rng.integers(-5, g.n, 2)
+            h, w = rng.integers(1, 45, 2)
+            g.grid[max(0, r0): r0 + h, max(0, c0): c0 + w] = FREE
+        g.grid[rng.random(g.grid.shape) < 0.02] = rng.choice([UNKNOWN, OCCUPIED])
+        g.grid[rng.random(g.grid.shape) < 0.01] = FREE
+        doors = {f"door{i}": rng.uniform(-7, 7, 2) for i in range(4)}
+        _assert_same_rooms_and_frontiers(g, doors)
+    _assert_same_rooms_and_frontiers(OccupancyGrid(half_extent=3.0), {"door": np.zeros(2)})  # no free cell at all
+
+
+def test_integrating_frames_of_an_episode_equals_the_reference_grid_and_rooms():
+    b = make_backend("mujoco")
+    b.load(load_suite_scene("tos-3room", 2))
+    cam = RayCastCamera(64)
+    fast, ref = OccupancyGrid(), OccupancyGrid()
+    for k, _ in enumerate(_drive(b, 10)):
+        frame = cam.render(b)
+        pose, heading = (0.3 * k, -0.2 * k), 37.0 * k
+        fast.integrate(frame.depth, frame.intrinsics, pose, heading)
+        _integrate_reference(ref, frame.depth, frame.intrinsics, pose, heading)
+        assert np.array_equal(fast.grid, ref.grid)
+        _assert_same_rooms_and_frontiers(fast, {"door_a": np.array([1.0, 0.5]), "door_b": np.array([-2.0, 3.0])})
+
+
+def test_pixel_rays_are_shared_and_read_only():
+    from perception.sensors import Intrinsics
+
+    a, b = Intrinsics(40, 30, 70.0).pixel_rays(), Intrinsics(40, 30, 70.0).pixel_rays()
+    assert a is b and not a.flags.writeable and a.shape == (30, 40, 3)
+    j, i = np.meshgrid(np.arange(40), np.arange(30))
+    f = Intrinsics(40, 30, 70.0).f
+    assert np.array_equal(a, np.stack([(j + 0.5 - 20) / f, (15 - (i + 0.5)) / f, -np.ones((30, 40))], axis=-1))
+
+
+def test_remembered_direction_bins_and_the_pair_loop_score_as_before():
+    from itertools import combinations
+
+    from perception.belief import ORIGIN, direction_bin8, score_map
+    from perception.cogmap import CognitiveMap, Entry
+
+    rng = np.random.default_rng(3)
+    for trial in range(30):
+        names = [f"o{i}" for i in range(int(rng.integers(0, 9)))] + ["agent"]
+        gt = CognitiveMap({n: Entry(tuple(rng.integers(-3, 4, 2) * 0.5)) for n in names})
+        pred = CognitiveMap({n: Entry(tuple(gt.entries[n].position + rng.normal(0, 0.3, 2)) if rng.random() < 0.8 else None)
+                             for n in names if rng.random() < 0.9})
+        points = [n for n in names] + [ORIGIN]
+
+        def at(m, k):
+            if k == ORIGIN:
+                return (0.0, 0.0)
+            e = m.entries.get(k)
+            return e.position if e is not None else None
+
+        good = 0
+        for a, b in combinations(points, 2):
+            pa, pb, ga, gb = at(pred, a), at(pred, b), at(gt, a), at(gt, b)
+            if pa is not None and pb is not None:
+                good += direction_bin8(pb[0] - pa[0], pb[1] - pa[1]) == direction_bin8(gb[0] - ga[0], gb[1] - ga[1])
+        assert score_map(pred, gt)["dir"] == good / len(list(combinations(points, 2)))
+
+
+def test_per_fit_mean_offsets_are_numpys_row_by_row_means_signed_zeros_included():
+    from perception.objects import _near_means
+
+    rng = np.random.default_rng(7)
+    for trial in range(200):
+        n_fits = int(rng.integers(1, 8))
+        sizes = rng.integers(0, 6, n_fits)
+        pool = np.array([0.0, -0.0, 1e-300, -1e-300, 0.25, -0.25, 3.0])
+        off = [[rng.choice(pool, s) if trial % 2 else rng.normal(0, 1, s) for s in sizes] for _ in range(2)]
+        fit = np.repeat(np.arange(n_fits), sizes)
+        moves = sizes > 0
+        got = _near_means(fit, [np.concatenate(o) for o in off], moves)
+        want = [np.stack([off[0][f], off[1][f]], axis=1).mean(axis=0) for f in np.flatnonzero(moves)]
+        assert np.asarray(got).tobytes() == np.asarray(want).reshape(-1, 2).tobytes()

@@ -79,7 +79,8 @@ class Scout(Agent):
         steps_left = info.get("steps_left", 99)
         done = self.all_seen()
         # 1. Finish the sweep where we stand.
-        missing = [] if done else [h for h in self.sweeps.get(m.position, HEADINGS) if h not in m.headings_seen_here()]
+        seen_here = () if done else m.headings_seen_here()  # once, not once per heading
+        missing = [] if done else [h for h in self.sweeps.get(m.position, HEADINGS) if h not in seen_here]
         if missing:
             target = min(missing, key=lambda h: ((h - m.heading) % 360.0, h))
             return f"Actions: [Rotate({rotation(m.heading, target)}), Observe()]"

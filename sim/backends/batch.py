@@ -13,6 +13,7 @@ the exploration env runs with backend=mujoco-batch or backend=mujoco-warp.
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 import numpy as np
@@ -265,21 +266,25 @@ class WarpBatch(BatchBackend):
 class BatchWorld(MujocoBackend):
     """World 0 of a batch backend as a single-world Backend (for the env).
 
-    The batch steps the physics; a CPU MjData mirrors its state after each step for rays,
-    contacts and rendering, so sensing is identical across MuJoCo backends. The mirror's
-    positions follow every step; the rest (`mj_forward`: geom and camera poses, contacts) is
-    computed when something first reads `data` after a step, so a control loop that only
-    reads the robot's pose and velocity never pays for it."""
+    The batch steps the physics; a CPU MjData mirrors its state for rays, contacts and
+    rendering, so sensing is identical across MuJoCo backends. The mirror is brought up to
+    date when something first reads `data` after a step (positions and velocities copied,
+    then `mj_forward`: geom and camera poses, contacts), so a control loop that only reads
+    the robot's pose and velocity never pays for it: on `mujoco.batch` those come straight
+    from the batch's own arrays (world 0), the values the mirror would copy."""
 
     def __init__(self, batch: BatchBackend) -> None:
         super().__init__()
         self.batch = batch
         self.name = batch.name
         self._mirror = None
-        self._stale = False
+        self._stale = False  # the mirror's mj_forward is behind its state
+        self._behind = False  # the mirror's qpos/qvel are behind the batch's (mujoco.batch only)
 
     @property
     def data(self) -> mujoco.MjData:
+        if self._behind:
+            self._copy_state()
         if self._stale:
             self._stale = False
             mujoco.mj_forward(self.model, self._mirror)
@@ -287,7 +292,7 @@ class BatchWorld(MujocoBackend):
 
     @data.setter
     def data(self, d: mujoco.MjData) -> None:
-        self._mirror, self._stale = d, False
+        self._mirror, self._stale, self._behind = d, False, False
 
     def load(self, spec: SceneSpec) -> None:
         self.close()
@@ -299,6 +304,22 @@ class BatchWorld(MujocoBackend):
         self._steps = 0
         self.reset()
 
+    def _bind(self) -> None:
+        super()._bind()
+        b = self.batch
+        # mujoco.batch exposes its worlds' arrays: read world 0 there (live views, valid while the batch is)
+        self._live = isinstance(b, MujocoBatch) and b.nworld == 1
+        if self._live:
+            q, v = self.scene.robot_qpos, self.scene.robot_qvel
+            self._bq, self._bv = b._qpos[0], b._qvel[0]
+            self._bq_mv = memoryview(self._bq)
+            if self._pose is not None:
+                self._pose = self._bq[q[0]:q[0] + 3]
+                self._pose_mv = memoryview(self._pose)
+            if self._vel is not None:
+                self._vel = self._bv[v[0]:v[0] + 3]
+            self._bctrl = memoryview(b._ctrl.reshape(-1)) if b._ctrl.shape == (1, 3) and b._ctrl.flags.c_contiguous else None
+
     def reset(self, state=None) -> None:
         if state is not None:
             raise BackendError(f"backend {self.name!r} resets to the initial state only")
@@ -306,20 +327,51 @@ class BatchWorld(MujocoBackend):
         self._sync()
         self.data  # noqa: B018  (the initial state's mj_forward, now)
 
-    def _sync(self) -> None:
+    def _copy_state(self) -> None:
         m = self._mirror
         m.qpos[:] = self.batch.qpos()[0]
         m.qvel[:] = self.batch.qvel()[0]
+        self._behind = False
+
+    def _sync(self) -> None:
+        self._copy_state()
         self._stale = True
 
     def step(self, ctrl, nsteps: int = 1) -> None:
+        c = self._bctrl if self._live else None
+        if c is not None and type(ctrl) is tuple and len(ctrl) == 3:
+            self._step_live(c, ctrl, nsteps)
+            return
         self.batch.step(np.asarray(ctrl, dtype=np.float64)[None, :], nsteps)
         self._steps += nsteps
         self._sync()
         if not np.isfinite(self._mirror.qpos).all():
             raise BackendError("simulation diverged (non-finite state)")
 
+    def _step_live(self, c, ctrl: tuple, nsteps: int) -> None:
+        """MujocoBatch.step for one world and a control tuple, then the checks of `step`, without numpy
+        calls: the same values reach the batch's ctrl, the same errors are raised."""
+        c0, c1, c2 = ctrl
+        if not (math.isfinite(c0) and math.isfinite(c1) and math.isfinite(c2)):
+            raise BackendError("control contains NaN or inf")
+        c[0], c[1], c[2] = c0, c1, c2
+        b = self.batch
+        b.batch.step(nstep=nsteps)
+        if b.batch.error(0):
+            raise BackendError(f"simulation diverged in world(s) [0]: {b.batch.error(0)}")
+        self._steps += nsteps
+        self._behind = self._stale = True
+        # a finite sum means every entry is finite (a NaN or inf entry makes the sum non-finite); only a
+        # non-finite sum needs the entry-by-entry check
+        if not math.isfinite(sum(self._bq_mv)) and not np.isfinite(self._bq).all():
+            raise BackendError("simulation diverged (non-finite state)")
+
+    def camera_position(self) -> np.ndarray:
+        return self.data.cam_xpos[self.scene.camera].copy()  # through `data`: brings the mirror up to date first
+
     def robot_contacts(self) -> int:
+        if self._behind:
+            self._copy_state()
         d = self._mirror
         if self._stale:  # contacts need positions and collision only; the rest of mj_forward waits for a reader
             mujoco.mj_kinematics(self.model, d)

@@ -38,6 +38,12 @@ class MujocoBackend(Backend):
         self._vel = d.qvel[v[0]:v[0] + 3] if list(v) == list(range(v[0], v[0] + 3)) else None
         self._ctrl = d.ctrl
         self._warn = d.warning.number
+        # the control loop's per-tick reads and writes through memoryviews: item access gives and takes
+        # plain Python floats/ints (no numpy scalars), the same float64 values as the arrays' own indexing
+        self._ctrl3 = memoryview(d.ctrl) if d.ctrl.shape == (3,) else None
+        self._warn_mv = memoryview(d.warning.number)
+        self._pose_mv = memoryview(self._pose) if self._pose is not None else None
+        self._cam = d.cam_xpos[self.scene.camera]  # a view: the camera's world position as mj_forward/mj_step leave it
         ent = np.append(-1, self.scene.geom_entity).astype(np.int32)
         self._ray_entity = np.where(ent == ROBOT_ENTITY, -1, ent)
 
@@ -57,11 +63,15 @@ class MujocoBackend(Backend):
     def step(self, ctrl, nsteps: int = 1) -> None:
         if not math.isfinite(sum(ctrl)):  # NaN or inf anywhere makes the sum non-finite
             raise BackendError(f"control contains NaN or inf: {list(ctrl)}")
-        self._ctrl[:] = ctrl
+        c = self._ctrl3
+        if c is not None and type(ctrl) is tuple and len(ctrl) == 3:  # the control loop's commands
+            c[0], c[1], c[2] = ctrl
+        else:
+            self._ctrl[:] = ctrl
         mujoco.mj_step(self.model, self.data, nsteps)
         self._steps += nsteps
         # MuJoCo detects bad qpos/qvel/qacc itself, resets the data and counts a warning.
-        w = self._warn
+        w = self._warn_mv
         if w[_BADQPOS] or w[_BADQVEL] or w[_BADQACC]:
             raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
@@ -79,7 +89,7 @@ class MujocoBackend(Backend):
         return self.scene.entity_names
 
     def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = (self._pose if self._pose is not None else self.data.qpos[self.scene.robot_qpos]).tolist()
+        x, y, yaw = (self._pose_mv if self._pose_mv is not None else self.data.qpos[self.scene.robot_qpos]).tolist()
         return x, y, (90.0 - math.degrees(yaw)) % 360.0  # scenes.frames.mujoco_yaw_to_heading, inlined (every tick)
 
     def object_poses(self) -> dict[str, tuple[float, float, float]]:
@@ -104,7 +114,7 @@ class MujocoBackend(Backend):
         return self._vel.copy() if self._vel is not None else self.data.qvel[self.scene.robot_qvel]
 
     def camera_position(self) -> np.ndarray:
-        return self.data.cam_xpos[self.scene.camera].copy()
+        return self._cam.copy()
 
     def robot_contacts(self) -> int:
         if not self.data.ncon:
@@ -117,8 +127,9 @@ class MujocoBackend(Backend):
     def cast_rays(self, origin, dirs, cutoff):
         dirs = np.ascontiguousarray(dirs, dtype=np.float64)
         n = len(dirs)
-        geomid = np.full(n, -1, dtype=np.int32)
-        dist = np.full(n, -1.0)
+        geomid, dist = np.empty(n, np.int32), np.empty(n)  # filled by hand: np.full is a Python function, slower
+        geomid.fill(-1)
+        dist.fill(-1.0)
         if n:
             mujoco.mj_multiRay(
                 self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), _HULLS_AND_WALLS, True,

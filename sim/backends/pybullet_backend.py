@@ -27,6 +27,7 @@ from sim.compile_mujoco import DENSITY, FLOOR_RGBA, WALL_RGBA, wall_segments
 # Bullet's default collision groups: 1 for dynamic bodies, 2 for static ones; the robot gets
 # its own bit so rays (mask WORLD) pass through it.
 ROBOT_GROUP, WORLD_GROUP = 4, 1 | 2
+_JOINTS = [0, 1, 2]  # the base's x, y and yaw joints (pybullet only reads the list)
 
 
 def import_pybullet():
@@ -50,9 +51,10 @@ class PyBulletBackend(Backend):
         self.p = import_pybullet()
         self.dt = timestep
         self.cfg = robot
+        self._forces = [robot.max_force, robot.max_force, robot.max_torque]  # the base's motors, read by pybullet only
         self.cid: int | None = None
         self._steps = 0
-        self._state: np.ndarray | None = None  # the robot's joint state read after the last step (None: read again)
+        self._state: tuple | None = None  # the robot's joint state (x, y, yaw, vx, vy, wz) read after the last step (None: read again)
 
     # -- lifecycle -----------------------------------------------------------------
     def load(self, spec: SceneSpec) -> None:
@@ -173,8 +175,8 @@ class PyBulletBackend(Backend):
         self._state = None
         for j in range(3):
             p.resetJointState(self.robot, j, q[j], v[j], physicsClientId=c)
-        p.setJointMotorControlArray(self.robot, [0, 1, 2], p.VELOCITY_CONTROL, targetVelocities=[0, 0, 0],
-                                    forces=[self.cfg.max_force, self.cfg.max_force, self.cfg.max_torque], physicsClientId=c)
+        p.setJointMotorControlArray(self.robot, _JOINTS, p.VELOCITY_CONTROL, targetVelocities=[0, 0, 0],
+                                    forces=self._forces, physicsClientId=c)
 
     def get_state(self) -> np.ndarray:
         js = self.p.getJointStates(self.robot, [0, 1, 2], physicsClientId=self.cid)
@@ -184,19 +186,22 @@ class PyBulletBackend(Backend):
         if not math.isfinite(sum(ctrl)):
             raise BackendError(f"control contains NaN or inf: {list(ctrl)}")
         p, c = self.p, self.cid
-        p.setJointMotorControlArray(self.robot, [0, 1, 2], p.VELOCITY_CONTROL, targetVelocities=list(ctrl),
-                                    forces=[self.cfg.max_force, self.cfg.max_force, self.cfg.max_torque], physicsClientId=c)
+        p.setJointMotorControlArray(self.robot, _JOINTS, p.VELOCITY_CONTROL, targetVelocities=list(ctrl),
+                                    forces=self._forces, physicsClientId=c)
         self._state = None
+        step = p.stepSimulation
         for _ in range(nsteps):
-            p.stepSimulation(physicsClientId=c)
+            step(physicsClientId=c)
         self._steps += nsteps
-        state = self.get_state()
-        if not all(math.isfinite(v) for v in state.tolist()):
+        js = p.getJointStates(self.robot, _JOINTS, physicsClientId=c)
+        state = (js[0][0], js[1][0], js[2][0], js[0][1], js[1][1], js[2][1])  # get_state's values, as floats
+        # a finite sum means every entry is finite; only a non-finite one needs the entry-by-entry check
+        if not math.isfinite(sum(state)) and not all(math.isfinite(v) for v in state):
             raise BackendError("simulation diverged (non-finite robot state)")
         self._state = state  # the control loop reads pose and velocity from it until something else moves the robot
 
-    def _robot_state(self) -> np.ndarray:
-        return self._state if self._state is not None else self.get_state()
+    def _robot_state(self) -> tuple:
+        return self._state if self._state is not None else tuple(self.get_state().tolist())
 
     def close(self) -> None:
         if self.cid is not None:
@@ -220,11 +225,11 @@ class PyBulletBackend(Backend):
         return self._names
 
     def robot_pose(self) -> tuple[float, float, float]:
-        x, y, yaw = self._robot_state()[:3].tolist()
+        x, y, yaw = self._robot_state()[:3]
         return x, y, mujoco_yaw_to_heading(yaw)
 
     def robot_velocity(self) -> np.ndarray:
-        return self._robot_state()[3:6].copy()
+        return np.array(self._robot_state()[3:6])
 
     def object_poses(self) -> dict[str, tuple[float, float, float]]:
         out = {}
@@ -246,7 +251,7 @@ class PyBulletBackend(Backend):
                                                yaw_quat_xyzw(heading_to_mujoco_yaw(heading)), physicsClientId=self.cid)
 
     def camera_position(self) -> np.ndarray:
-        x, y, yaw = self._robot_state()[:3].tolist()
+        x, y, yaw = self._robot_state()[:3]
         return np.array([x + 0.07 * math.cos(yaw), y + 0.07 * math.sin(yaw), self.cfg.camera_height])
 
     def robot_contacts(self) -> int:
