@@ -2,7 +2,8 @@
 
 Each backend is measured on the same compiled scene: raw physics steps/s with the robot
 turning in place (no contacts, actuators live), env turns/s for the scout with the
-physics-limit ratio (physics steps simulated per second inside the env / raw rate),
+physics-limit ratio (physics steps simulated per CPU second inside the env / raw steps per CPU
+second, paired episode by episode: `paired_ratio`),
 batched worlds*steps/s on 1 and 2 threads (mujoco.batch) or on a GPU at 1k/4k/8k worlds
 (MuJoCo Warp; on CPU through Warp when no GPU) with its batched BVH render, camera
 frames/s, and a scripted pick-and-place per backend (success, physics steps/s).
@@ -43,18 +44,45 @@ def raw_rate(backend: str, suite: str, seconds: float = 1.5) -> float:
     return rate
 
 
-def env_rate(backend: str, suite: str, episodes: int = 5) -> dict:
-    envs = [ExplorationEnv(load_suite_scene(suite, i), backend=backend) for i in range(episodes)]
-    turns = physics = 0
-    wall = 0.0
-    for i, env in enumerate(envs):
-        t0 = time.perf_counter()
-        rec = run_episode(env, make_agent("scout"), seed=i, probe=False)
-        wall += time.perf_counter() - t0
-        turns += rec["steps"]
-        physics += rec["physics_steps"]
-        env.close()
-    return {"turns_per_s": turns / wall, "physics_steps_per_s": physics / wall, "physics_steps_per_turn": physics / turns}
+def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5) -> dict:
+    """The physics-limit ratio, paired against the machine's load: a round runs `episodes` scout
+    episodes (fresh envs, no probing), each between two chunks of raw stepping of scene 0 (robot
+    turning) as long as the episode's physics; the round's ratio is its env physics steps per CPU
+    second over its raw steps per CPU second (time.process_time, so other processes do not count),
+    and the figure is the median round, with the range of the rounds beside it: a slow spell of a
+    shared machine falls on both sides of a pair instead of on one side of a best-of. turns/s
+    (wall clock) and steps per turn are the median round's. A first round warms up and is dropped."""
+    raw_b = make_backend(backend)
+    raw_b.load(load_suite_scene(suite, 0))
+
+    def raw(nsteps: int) -> tuple[int, float]:
+        n, t0 = 0, time.process_time()
+        while n < nsteps:
+            raw_b.step(TURNING, 200)
+            n += 200
+        return n, time.process_time() - t0
+
+    out = []
+    for r in range(rounds + 1):
+        envs = [ExplorationEnv(load_suite_scene(suite, i), backend=backend) for i in range(episodes)]
+        raw_n = raw_t = env_n = env_t = wall = turns = 0.0
+        for i, env in enumerate(envs):
+            n1, t1 = raw(2000)
+            w0, c0 = time.perf_counter(), time.process_time()
+            rec = run_episode(env, make_agent("scout"), seed=i, probe=False)
+            env_t += time.process_time() - c0
+            wall += time.perf_counter() - w0
+            n2, t2 = raw(max(200, int(rec["physics_steps"])))
+            raw_n, raw_t = raw_n + n1 + n2, raw_t + t1 + t2
+            env_n, turns = env_n + rec["physics_steps"], turns + rec["steps"]
+            env.close()
+        if r:
+            out.append(((env_n / env_t) / (raw_n / raw_t), turns / wall, env_n / turns, raw_n / raw_t))
+    raw_b.close()
+    ratio, turns_per_s, per_turn, raw_cpu = sorted(out)[len(out) // 2]
+    ratios = [o[0] for o in out]
+    return {"physics_limit_ratio": round(ratio, 3), "physics_limit_ratio_range": [round(min(ratios), 3), round(max(ratios), 3)],
+            "turns_per_s": turns_per_s, "physics_steps_per_turn": per_turn, "raw_steps_per_cpu_s": raw_cpu}
 
 
 def batch_rate(suite: str, nworld: int, nthread: int, nstep: int = 100) -> float:
@@ -123,11 +151,12 @@ def backend_table(suite: str, with_warp: bool = True) -> dict:
     result: dict = {"backends": {}}
     for name in ("mujoco", "pybullet", "mujoco-batch"):
         raw = raw_rate(name, suite)
-        env = env_rate(name, suite)
+        env = paired_ratio(name, suite, rounds=3)
         result["backends"][name] = {
             "raw_physics_steps_per_s": round(raw),
             "env_turns_per_s": round(env["turns_per_s"], 1),
-            "physics_limit_ratio": round(env["physics_steps_per_s"] / raw, 3),
+            "physics_limit_ratio": env["physics_limit_ratio"],
+            "physics_limit_ratio_range": env["physics_limit_ratio_range"],
             "render_fps_128": (round(r, 1) if (r := render_rate(name, suite)) else None) if name != "mujoco-batch" else None,
         }
     from spacelab.bench.manip import task_rates
