@@ -1,6 +1,6 @@
 """Perception numbers for `spacelab bench`: camera frames/s (ray-cast and OpenGL, 64 and 128 px,
-RGB + depth + segmentation), map-update milliseconds per frame (occupancy grid and open3d
-TSDF), and mapper episodes/min.
+RGB + depth + segmentation; the ray-cast one also at 128 px over 60 views, `raycast_128_views`),
+map-update milliseconds per frame (occupancy grid and open3d TSDF), and mapper episodes/min.
 
 The ray-cast camera reuses its last frame while nothing in view moved, so its rates are
 measured on a moving robot (one physics step of turning before every frame, that step
@@ -28,6 +28,31 @@ def _fps(fn, seconds: float = 1.0) -> float:
         fn()
         n += 1
     return n / (time.perf_counter() - t0)
+
+
+def _views_fps(suite: str, scenes: int = 5, headings: int = 12) -> float:
+    """Ray-cast frames per CPU second at 128 px over many views: `headings` compass headings in each of
+    the first `scenes` scenes, two frames each (one physics step of turning before each). One view
+    says little: a frame's cost goes with the silhouettes and thin parts in it."""
+    from sim.cameras import RayCastCamera
+    from sim.navigation import rotate_to
+
+    spent, frames = 0.0, 0
+    for i in range(scenes):
+        b = make_backend("mujoco")
+        b.load(load_suite_scene(suite, i))
+        cam = RayCastCamera(128)
+        cam.render(b)  # builds its ray scene
+        for k in range(headings):
+            rotate_to(b, 360.0 * k / headings)
+            for _ in range(2):
+                b.step((0.0, 0.0, 0.5), 1)
+                t0 = time.process_time()
+                cam.render(b)
+                spent += time.process_time() - t0
+                frames += 1
+        b.close()
+    return frames / spent
 
 
 def perception_table(suite: str = DEFAULT_SUITE, episodes: int = 5) -> dict:
@@ -60,6 +85,7 @@ def perception_table(suite: str = DEFAULT_SUITE, episodes: int = 5) -> dict:
         except BackendError as e:
             out["cameras"][f"gl_{size}"] = None
             out["gl_error"] = str(e)
+    out["cameras"]["raycast_128_views"] = round(_views_fps(suite), 1)
     frame = RayCastCamera(128).render(b)
     grid = OccupancyGrid()
     out["occupancy_ms_per_frame"] = round(1000 / _fps(lambda: grid.integrate(frame.depth, frame.intrinsics, (0.0, 0.0), 0.0)), 2)
