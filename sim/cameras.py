@@ -141,6 +141,8 @@ class _RayScene:
         self.end_axis = np.array([f[3] for f in faces], np.intp)
         self.end_sign = np.array([f[4] for f in faces])
         self.end_thin = np.array([f[5] for f in faces])
+        self._src_bodies = np.unique(model.geom_bodyid[self.source[self.moving]])
+        self._body_pose: np.ndarray | None = None  # the physics bodies' poses at the last sync
 
     def _place_spheres(self, d: mujoco.MjData) -> None:
         """Put each moving body's bounding sphere on its box centre, carried by its reference geom."""
@@ -149,13 +151,34 @@ class _RayScene:
         d.xipos[self.bodies] = centre - self.box_centre
 
     def sync(self, data: mujoco.MjData) -> None:
-        """Copy the moving geoms' poses from the physics and move their bodies' bounding spheres."""
+        """Copy the moving geoms' poses from the physics and move their bodies' bounding spheres, when
+        a physics body that carries them moved since the last sync (geoms are rigid on their bodies)."""
+        pose = np.concatenate([data.xpos[self._src_bodies].reshape(-1), data.xmat[self._src_bodies].reshape(-1)])
+        if self._body_pose is not None and np.array_equal(pose, self._body_pose):
+            return
+        self._body_pose = pose
         src = self.source[self.moving]
         pos, xmat = data.geom_xpos[src], data.geom_xmat[src]
         for d in (self.data, *self.extra):
             d.geom_xpos[self.moving] = pos
             d.geom_xmat[self.moving] = xmat
             self._place_spheres(d)
+        self._thin_corners()
+
+    def _thin_corners(self) -> None:
+        """World corners (n, 8, 3) and full thinnest extents of the boxes that may project thin: the
+        model parts, then the walls' end faces (with their centres and outward normals, to tell
+        which face the camera)."""
+        d = self.data
+        xmat = d.geom_xmat[self.parts].reshape(-1, 3, 3)
+        corners = d.geom_xpos[self.parts][:, None, :] + np.einsum("nij,nkj->nki", xmat, _CORNERS[None] * self.part_half[:, None])
+        emat = d.geom_xmat[self.end_geom].reshape(-1, 3, 3)
+        ecentre = d.geom_xpos[self.end_geom] + np.einsum("nij,nj->ni", emat, self.end_centre)
+        self.end_normal = emat[np.arange(len(emat)), :, self.end_axis] * self.end_sign[:, None]
+        self.end_face_centre = ecentre
+        ecorners = ecentre[:, None, :] + np.einsum("nij,nkj->nki", emat, _CORNERS[None] * self.end_half[:, None])
+        self.corners = np.concatenate([corners, ecorners]).reshape(-1, 8, 3)
+        self.thin = np.concatenate([self.part_thin, self.end_thin])
 
     def datas(self, n: int) -> list[mujoco.MjData]:
         """`n` MjData with the same geom poses, one per ray thread."""
@@ -434,49 +457,36 @@ class RayCastCamera:
         (row0, row1, col0, col1: of the projected corners, or of the near and far planes when a
         corner is behind the camera), or None when there are none."""
         sc = self._scene
-        h, w, f = self.intr.height, self.intr.width, self.intr.f
-        d = sc.data
-        xmat = d.geom_xmat[sc.parts].reshape(-1, 3, 3)
-        centre, local_half, thin = d.geom_xpos[sc.parts], sc.part_half, sc.part_thin
-        if len(sc.end_geom):  # walls' end faces that face the camera
-            emat = d.geom_xmat[sc.end_geom].reshape(-1, 3, 3)
-            ecentre = d.geom_xpos[sc.end_geom] + np.einsum("nij,nj->ni", emat, sc.end_centre)
-            facing = np.einsum("ni,ni->n", ecentre - pos, emat[np.arange(len(emat)), :, sc.end_axis]) * sc.end_sign < 0
-            xmat = np.concatenate([xmat, emat[facing]])
-            centre = np.concatenate([centre, ecentre[facing]])
-            local_half = np.concatenate([local_half, sc.end_half[facing]])
-            thin = np.concatenate([thin, sc.end_thin[facing]])
-        if len(thin) == 0:
+        if len(sc.thin) == 0:
             return None
-        # each box in the camera frame (x right, y up, -z ahead): centre, axes, half extents of its enclosing box
-        c = (centre - pos) @ rot
-        axes = np.einsum("ki,nkj->nij", rot, xmat)
-        half = np.einsum("nij,nj->ni", np.abs(axes), local_half)
-        ahead, depth_half = -c[:, 2], half[:, 2]
-        far = ahead + depth_half
-        width = f * thin / np.maximum(far, 1e-9)
-        pick = (far > 0.05) & (width < self.stride + 0.5)
-        pick &= (np.abs(c[:, 0]) - half[:, 0] <= far) & (np.abs(c[:, 1]) - half[:, 1] <= far)  # roughly in view
+        h, w, f = self.intr.height, self.intr.width, self.intr.f
+        n_parts = len(sc.parts)
+        keep = np.ones(len(sc.thin), bool)  # end faces turned away from the camera cannot be seen
+        keep[n_parts:] = np.einsum("ni,ni->n", sc.end_face_centre - pos, sc.end_normal) < 0
+        cam = (sc.corners - pos) @ rot  # camera frame (x right, y up, -z ahead)
+        lo, hi = cam.min(axis=1), cam.max(axis=1)
+        far = -lo[:, 2]
+        width = f * sc.thin / np.maximum(far, 1e-9)
+        pick = keep & (far > 0.05) & (width < self.stride + 0.5)
+        pick &= (np.maximum(lo[:, 0], -hi[:, 0]) <= far) & (np.maximum(lo[:, 1], -hi[:, 1]) <= far)  # roughly in view
         if not pick.any():
             return None
-        c, axes, local_half, half, far = c[pick], axes[pick], local_half[pick], half[pick], far[pick]
+        cam, lo, hi, far, width = cam[pick], lo[pick], hi[pick], far[pick], width[pick]
         # image box: of the eight projected corners (+1 pixel) when all lie ahead, else of the near and far planes
-        corners = c[:, None, :] + np.einsum("nij,nkj->nki", axes, _CORNERS[None, :, :] * local_half[:, None, :])
-        ahead = np.maximum(-corners[..., 2], 0.05)
-        u, v = w / 2 + f * corners[..., 0] / ahead, h / 2 - f * corners[..., 1] / ahead
+        ahead = np.maximum(-cam[..., 2], 0.05)
+        u, v = w / 2 + f * cam[..., 0] / ahead, h / 2 - f * cam[..., 1] / ahead
         u0, u1, v0, v1 = u.min(axis=1) - 1, u.max(axis=1) + 1, v.min(axis=1) - 1, v.max(axis=1) + 1
-        behind = (-corners[..., 2] < 0.05).any(axis=1)
+        behind = -hi[:, 2] < 0.05
         if behind.any():
-            lo_x, hi_x = c[behind, 0] - half[behind, 0], c[behind, 0] + half[behind, 0]
-            lo_y, hi_y = c[behind, 1] - half[behind, 1], c[behind, 1] + half[behind, 1]
-            near, fb = 0.05, far[behind]
+            lo_x, hi_x, lo_y, hi_y, fb = lo[behind, 0], hi[behind, 0], lo[behind, 1], hi[behind, 1], far[behind]
+            near = 0.05
             u0[behind] = w / 2 + f * np.minimum(lo_x / near, lo_x / fb) - 1
             u1[behind] = w / 2 + f * np.maximum(hi_x / near, hi_x / fb) + 1
             v0[behind] = h / 2 - f * np.maximum(hi_y / near, hi_y / fb) - 1
             v1[behind] = h / 2 - f * np.minimum(lo_y / near, lo_y / fb) + 1
         boxes = np.stack([np.clip(v0, 0, h).astype(int), np.clip(np.ceil(v1), 0, h).astype(int),
                           np.clip(u0, 0, w).astype(int), np.clip(np.ceil(u1), 0, w).astype(int)], axis=1)
-        return width[pick], boxes
+        return width, boxes
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:
         """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""
@@ -534,15 +544,18 @@ def _copy(f: Frame) -> Frame:
 
 
 def _clip_in_front(poly: np.ndarray, near: float) -> np.ndarray:
-    """Clip a camera-frame polygon (k, 3) to the half-space z <= -near (Sutherland-Hodgman)."""
+    """Clip a camera-frame polygon (k, 3) to the half-space z <= -near (Sutherland-Hodgman; on
+    Python floats: a handful of corners)."""
+    pts = poly.tolist()
     out = []
-    for a, b in zip(poly, np.roll(poly, -1, axis=0)):
+    for a, b in zip(pts, pts[1:] + pts[:1]):
         a_in, b_in = a[2] <= -near, b[2] <= -near
         if a_in:
             out.append(a)
         if a_in != b_in:
-            out.append(a + (b - a) * ((-near - a[2]) / (b[2] - a[2])))
-    return np.array(out).reshape(-1, 3)
+            t = (-near - a[2]) / (b[2] - a[2])
+            out.append([a[i] + (b[i] - a[i]) * t for i in range(3)])
+    return np.array(out, float).reshape(-1, 3)
 
 
 def set_shadows(renderer, on: bool) -> None:
