@@ -52,3 +52,43 @@ def information_gain(cells: np.ndarray, objects: list[str], log: list[dict]) -> 
             c = max(1, int(feasible_mask(cells, per_object[name]).sum()))
             total += math.log2(m / c)
     return total / (len(objects) * math.log2(m))
+
+
+class InformationGainTracker:
+    """`information_gain` of a log that grows step by step, each Observe folded in once: an
+    object's feasible set is the AND of one mask per sighting, so the mask so far AND the new
+    sightings' masks is the same set (and the same float) as intersecting them all again.
+    A log that is not the one seen before, or shorter, starts the masks afresh.
+
+    Example:
+        >>> cells = np.array([[0, 1], [0, 2], [1, 1]], float)
+        >>> log = [{"position": (0, 0), "heading": 0.0, "sightings": [{"name": "a", "direction": "front", "distance": "near"}]}]
+        >>> gain = InformationGainTracker(cells, ["a"])
+        >>> gain(log) == information_gain(cells, ["a"], log)
+        True
+    """
+
+    def __init__(self, cells: np.ndarray, objects: list[str]) -> None:
+        self.cells, self.objects = cells, objects
+        self._log: list | None = None
+        self._done = 0  # entries of self._log folded in
+        self._masks: dict[str, np.ndarray] = {}
+
+    def __call__(self, log: list[dict]) -> float:
+        m = len(self.cells)
+        if m < 2 or not self.objects:
+            return 0.0
+        if log is not self._log or len(log) < self._done:
+            self._log, self._done, self._masks = log, 0, {}
+        for obs in log[self._done:]:
+            for s in obs["sightings"]:
+                new = feasible_mask(self.cells, [(obs["position"], obs["heading"], s["direction"], s["distance"])])
+                old = self._masks.get(s["name"])
+                self._masks[s["name"]] = new if old is None else old & new
+        self._done = len(log)
+        total = 0.0
+        for name in self.objects:
+            if name in self._masks:
+                c = max(1, int(self._masks[name].sum()))
+                total += math.log2(m / c)
+        return total / (len(self.objects) * math.log2(m))

@@ -28,7 +28,7 @@ from perception.cogmap import (
     normalise_name,
     parse_map,
 )
-from perception.efficiency import information_gain
+from perception.efficiency import InformationGainTracker
 from perception.tos_info_gain import information_gain_tos
 from perception.tos_metrics import PROFILES, episode_scale, parse_map_tos, score_map_tos
 from perception.tos_metrics import score as tos_score
@@ -87,6 +87,7 @@ class ProbeTracker:
         self._drift = [0, 0]  # drifted, considered
         self.last_global = CognitiveMap()
         self._bins: dict = {}  # direction bins already computed this episode (see belief.score_map)
+        self._gain = InformationGainTracker(self.cells, self.objects)  # information_gain, one Observe at a time
 
     def _ask(self, agent, kind: str, step: int) -> CognitiveMap | dict | None:
         try:
@@ -127,7 +128,7 @@ class ProbeTracker:
         else:
             full = score_map(pred, truth, self._bins)
             seen = score_map(pred, truth.restricted(seen_names), self._bins)
-        exact_gain = round(information_gain(self.cells, self.objects, env.observation_log), 4)
+        exact_gain = round(self._gain(env.observation_log), 4)
         if self.profile == "tos":  # ToS's rules (perception.tos_info_gain): propagated domains, doors, Query
             queries = self.__dict__.setdefault("_tos_queries", [])
             if info.get("final") == "Query":

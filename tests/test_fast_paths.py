@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from perception.bins import DIRECTION_NAMES, DISTANCE_NAMES
 from perception.mapping import FREE, OCCUPIED, UNKNOWN, OccupancyGrid, camera_to_start
 from perception.objects import _closest, _model_table
 from perception.visibility import ViewConfig, observe_view, sample_points, unoccluded, visible_cells
@@ -649,3 +650,22 @@ def test_per_fit_mean_offsets_are_numpys_row_by_row_means_signed_zeros_included(
         got = _near_means(fit, [np.concatenate(o) for o in off], moves)
         want = [np.stack([off[0][f], off[1][f]], axis=1).mean(axis=0) for f in np.flatnonzero(moves)]
         assert np.asarray(got).tobytes() == np.asarray(want).reshape(-1, 2).tobytes()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.lists(st.tuples(st.sampled_from(["a", "b", "c"]), st.sampled_from(DIRECTION_NAMES),
+                                   st.sampled_from(DISTANCE_NAMES)), max_size=3), max_size=8),
+       st.lists(st.tuples(st.integers(-3, 3), st.integers(-3, 3), st.sampled_from([0.0, 90.0, 180.0, 270.0, 45.0])),
+                min_size=8, max_size=8))
+def test_information_gain_step_by_step_equals_the_whole_log(steps, poses):
+    from perception.efficiency import InformationGainTracker, information_gain
+
+    cells = np.array([(x, y) for x in range(-4, 5) for y in range(-4, 5)], float)
+    objects = ["a", "b", "c", "d"]
+    tracker, log = InformationGainTracker(cells, objects), []
+    for sightings, (x, y, heading) in zip(steps, poses):
+        log.append({"position": (float(x), float(y)), "heading": heading,
+                    "sightings": [{"name": n, "direction": d, "distance": r} for n, d, r in sightings]})
+        assert tracker(log) == information_gain(cells, objects, log)
+    fresh = log[:2]  # another log (a new phase): the masks start again
+    assert tracker(fresh) == information_gain(cells, objects, fresh)
