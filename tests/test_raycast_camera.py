@@ -4,6 +4,8 @@ its thin-part boxes include walls seen end-on."""
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenes import load_suite_scene
 from sim.backends import make_backend
@@ -53,3 +55,27 @@ def test_bad_stride_and_threads_are_refused_with_the_allowed_values():
         RayCastCamera(64, stride=3)
     with pytest.raises(ValueError, match="threads must be an integer"):
         RayCastCamera(64, threads=0)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.one_of(st.integers(-10, 10), st.integers(4097, 10**9), st.floats(allow_nan=True), st.text(max_size=3),
+                 st.none(), st.booleans(), st.lists(st.integers(), max_size=2)),
+       st.sampled_from(["size", "fovy_deg", "max_depth", "stride", "threads"]))
+def test_hostile_camera_settings_get_one_value_error(value, field):
+    good = {"size": 16, "fovy_deg": 90.0, "max_depth": 50.0, "stride": 2, "threads": 1}
+    kwargs = good | {field: value}
+    try:
+        cam = RayCastCamera(**kwargs)
+    except ValueError as e:
+        assert field in str(e) and "\n" not in str(e)
+        return
+    # accepted: a value the camera can work with
+    assert cam.intr.width >= 2 and 0 < cam.intr.fovy_deg < 180 and cam.max_depth > 0 and cam.stride in (1, 2, 4, 8)
+
+
+def test_tiny_and_odd_images_render():
+    b = make_backend("mujoco")
+    b.load(load_suite_scene("tos-3room", 0))
+    for size in (2, 3, 7, 33):
+        a, c = RayCastCamera(size, stride=1).render(b), RayCastCamera(size, stride=8).render(b)
+        assert a.depth.shape == (size, size) and np.array_equal(np.isfinite(a.depth), np.isfinite(c.depth))
