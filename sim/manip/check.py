@@ -60,6 +60,18 @@ def run_skill_case(skill: str, seed: int, robot: str = "floating", backend: str 
             "state": sorted(map(list, out.state))}
 
 
+def summarize_runs(runs: list[dict]) -> dict:
+    """The shared part of a check key's JSON from its case runs (each with "success", "setup_ok",
+    "reason", "steps"): trials are the runs whose setup succeeded; the rate and the mean
+    steps are over those (None without any); up to five distinct failure reasons."""
+    valid = [r for r in runs if r["setup_ok"]]
+    ok = sum(bool(r["success"]) for r in valid)
+    return {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
+            "success_rate": round(ok / len(valid), 3) if valid else None,
+            "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
+            "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5]}
+
+
 def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = True, robot: str = "floating",
                  backend: str = "mujoco", seeds=None) -> dict:
     """Per skill over the seeds (default 0..n-1): {"trials", "successes", "setup_failures",
@@ -76,11 +88,5 @@ def check_skills(skills: list[str] | None = None, n: int = 50, progress: bool = 
             out[skill] = {"skipped": missing_drawer(backend)}
             continue
         runs = [run_skill_case(skill, s, robot, backend) for s in tqdm(seeds, desc=skill, disable=not progress, leave=False)]
-        valid = [r for r in runs if r["setup_ok"]]
-        ok = sum(bool(r["success"]) for r in valid)
-        out[skill] = {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
-                      "success_rate": round(ok / len(valid), 3) if valid else None,
-                      "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
-                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
-                      "scene": skill_scene(skill), "seeds": seeds}
+        out[skill] = summarize_runs(runs) | {"scene": skill_scene(skill), "seeds": seeds}
     return out

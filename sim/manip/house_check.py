@@ -32,6 +32,7 @@ import numpy as np
 
 from scenes.house import HOUSE_SUITES, load_house
 from scenes.spec import SceneError
+from sim.manip.check import summarize_runs
 from sim.manip.house_skills import HouseSkills
 from sim.manip.house_world import HouseWorld
 
@@ -101,14 +102,9 @@ def check_house_skills(suite: str = "house-3room", skills=None, n: int = 50, pro
             if progress:
                 print(f"{skill} seed {s}: {'ok' if runs[-1]['success'] else runs[-1]['reason']}", flush=True)
         valid = [r for r in runs if r["setup_ok"]]
-        ok = sum(r["success"] for r in valid)
         pen = max((r["penetration"] for r in runs), default=0.0)
         worst = max(worst, pen)
-        out[skill] = {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
-                      "success_rate": round(ok / len(valid), 3) if valid else None,
-                      "mean_steps": round(sum(r["steps"] for r in valid) / len(valid), 1) if valid else None,
-                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
-                      "max_penetration_m": round(pen, 4), "scene": suite, "seeds": seeds}
+        out[skill] = summarize_runs(runs) | {"max_penetration_m": round(pen, 4), "scene": suite, "seeds": seeds}
         kinds = sorted({r["container"] for r in valid if r["container"]})
         if kinds:
             out[skill]["by_container"] = {

@@ -10,10 +10,14 @@ None) and `is_open(container)`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from scenes.grid import walkable_graph
+from scenes.house import park_distance
 from sim.manip.skills import Outcome
+from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
 
 def symbolic_state(world) -> set:
@@ -37,7 +41,9 @@ def symbolic_state(world) -> set:
 
 
 class HouseSkillsBase:
-    """Skills over a house world: the parking bookkeeping and the outcome helpers."""
+    """Skills over a house world: the parking bookkeeping, the outcome helpers and `navigate_to`
+    (the world's base is driven through `sim.navigation.BaseDrive`). A subclass says how the arm
+    is tucked before the base drives (`_tuck_to_drive`)."""
 
     def __init__(self, world, seed: int = 0) -> None:
         self.w = world
@@ -68,6 +74,36 @@ class HouseSkillsBase:
 
     def _at(self, target: str) -> bool:
         return self.parked_at == self._piece_of(target).name
+
+    def _tuck_to_drive(self) -> str:
+        """Tuck the arm for driving; the reason when it could not ("" when it is tucked)."""
+        raise NotImplementedError
+
+    def navigate_to(self, target: str) -> Outcome:
+        """Drive through rooms and doors (A* on the walkable grid) and park facing the
+        target's piece at `park_distance` from it, within 3 cm of that pose."""
+        t0 = self.w.physics_steps
+        if not self._known(target):
+            return self._fail(f"unknown target {target!r}")
+        f = self._piece_of(target)
+        park = np.array(f.position) + np.array(f.facing) * park_distance(f)
+        heading = (90.0 - math.degrees(math.atan2(-f.facing[1], -f.facing[0]))) % 360.0  # compass, facing the piece
+        path = plan_path(self.graph, nearest_node(self.graph, self.w.base_pose()[:2]),
+                         (f.position[0] + f.facing[0], f.position[1] + f.facing[1]))
+        if path is None:
+            return self._out(False, t0, f"no path to {f.name}")
+        if self._tuck_to_drive():
+            return self._out(False, t0, "could not tuck the arm")
+        drive = BaseDrive(self.w)
+        rotate_to(drive, heading)
+        r = drive_path(drive, [tuple(map(float, q)) for q in path] + [tuple(park)], heading, DriveConfig(goal_tol=0.01))
+        if not r.success:
+            return self._out(False, t0, r.reason)
+        r = rotate_to(drive, heading)
+        err = float(np.linalg.norm(self.w.base_pose()[:2] - park))
+        ok = r.success and err < 0.03
+        self.parked_at = f.name if ok else None
+        return self._out(ok, t0, f"parked {err:.3f} m from the pose")
 
 
 __all__ = ["HouseSkillsBase", "symbolic_state"]

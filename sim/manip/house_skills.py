@@ -64,7 +64,7 @@ from sim.manip.house_skill_base import HouseSkillsBase
 from sim.manip.house_world import DOOR_OPEN_AT, DRAWER_FLOOR, TUCK, HouseWorld
 from sim.manip.joint_paths import CONTROL, JOINT_SPEED, plan_joint_path, track_joint_path
 from sim.manip.skills import Outcome, SkillInfo
-from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
+from sim.navigation import BaseDrive, rotate_to
 
 HOUSE_PRIMITIVES = {s.name: s for s in [
     SkillInfo("navigate_to", {"target": {"type": "string"}}, (), ("at(robot, piece_of(target))",),
@@ -193,34 +193,10 @@ class HouseSkills(HouseSkillsBase):
     def _retract(self, ignore=(), speed: float = JOINT_SPEED) -> str:
         return self._move_to(np.array(TUCK), ignore, speed)
 
-    # -- skills ----------------------------------------------------------------------------
-    def navigate_to(self, target: str) -> Outcome:
-        t0 = self.w.physics_steps
-        if not self._known(target):
-            return self._fail(f"unknown target {target!r}")
-        f = self._piece_of(target)
-        dist = park_distance(f)
-        park = np.array(f.position) + np.array(f.facing) * dist
-        heading = (90.0 - math.degrees(math.atan2(-f.facing[1], -f.facing[0]))) % 360.0  # compass, facing the piece
-        approach = (f.position[0] + f.facing[0], f.position[1] + f.facing[1])
-        drive = BaseDrive(self.w)
-        start = nearest_node(self.graph, self.w.base_pose()[:2])
-        path = plan_path(self.graph, start, approach)
-        if path is None:
-            return self._out(False, t0, f"no path to {f.name}")
-        if self._retract():
-            return self._out(False, t0, "could not tuck the arm")
-        r = rotate_to(drive, heading)
-        waypoints = [tuple(map(float, p)) for p in path] + [tuple(park)]
-        r = drive_path(drive, waypoints, heading, DriveConfig(goal_tol=0.01))
-        if not r.success:
-            return self._out(False, t0, r.reason)
-        r = rotate_to(drive, heading)
-        err = float(np.linalg.norm(self.w.base_pose()[:2] - park))
-        ok = r.success and err < 0.03
-        self.parked_at = f.name if ok else None
-        return self._out(ok, t0, f"parked {err:.3f} m from the pose")
+    def _tuck_to_drive(self) -> str:
+        return self._retract()
 
+    # -- skills ----------------------------------------------------------------------------
     def _unpark_if_turned(self, yaw0: float) -> None:
         """A base that turned away from its parking heading no longer counts as parked."""
         d = (self.w.base_pose()[2] - yaw0 + math.pi) % (2 * math.pi) - math.pi

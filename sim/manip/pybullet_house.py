@@ -43,14 +43,14 @@ import numpy as np
 
 from robots.mobile_panda import EFFORT, panda_urdf_path
 from scenes.frames import heading_to_mujoco_yaw
-from scenes.house import ITEM_KINDS, HouseSpec, park_distance
+from scenes.house import ITEM_KINDS, HouseSpec
 from sim.backends.base import BackendError
+from sim.manip.check import summarize_runs
 from sim.manip.house_skill_base import HouseSkillsBase, symbolic_state
 from sim.manip.house_world import TUCK
 from sim.manip.joint_paths import plan_joint_path, track_joint_path
 from sim.manip.pybullet_house_build import build_house, import_pybullet, item_mesh, load_mobile_panda
 from sim.manip.skills import Outcome
-from sim.navigation import BaseDrive, DriveConfig, drive_path, nearest_node, plan_path, rotate_to
 
 TIMESTEP = 1.0 / 240.0
 CONTROL = 8  # physics steps per control tick (30 Hz)
@@ -438,32 +438,9 @@ class PyBulletHouseSkills(HouseSkillsBase):
         return [self.w.item_yaw(item) + self.w.narrow_yaw(item)]
 
     # -- skills ----------------------------------------------------------------------------
-    def navigate_to(self, target: str) -> Outcome:
-        """Drive through rooms and doors (A* on the walkable grid) and park facing the
-        target's piece at `park_distance` from it."""
-        t0 = self.w.physics_steps
-        if not self._known(target):
-            return self._fail(f"unknown target {target!r}")
-        f = self._piece_of(target)
-        park = np.array(f.position) + np.array(f.facing) * park_distance(f)
-        heading = (90.0 - math.degrees(math.atan2(-f.facing[1], -f.facing[0]))) % 360.0  # compass, facing the piece
-        path = plan_path(self.graph, nearest_node(self.graph, self.w.base_pose()[:2]),
-                         (f.position[0] + f.facing[0], f.position[1] + f.facing[1]))
-        if path is None:
-            return self._out(False, t0, f"no path to {f.name}")
+    def _tuck_to_drive(self) -> str:
         self.parked_at = None
-        if np.abs(self.w.q() - np.array(TUCK)).max() > 0.05 and self._retract():
-            return self._out(False, t0, "could not tuck the arm")
-        drive = BaseDrive(self.w)
-        rotate_to(drive, heading)
-        r = drive_path(drive, [tuple(map(float, q)) for q in path] + [tuple(park)], heading, DriveConfig(goal_tol=0.01))
-        if not r.success:
-            return self._out(False, t0, r.reason)
-        r = rotate_to(drive, heading)
-        err = float(np.linalg.norm(self.w.base_pose()[:2] - park))
-        ok = r.success and err < 0.03
-        self.parked_at = f.name if ok else None
-        return self._out(ok, t0, f"parked {err:.3f} m from the pose")
+        return self._retract() if np.abs(self.w.q() - np.array(TUCK)).max() > 0.05 else ""
 
     def pick(self, item: str) -> Outcome:
         """Grasp the item from above (finger axis across its narrowest width) and lift it."""
@@ -630,14 +607,10 @@ def check_pybullet_house(suite: str = "house-3room", skills=("pick", "place", "c
             runs.append(run_pybullet_case(skill, suite, s))
             if progress:
                 print(f"{skill} seed {s}: {'ok' if runs[-1]['success'] else runs[-1]['reason']}", flush=True)
-        valid = [r for r in runs if r["setup_ok"]]
-        ok = sum(r["success"] for r in valid)
-        out[skill] = {"trials": len(valid), "successes": ok, "setup_failures": len(runs) - len(valid),
-                      "success_rate": round(ok / len(valid), 3) if valid else None,
-                      "failures": sorted({r["reason"] for r in valid if not r["success"]})[:5],
-                      "failed_seeds": {s: r["reason"] for s, r in zip(seeds, runs) if not r["success"]},
-                      "max_penetration_m": round(max((r["penetration"] for r in runs), default=0.0), 4),
-                      "scene": suite, "seeds": seeds, "backend": "pybullet"}
+        out[skill] = summarize_runs(runs) | {
+            "failed_seeds": {s: r["reason"] for s, r in zip(seeds, runs) if not r["success"]},
+            "max_penetration_m": round(max((r["penetration"] for r in runs), default=0.0), 4),
+            "scene": suite, "seeds": seeds, "backend": "pybullet"}
     return out
 
 
