@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
+from perception.closest_part import nearest_parts
 from perception.mapping import back_project, camera_to_start
 from perception.sensors import Frame
 from scenes import object_models
@@ -249,24 +250,24 @@ def _fit_steps(p: np.ndarray, dark: np.ndarray, model, centres: np.ndarray, head
     t = centres.copy()
     final = np.empty((len(t), len(p)))
     live = np.arange(len(t))
-    parts = _Parts(model, p[:, 2], dark)
+    qz = p[:, 2]
     for _ in range(4):
         if not len(live):
             break
         q = _body_points(p, t[live], heading[live])
-        dist, j, fixes = _nearest_part(q, parts)
+        dist, j, fixes = nearest_parts(q, qz, dark, *model)
         near = dist < FIT_ROBUST
         moves = near.any(axis=1)
         final[live[~moves]] = dist[~moves]  # no step: the centre stays, and so do its distances
         live = live[moves]
         if len(live):
             at = np.flatnonzero(near & moves[:, None])  # by fit, then point: the order of res[near]
-            off = _offsets_at(at, j, q, p[:, 2], model, fixes, axes=2)
+            off = _offsets_at(at, j, q, qz, model, fixes, axes=2)
             means = _near_means(at // len(p), off, moves)
             t[live] = t[live] + np.matmul(means[:, None, :], _BASES[heading[live]])[:, 0]
     if len(live):
         q = _body_points(p, t[live], heading[live])
-        final[live] = _nearest_part(q, parts, first=False)[0]
+        final[live] = nearest_parts(q, qz, dark, *model)[0]
     return t, final
 
 
@@ -291,132 +292,8 @@ def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.nda
     """For body-frame points q (n, 3): the offset (point - closest surface point) to the nearest
     part of the same darkness, and its length."""
     q2 = np.ascontiguousarray(q[:, :2].T)[:, None, :]
-    dist, j, fixes = _nearest_part(q2, _Parts(model, q[:, 2], dark))
+    dist, j, fixes = nearest_parts(q2, q[:, 2], dark, *model)
     return np.stack(_offsets_at(np.arange(len(q)), j, q2, q[:, 2], model, fixes), axis=1), dist[0]
-
-
-class _Parts:
-    """A model's parts, grouped by kind, as (parts, 1, 1) constants, with what depends only on
-    the points' heights and darkness (the same for every fit and step): heights relative to
-    each part, the box and cylinder axial offsets, the darkness penalty."""
-
-    def __init__(self, model, qz: np.ndarray, dark: np.ndarray) -> None:
-        centre, half, kind, part_dark = model
-        self.n_parts = len(kind)
-        self.groups = []
-        for k in (0, 1, 2):
-            cols = np.flatnonzero(kind == k)
-            if not len(cols):
-                continue
-            c, h = centre[cols][:, :, None, None], half[cols][:, :, None, None]
-            g = {"kind": k, "cols": cols, "all": len(cols) == len(kind), "c2": c[:, :2].transpose(1, 0, 2, 3), "h": h,
-                 "h2": h[:, :2].transpose(1, 0, 2, 3), "rz": qz[None, None] - c[:, 2]}
-            if k == 0:
-                ez = np.maximum(np.abs(g["rz"]) - h[:, 2], 0.0)
-                g["ez2"] = ez * ez
-            elif k == 2:
-                oz = g["rz"] - np.clip(g["rz"], -h[:, 2], h[:, 2])
-                g["oz2"], g["within_z"] = oz * oz, np.abs(g["rz"]) <= h[:, 2]
-                g["to_cap"] = h[:, 2] - np.abs(g["rz"])
-                cap = g["rz"] - np.sign(g["rz"]) * h[:, 2]
-                g["cap2"] = 0.0 * 0.0 + 0.0 * 0.0 + cap * cap
-            self.groups.append(g)
-        self.penalty = (part_dark[:, None, None] != dark[None, None, :]).astype(float)
-        self.rev = np.arange(len(kind) - 1, -1, -1)[:, None, None]
-
-
-def _nearest_part(q: np.ndarray, parts: _Parts, first: bool = True):
-    """The closest-part kernel for body-frame points x, y (q: 2, fits, points) whose heights and
-    darkness `parts` holds: the distance to the nearest part of the same darkness (fits,
-    points), that part (when `first`) and the inside-box fixes (see `_inside_boxes`).
-
-    Per element it does the arithmetic of the (points, parts, 3) formulation kept in
-    tests/test_fast_paths.py, in (parts, fits, points) arrays (long inner loops; the z terms
-    once for all fits): each part's distance, the darkness penalty, the first nearest part."""
-    dist = None if parts.groups[0]["all"] else np.empty((parts.n_parts,) + q.shape[1:])
-    fixes = None
-    for g in parts.groups:
-        r2 = q[:, None] - g["c2"]  # (2, parts, fits, points): x and y relative to each part
-        r = [r2[0], r2[1], g["rz"]]
-        if g["kind"] == 0:
-            d = _box_dist(r2, g)
-            fixes = _inside_boxes(d, r2, g["rz"], g["h"][:, :, 0, 0], g["cols"])
-        elif g["kind"] == 1:
-            o = _sphere_offsets(r, g["h"][:, 0])
-            d = np.sqrt(o[0] * o[0] + o[1] * o[1] + o[2] * o[2])
-        else:
-            d = _cylinder_dist(r, g)
-        if g["all"]:
-            dist = d
-        else:
-            dist[g["cols"]] = d
-    dist += parts.penalty  # + 0.0 leaves a distance (never -0.0) as it is
-    best = dist.min(axis=0)
-    if not first:
-        return best, None, fixes
-    j = parts.n_parts - 1 - ((dist == best) * parts.rev).max(axis=0)  # the first part at the minimum, as argmin
-    return best, j, fixes
-
-
-def _box_dist(r2: np.ndarray, g: dict) -> np.ndarray:
-    """Distance to each box: |r - clip(r, -h, h)| is max(|r| - h, 0) bit for bit (r - h above,
-    r + h = -(|r| - h) below, 0 within), so its square needs no clip; x and y at once."""
-    e = np.abs(r2)
-    e -= g["h2"]
-    np.maximum(e, 0.0, out=e)
-    e *= e
-    s = np.add(e[0], e[1])
-    s += g["ez2"]
-    return np.sqrt(s, out=s)
-
-
-def _cylinder_dist(r: list, g: dict) -> np.ndarray:
-    """Distance to each vertical cylinder, as `_cylinder_offsets` would give it: radial offsets
-    for all; for the points inside, the side offset (axial one +0) or the cap offset (radial
-    ones +0: the scale is 1 there, r - r), whichever face is nearer."""
-    radius = g["h"][:, 0]
-    rxy = np.hypot(r[0], r[1])
-    m = np.maximum(rxy, 1e-9)
-    scale = np.where(rxy > radius, radius / m, 1.0)
-    o0, o1 = r[0] - r[0] * scale, r[1] - r[1] * scale
-    o0 *= o0
-    o1 *= o1
-    o0 += o1
-    d2 = o0 + g["oz2"]
-    inside = (rxy <= radius) & g["within_z"]
-    if inside.any():
-        side = inside & (radius - rxy < g["to_cap"])
-        s0, s1 = r[0] - r[0] / m * radius, r[1] - r[1] / m * radius
-        s0 *= s0
-        s1 *= s1
-        s0 += s1
-        s0 += 0.0 * 0.0
-        d2 = np.where(side, s0, np.where(inside, g["cap2"], d2))
-    return np.sqrt(d2, out=d2)
-
-
-def _inside_boxes(dist: np.ndarray, r2: np.ndarray, rz: np.ndarray, h: np.ndarray, cols: np.ndarray):
-    """Points strictly inside a box go to its nearest face (ties to the lower axis, as argmin):
-    fixes `dist` (boxes, fits, points) there and returns (flat (fit, point) index, part, axis,
-    offset) of those elements, or None. They have a zero box offset, so only zero distances
-    are candidates; the strict test |r| < h is the original h - |r| > 0. The fixed offset is 0
-    on the other two axes, so the distance sqrt(0*0 + w*w + 0*0) is sqrt(w*w)."""
-    flat = np.flatnonzero(dist == 0.0)
-    if not len(flat):
-        return None
-    _, n_fits, n = dist.shape
-    c, at = np.divmod(flat, n_fits * n)
-    v = np.concatenate([r2.reshape(2, -1)[:, flat], rz.reshape(1, -1)[:, c * n + at % n]]).T  # (candidates, 3)
-    hc = h[c]
-    gap = hc - np.abs(v)
-    inside = np.flatnonzero((gap > 0).all(axis=1))
-    if not len(inside):
-        return None
-    a = np.argmin(gap[inside], axis=1)
-    va = v[inside, a]
-    w = va - np.sign(va) * hc[inside, a]
-    dist.ravel()[flat[inside]] = np.sqrt(w * w)
-    return at[inside], cols[c[inside]], a, w
 
 
 def _offsets_at(at: np.ndarray, j: np.ndarray, q: np.ndarray, qz: np.ndarray, model, fixes, axes: int = 3) -> list:

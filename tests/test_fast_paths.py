@@ -149,6 +149,27 @@ def test_the_model_fit_kernel_is_bit_identical_to_the_3d_one(category):
     assert np.array_equal(res, ref_res) and np.array_equal(dist, ref_dist)
 
 
+_quarter = st.integers(-8, 8).map(lambda k: k / 4)  # a coarse grid: points on faces, ties, zeros
+
+
+@settings(max_examples=60, deadline=None)
+@given(parts=st.lists(st.tuples(st.integers(0, 2), st.tuples(_quarter, _quarter, _quarter),
+                                st.tuples(*[st.integers(1, 6).map(lambda k: k / 4)] * 3), st.booleans()),
+                      min_size=1, max_size=6),
+       points=st.lists(st.tuples(_quarter, _quarter, _quarter, st.booleans()), min_size=1, max_size=40))
+def test_the_compiled_closest_part_kernel_equals_the_3d_one_on_faces_and_ties(parts, points):
+    """perception.closest_part on grid points and parts: points on faces, edges and centres,
+    equal distances to several parts (the first wins), inside boxes and cylinders."""
+    kind = np.array([k for k, _, _, _ in parts])
+    half = np.array([(h[0], h[0], h[0]) if k == 1 else (h[0], h[0], h[2]) if k == 2 else h for k, _, h, _ in parts], float)
+    model = (np.array([c for _, c, _, _ in parts], float), half, kind, np.array([d for *_, d in parts]))
+    q = np.array([p[:3] for p in points], float)
+    dark = np.array([p[3] for p in points])
+    res, dist = _closest(q, dark, model)
+    ref_res, ref_dist = _closest_reference(q, dark, model)
+    assert np.array_equal(res, ref_res) and np.array_equal(dist, ref_dist)
+
+
 def test_vectorised_carving_equals_the_column_loop():
     b = make_backend("mujoco")
     b.load(load_suite_scene("tos-3room", 1))
