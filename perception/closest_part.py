@@ -13,10 +13,10 @@ Example:
     >>> import numpy as np
     >>> centre, half = np.zeros((1, 3)), np.full((1, 3), 0.5)   # one unit box at the origin
     >>> q = np.array([[[2.0]], [[0.0]]])                          # a point 1.5 m out along x
-    >>> best, j, fixes = nearest_parts(q, np.zeros(1), np.zeros(1, bool), centre, half,
-    ...                                np.zeros(1, np.int64), np.zeros(1, bool))
-    >>> float(best[0, 0]), int(j[0, 0]), fixes
-    (1.5, 0, None)
+    >>> best, off = nearest_parts(q, np.zeros(1), np.zeros(1, bool), centre, half,
+    ...                           np.zeros(1, np.int64), np.zeros(1, bool))
+    >>> float(best[0, 0]), off[:, 0, 0].tolist()
+    (1.5, [1.5, 0.0, 0.0])
 """
 
 from __future__ import annotations
@@ -40,10 +40,9 @@ def _sign(v: float) -> float:
 
 
 @njit(cache=True, nogil=True)
-def _kernel(qx, qy, qz, dark, centre, half, kind, part_dark, best, j, fix_at, fix_part, fix_axis, fix_w) -> int:
+def _kernel(qx, qy, qz, dark, centre, half, kind, part_dark, best, off) -> None:
     n_fits, n_pts = qx.shape
     n_parts = kind.shape[0]
-    n_fix = 0
     for f in range(n_fits):
         for p in range(n_pts):
             z = qz[p]
@@ -103,38 +102,59 @@ def _kernel(qx, qy, qz, dark, centre, half, kind, part_dark, best, j, fix_at, fi
                     d += 1.0
                 if d != d:
                     nan = True
-                if d < b:  # strict: the first part at the minimum, as argmin
+                if k == 0 or d < b:  # strict: the first part at the minimum, as argmin
                     b, bj, b_axis, b_w = d, k, axis, w
                 last_axis, last_w = axis, w
             if nan:  # numpy's min is NaN then, and no part equals it: the last part
                 b, bj, b_axis, b_w = np.nan, n_parts - 1, last_axis, last_w
             best[f, p] = b
-            j[f, p] = bj
-            if b_axis >= 0:
-                fix_at[n_fix] = f * n_pts + p
-                fix_part[n_fix] = bj
-                fix_axis[n_fix] = b_axis
-                fix_w[n_fix] = b_w
-                n_fix += 1
-    return n_fix
+            _offset(qx[f, p] - centre[bj, 0], qy[f, p] - centre[bj, 1], z - centre[bj, 2], half[bj], kind[bj],
+                    b_axis, b_w, off[:, f, p])
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _offset(rx, ry, rz, h, kind, axis, w, out) -> None:
+    """The offset (point - nearest surface point) to the part the point went to, as the numpy
+    formulation computes it: a box clamps (a point strictly inside goes to its nearest face, `axis`,
+    offset `w`, the other two r - r), a sphere scales to its radius, a vertical cylinder clamps radially
+    and axially (a point inside goes out to the side or to a cap, whichever is nearer)."""
+    if kind == BOX:
+        if axis >= 0:
+            out[0], out[1], out[2] = rx - rx, ry - ry, rz - rz
+            out[axis] = w
+        else:
+            out[0] = rx - min(max(rx, -h[0]), h[0])
+            out[1] = ry - min(max(ry, -h[1]), h[1])
+            out[2] = rz - min(max(rz, -h[2]), h[2])
+    elif kind == SPHERE:
+        n = math.sqrt(rx * rx + ry * ry + rz * rz)
+        m = 1e-9 if n < 1e-9 else n
+        out[0], out[1], out[2] = rx - rx / m * h[0], ry - ry / m * h[0], rz - rz / m * h[0]
+    else:
+        radius, hl = h[0], h[2]
+        rxy = math.hypot(rx, ry)
+        m = 1e-9 if rxy < 1e-9 else rxy
+        scale = radius / m if rxy > radius else 1.0
+        out[0], out[1], out[2] = rx - rx * scale, ry - ry * scale, rz - min(max(rz, -hl), hl)
+        if rxy <= radius and abs(rz) <= hl:
+            if radius - rxy < hl - abs(rz):
+                out[0], out[1] = rx - rx / m * radius, ry - ry / m * radius
+            else:
+                out[2] = rz - _sign(rz) * hl
 
 
 def nearest_parts(q: np.ndarray, qz: np.ndarray, dark: np.ndarray, centre: np.ndarray, half: np.ndarray,
-                  kind: np.ndarray, part_dark: np.ndarray):
+                  kind: np.ndarray, part_dark: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For body-frame points x, y (q: 2, fits, points) at heights qz (points) of darkness `dark`:
     the distance to the nearest part of the same darkness (a part of the other darkness counts
-    1 m more) as (fits, points), that part's index (the first of equal ones), and, for elements
-    strictly inside their nearest part, a box, the fix `perception.objects._offsets_at` applies:
-    (flat fit*points + point index, part, axis of the nearest face, offset along it), or None.
+    1 m more; the first of equally near parts) as (fits, points), and the offset from that part's
+    surface to the point, (3, fits, points).
 
     Parts: centre (parts, 3); half extents (parts, 3) (sphere: radius first; cylinder: radius,
     -, half length); kind 0 box, 1 sphere, 2 vertical cylinder; darkness."""
     qx, qy = np.ascontiguousarray(q[0], dtype=np.float64), np.ascontiguousarray(q[1], dtype=np.float64)
-    n = qx.size
-    best, j = np.empty(qx.shape), np.empty(qx.shape, np.int64)
-    at, part, axis, w = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n)
-    k = _kernel(qx, qy, np.ascontiguousarray(qz, dtype=np.float64), np.ascontiguousarray(dark, dtype=np.bool_),
-                np.ascontiguousarray(centre, dtype=np.float64), np.ascontiguousarray(half, dtype=np.float64),
-                np.ascontiguousarray(kind, dtype=np.int64), np.ascontiguousarray(part_dark, dtype=np.bool_),
-                best, j, at, part, axis, w)
-    return best, j, ((at[:k], part[:k], axis[:k], w[:k]) if k else None)
+    best, off = np.empty(qx.shape), np.empty((3,) + qx.shape)
+    _kernel(qx, qy, np.ascontiguousarray(qz, dtype=np.float64), np.ascontiguousarray(dark, dtype=np.bool_),
+            np.ascontiguousarray(centre, dtype=np.float64), np.ascontiguousarray(half, dtype=np.float64),
+            np.ascontiguousarray(kind, dtype=np.int64), np.ascontiguousarray(part_dark, dtype=np.bool_), best, off)
+    return best, off

@@ -255,15 +255,14 @@ def _fit_steps(p: np.ndarray, dark: np.ndarray, model, centres: np.ndarray, head
         if not len(live):
             break
         q = _body_points(p, t[live], heading[live])
-        dist, j, fixes = nearest_parts(q, qz, dark, *model)
+        dist, off = nearest_parts(q, qz, dark, *model)
         near = dist < FIT_ROBUST
         moves = near.any(axis=1)
         final[live[~moves]] = dist[~moves]  # no step: the centre stays, and so do its distances
         live = live[moves]
         if len(live):
             at = np.flatnonzero(near & moves[:, None])  # by fit, then point: the order of res[near]
-            off = _offsets_at(at, j, q, qz, model, fixes, axes=2)
-            means = _near_means(at // len(p), off, moves)
+            means = _near_means(at // len(p), [off[0].ravel()[at], off[1].ravel()[at]], moves)
             t[live] = t[live] + np.matmul(means[:, None, :], _BASES[heading[live]])[:, 0]
     if len(live):
         q = _body_points(p, t[live], heading[live])
@@ -291,62 +290,8 @@ def _near_means(fit: np.ndarray, off: list, moves: np.ndarray) -> np.ndarray:
 def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
     """For body-frame points q (n, 3): the offset (point - closest surface point) to the nearest
     part of the same darkness, and its length."""
-    q2 = np.ascontiguousarray(q[:, :2].T)[:, None, :]
-    dist, j, fixes = nearest_parts(q2, q[:, 2], dark, *model)
-    return np.stack(_offsets_at(np.arange(len(q)), j, q2, q[:, 2], model, fixes), axis=1), dist[0]
-
-
-def _offsets_at(at: np.ndarray, j: np.ndarray, q: np.ndarray, qz: np.ndarray, model, fixes, axes: int = 3) -> list:
-    """The offsets (x, y[, z]: the first `axes`) of the points at flat (fit, point) indices `at`
-    (ascending) to their parts j, with the formulas of each part's kind applied to those
-    elements only."""
-    centre, half, kind, _ = model
-    jj = j.ravel()[at]
-    kj = kind[jj]
-    boxes, rounds = (kind == 0).any(), (kind != 0).any()
-    need = 3 if rounds else axes
-    r = [q[0].ravel()[at], q[1].ravel()[at], qz[at % q.shape[2]]][:need]
-    r = [r[a] - centre[:, a].take(jj) for a in range(need)]
-    h = [half[:, a].take(jj) for a in range(need)]
-    res = [r[a] - np.clip(r[a], -h[a], h[a]) if boxes else np.empty(len(at)) for a in range(axes)]
-    if fixes is not None:  # points strictly inside their box: the nearest face's offset on its axis
-        f_at, f_part, f_axis, w = fixes
-        k = np.minimum(np.searchsorted(at, f_at), len(at) - 1)
-        won = (at[k] == f_at) & (jj[k] == f_part) & (f_axis < axes)
-        for a in range(axes):
-            sel = won & (f_axis == a)
-            res[a][k[sel]] = w[sel]
-    if rounds:
-        for k in (1, 2):
-            if not (kind == k).any():
-                continue
-            sel = np.flatnonzero(kj == k) if (kind != k).any() else slice(None)
-            rs = [x[sel] for x in r]
-            o = _sphere_offsets(rs, h[0][sel]) if k == 1 else _cylinder_offsets(rs, h[0][sel], h[2][sel])
-            for a in range(axes):
-                res[a][sel] = o[a]
-    return res
-
-
-def _sphere_offsets(r: list, radius: np.ndarray) -> list:
-    n = np.sqrt(r[0] * r[0] + r[1] * r[1] + r[2] * r[2])
-    return [r[a] - r[a] / np.maximum(n, 1e-9) * radius for a in range(3)]
-
-
-def _cylinder_offsets(r: list, radius: np.ndarray, hl: np.ndarray) -> list:
-    """Vertical cylinders: radial and axial offsets; a point inside goes to the nearer of side
-    (radially out to the radius) and cap (axially to the end), the other offsets staying r - r."""
-    rxy = np.hypot(r[0], r[1])
-    m = np.maximum(rxy, 1e-9)
-    scale = np.where(rxy > radius, radius / m, 1.0)
-    o = [r[0] - r[0] * scale, r[1] - r[1] * scale, r[2] - np.clip(r[2], -hl, hl)]
-    inside = (rxy <= radius) & (np.abs(r[2]) <= hl)
-    if inside.any():
-        side = inside & (radius - rxy < hl - np.abs(r[2]))
-        o[0] = np.where(side, r[0] - r[0] / m * radius, o[0])
-        o[1] = np.where(side, r[1] - r[1] / m * radius, o[1])
-        o[2] = np.where(inside & ~side, r[2] - np.sign(r[2]) * hl, o[2])
-    return o
+    dist, off = nearest_parts(np.ascontiguousarray(q[:, :2].T)[:, None, :], q[:, 2], dark, *model)
+    return np.ascontiguousarray(off[:, 0].T), dist[0]
 
 
 _MODEL_CACHE: dict = {}

@@ -158,6 +158,15 @@ _quarter = st.integers(-8, 8).map(lambda k: k / 4)  # a coarse grid: points on f
                       min_size=1, max_size=6),
        points=st.lists(st.tuples(_quarter, _quarter, _quarter, st.booleans()), min_size=1, max_size=40))
 def test_the_compiled_closest_part_kernel_equals_the_3d_one_on_faces_and_ties(parts, points):
+    _kernel_equals_the_3d_one(parts, points)
+
+
+def test_a_point_infinitely_far_goes_to_the_first_part_as_argmin_sends_it():
+    boxes = [(0, (0.0, 0.0, 0.0), (0.5, 0.5, 0.5), False), (0, (1.0, 2.0, 0.0), (0.25, 0.5, 1.0), False)]
+    _kernel_equals_the_3d_one(boxes, [(np.inf, 0.0, 0.0, False), (-np.inf, 1.0, 0.5, False)])
+
+
+def _kernel_equals_the_3d_one(parts, points):
     """perception.closest_part on grid points and parts: points on faces, edges and centres,
     equal distances to several parts (the first wins), inside boxes and cylinders."""
     kind = np.array([k for k, _, _, _ in parts])
