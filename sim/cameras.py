@@ -33,6 +33,7 @@ import numpy as np
 from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
 from sim.backends.base import BackendError
+from sim.camera_refine import fill_level
 from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
@@ -226,6 +227,7 @@ _IN_VIEW = np.array([1, 1, 1, 1, 1, 0], np.uint8)
 
 # A fixed direction to fingerprint face normals: two samples on one face give the same dot product.
 _PROBE = np.array([0.5773, 0.6123, 0.5401])
+_NO_THIN = np.zeros((0, 0))  # fill_level's "no thin-box image"
 SHADES = 256  # shading levels in the colour table
 
 
@@ -242,8 +244,9 @@ class RayCastCamera:
     is intersected with its cell's face plane. The result equals `stride=1` (depth to ~1e-14 m)
     except at a rare pixel where a part thinner than the spacing escapes its thin-part box (3 of
     240 views of tos-3room at 15-degree steps had 1-3 such pixels; stride 2 before had 2).
-    Each extra level costs about as much numpy work as the rays it saves, so a larger stride
-    is not faster here: rays are ~40 % of a frame.
+    The per-level bookkeeping is compiled (sim.camera_refine); `mj_multiRay` is now most of a
+    frame (~300 ns a ray, about 15 geoms tested fully each), so stride 8 is no faster than 4
+    over 60 views and misses more thin parts.
     """
 
     def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int | None = None,
@@ -254,7 +257,7 @@ class RayCastCamera:
             raise ValueError(f"fovy_deg must be an angle in (0, 180) degrees, not {fovy_deg!r}")
         if not (isinstance(max_depth, (int, float)) and not isinstance(max_depth, bool) and max_depth > 0.0):
             raise ValueError(f"max_depth must be a positive distance in metres, not {max_depth!r}")
-        if stride is None:  # measured over 60 views of 5 scenes: 4 is fastest at 128 px, 2 at 64 px
+        if stride is None:  # over 60 views of 5 scenes: 4 at 128 px as fast as 8 (and safer), 2 at 64 px as fast as 4
             stride = 4 if size >= 128 else 2
         if not (_is_int(stride) and stride in (1, 2, 4, 8)):
             raise ValueError(f"stride must be 1 (a ray per pixel) or 2, 4 or 8 (adaptive), not {stride!r}")
@@ -405,41 +408,12 @@ class RayCastCamera:
         return g.reshape(-1), depth.reshape(-1), cos.reshape(-1)
 
     def _refine(self, lv, pos, rot, flat, thin, g, depth, cos, n_cam, offset, last):
-        """Values at every point of the level's fine grid (2-D arrays) from those at its coarse points."""
-        # a cell is easy when its four corners hit the same flat face (or all hit nothing)
-        key = n_cam @ _PROBE
-        g00, k00 = g[:-1, :-1], key[:-1, :-1]
-        easy = flat[g00 + 1]
-        for cut in ((slice(None, -1), slice(1, None)), (slice(1, None), slice(None, -1)), (slice(1, None), slice(1, None))):
-            easy &= (g[cut] == g00) & (np.abs(key[cut] - k00) < 1e-9)
-        if not last:
-            easy = _erode(easy)  # a silhouette's corner can poke into a cell next to those its edges cross
-        # every point from its cell's top-left corner: the camera-frame ray (x, y, -1) meets the plane
-        # n_c . r = offset at depth offset / (n_c . r); points of hard cells are overwritten below
-        n00, o00 = n_cam[:-1, :-1], offset[:-1, :-1]
-        if last and 2 * len(g00) == len(lv.lines):  # every pixel, two per cell and axis: broadcast, no gathers
-            nc, L = len(g00), len(lv.lines)
-            up = (nc, 2, nc, 2)
-            easy, G = _twice(easy), _twice(g00)
-            along = (n00[:, None, :, None, 0] * lv.x.reshape(up) + n00[:, None, :, None, 1] * lv.y.reshape(up)
-                     - n00[:, None, :, None, 2]).reshape(L, L)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                D = (o00[:, None, :, None] / along.reshape(up)).reshape(L, L)
-        else:
-            cells = np.ix_(lv.cell_of, lv.cell_of)
-            easy, G, N, O = easy[cells], g00[cells], n00[cells], o00[cells]
-            along = N[..., 0] * lv.x + N[..., 1] * lv.y - N[..., 2]
-            with np.errstate(divide="ignore", invalid="ignore"):
-                D = O / along
-        C = np.abs(along) / lv.norm
-        if thin is not None:  # points where a box thinner than the coarse spacing may hide between coarse points
-            widths = thin if len(lv.lines) == len(thin) else thin[np.ix_(lv.lines, lv.lines)]
-            easy &= widths >= 2 * (lv.lines[1] - lv.lines[0]) + 0.5
-        at = np.ix_(lv.coarse_at, lv.coarse_at)  # the coarse points keep their own values
-        G[at], D[at], C[at], easy[at] = g, depth, cos, True
-        if not last:
-            N[at], O[at] = n_cam, offset
-        r, c = np.nonzero(~easy)
+        """Values at every point of the level's fine grid (2-D arrays) from those at its coarse points:
+        sim.camera_refine.fill_level, then rays where it could not tell."""
+        key = n_cam @ _PROBE  # a number per face: equal keys on one geom, one face
+        G, D, C, N, O, r, c = fill_level(g, key, depth, cos, n_cam, offset, flat, lv.lines, lv.cell_of, lv.coarse_at,
+                                         lv.x, lv.y, lv.norm, _NO_THIN if thin is None else thin,
+                                         2 * (lv.lines[1] - lv.lines[0]) + 0.5, last)
         pix = lv.lines[r] * self.intr.width + lv.lines[c]
         dirs = np.take(self.unit_rays, pix, axis=0) @ rot.T
         gh, dh, ch, nh = self._rays(pos, dirs)
@@ -538,25 +512,6 @@ class RayCastCamera:
             through = (t * self.norm.reshape(h, w)[rows, cols] > 0.3) & (t < depth[rows, cols] + 1e-9)
             through &= (np.abs(along) < 0.45) & (z > 0) & (z < DOOR_HEIGHT) & (block < 0)
             block[through] = len(spec.objects) + k  # objects seen through the door keep their id
-
-
-def _twice(a: np.ndarray) -> np.ndarray:
-    """(n, n) -> (2n, 2n), each entry repeated in a 2x2 block, as a new array of its own."""
-    n = len(a)
-    out = np.empty((n, 2, n, 2), a.dtype)
-    out[...] = a[:, None, :, None]
-    return out.reshape(2 * n, 2 * n)
-
-
-def _erode(easy: np.ndarray) -> np.ndarray:
-    """Cells that are easy and whose eight neighbours are all easy (rows, then columns)."""
-    rows = easy.copy()
-    rows[1:] &= easy[:-1]
-    rows[:-1] &= easy[1:]
-    out = rows.copy()
-    out[:, 1:] &= rows[:, :-1]
-    out[:, :-1] &= rows[:, 1:]
-    return out
 
 
 def _copy(f: Frame) -> Frame:
