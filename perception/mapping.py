@@ -22,6 +22,7 @@ import cv2
 import networkx as nx
 import numpy as np
 
+from perception.carve import carve_columns
 from perception.sensors import Intrinsics
 
 UNKNOWN, FREE, OCCUPIED = 0, 1, 2
@@ -82,12 +83,7 @@ class OccupancyGrid:
         col_dirs = np.column_stack([xk * math.cos(hrad) + math.sin(hrad), -xk * math.sin(hrad) + math.cos(hrad)])
         col_dirs /= np.linalg.norm(col_dirs, axis=1, keepdims=True)
         steps = np.arange(0.0, max_range, self.res * 0.7)
-        # one ray per pixel column, all columns at once (only FREE is written here, so no column sees another's)
-        along = steps[None, :] < (reach - self.res)[:, None]  # (w, steps)
-        k, j = np.nonzero(along)
-        cells = self.to_cell(cam[None, :] + steps[j][:, None] * col_dirs[k])
-        free = self.grid[cells[:, 1], cells[:, 0]] != OCCUPIED
-        self.grid[cells[free, 1], cells[free, 0]] = FREE
+        carve_columns(self.grid, cam, steps, col_dirs, reach - self.res, float(self.origin), float(self.res), FREE, OCCUPIED)
         if len(obstacle):
             c = self.to_cell(obstacle)
             self.grid[c[:, 1], c[:, 0]] = OCCUPIED

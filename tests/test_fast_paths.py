@@ -699,3 +699,27 @@ def test_information_gain_step_by_step_equals_the_whole_log(steps, poses):
         assert tracker(log) == information_gain(cells, objects, log)
     fresh = log[:2]  # another log (a new phase): the masks start again
     assert tracker(fresh) == information_gain(cells, objects, fresh)
+
+
+@settings(max_examples=60, deadline=None)
+@given(occupied=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=10),
+       start=st.tuples(_quarter, _quarter),
+       columns=st.lists(st.tuples(st.sampled_from([(1.0, 0.0), (0.0, 1.0), (-0.6, 0.8), (0.8, -0.6)]),
+                                  st.integers(0, 12).map(lambda k: k / 4)), min_size=1, max_size=6))
+def test_compiled_carving_marks_the_cells_of_the_numpy_formulation(occupied, start, columns):
+    """perception.carve against the (columns x steps) numpy arrays it replaced, on limits that fall
+    exactly on steps (a step at the limit is not carved) and samples outside the grid (clipped)."""
+    from perception.carve import carve_columns
+
+    grid = np.zeros((8, 8), np.uint8)
+    for ix, iy in occupied:
+        grid[iy, ix] = OCCUPIED
+    ref = grid.copy()
+    cam, steps = np.array(start), np.arange(0.0, 3.0, 0.25)
+    dirs, limit = np.array([d for d, _ in columns]), np.array([lim for _, lim in columns])
+    k, j = np.nonzero(steps[None, :] < limit[:, None])
+    cells = np.clip(np.floor((cam[None, :] + steps[j][:, None] * dirs[k] - (-1.0)) / 0.5).astype(int), 0, 7)
+    free = ref[cells[:, 1], cells[:, 0]] != OCCUPIED
+    ref[cells[free, 1], cells[free, 0]] = FREE
+    carve_columns(grid, cam, steps, dirs, limit, -1.0, 0.5, FREE, OCCUPIED)
+    assert np.array_equal(grid, ref)
