@@ -1,6 +1,7 @@
-"""One refinement level of the coarse-to-fine ray-cast camera (sim.cameras.RayCastCamera), compiled
-(numba): which fine points can be intersected with their cell's face plane ("easy" cells) and
-those values, the coarse points' own values, and the list of points that need a ray.
+"""The ray-cast camera's bookkeeping around its rays (sim.cameras.RayCastCamera), compiled (numba):
+one refinement level of the coarse-to-fine grid (which fine points can be intersected with their
+cell's face plane, "easy" cells, and those values; the coarse points' own values; the list of
+points that need a ray), and the image of the thin boxes that force rays.
 
 It was ~20 numpy passes and gathers per level (a third of a frame); here it is one loop over the
 fine grid, with the same arithmetic per point (IEEE division: error_model="numpy"), so the
@@ -101,3 +102,50 @@ def fill_level(g, key, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_a
                 rows[k], cols[k] = r, c
                 k += 1
     return G, D, C, N, O, rows, cols
+
+
+@njit(cache=True, nogil=True)
+def thin_width_image(cam, thin, keep, f, h, w, max_width):
+    """The thin-box width image: for each box (its eight corners in the camera frame, cam (n, 8, 3):
+    x right, y up, -z ahead) that is kept, in front, roughly in view and projects thinner than
+    `max_width` pixels at its far side (smallest extent `thin` over the farthest depth), its image
+    box (of the projected corners +1 pixel; of the near and far planes when a corner is within 5 cm
+    of the camera plane) holds that width; where boxes overlap, the thinnest. inf elsewhere.
+    Returns (image, whether any box was painted)."""
+    out = np.full((h, w), np.inf)
+    painted = False
+    near = 0.05
+    for k in range(cam.shape[0]):
+        lo0, lo1, lo2 = cam[k, 0, 0], cam[k, 0, 1], cam[k, 0, 2]
+        hi0, hi1, hi2 = lo0, lo1, lo2
+        for c in range(1, 8):
+            lo0, hi0 = min(lo0, cam[k, c, 0]), max(hi0, cam[k, c, 0])
+            lo1, hi1 = min(lo1, cam[k, c, 1]), max(hi1, cam[k, c, 1])
+            lo2, hi2 = min(lo2, cam[k, c, 2]), max(hi2, cam[k, c, 2])
+        far = -lo2
+        width = f * thin[k] / max(far, 1e-9)
+        if not (keep[k] and far > near and width < max_width
+                and max(lo0, -hi0) <= far and max(lo1, -hi1) <= far):
+            continue
+        if -hi2 < near:  # a corner at or behind the camera plane: the box between the near and far planes
+            u0 = w / 2 + f * min(lo0 / near, lo0 / far) - 1
+            u1 = w / 2 + f * max(hi0 / near, hi0 / far) + 1
+            v0 = h / 2 - f * max(hi1 / near, hi1 / far) - 1
+            v1 = h / 2 - f * min(lo1 / near, lo1 / far) + 1
+        else:
+            u0 = v0 = np.inf
+            u1 = v1 = -np.inf
+            for c in range(8):
+                ahead = max(-cam[k, c, 2], near)
+                u = w / 2 + f * cam[k, c, 0] / ahead
+                v = h / 2 - f * cam[k, c, 1] / ahead
+                u0, u1, v0, v1 = min(u0, u), max(u1, u), min(v0, v), max(v1, v)
+            u0, u1, v0, v1 = u0 - 1, u1 + 1, v0 - 1, v1 + 1
+        r0, r1 = int(min(max(v0, 0.0), h)), int(min(max(np.ceil(v1), 0.0), h))
+        c0, c1 = int(min(max(u0, 0.0), w)), int(min(max(np.ceil(u1), 0.0), w))
+        painted = True
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                if width < out[r, c]:
+                    out[r, c] = width
+    return out, painted

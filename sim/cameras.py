@@ -33,7 +33,7 @@ import numpy as np
 from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
 from sim.backends.base import BackendError
-from sim.camera_refine import fill_level
+from sim.camera_refine import fill_level, thin_width_image
 from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
@@ -426,54 +426,17 @@ class RayCastCamera:
     def _thin_widths(self, pos, rot) -> np.ndarray | None:
         """(H, W) image of the smallest projected width (pixels) of the thin boxes whose image box covers
         each pixel (inf elsewhere), or None when no box in view is thin. A level refines the points where
-        this is below its coarse grid's spacing (+ half a pixel)."""
-        thin = self._thin_boxes(pos, rot)
-        if thin is None:
-            return None
-        width, boxes = thin
-        out = np.full((self.intr.height, self.intr.width), np.inf)
-        for k in np.argsort(-width, kind="stable"):  # the thinnest painted last
-            a, b, c0, c1 = boxes[k]
-            out[a:b, c0:c1] = width[k]
-        return out
-
-    def _thin_boxes(self, pos, rot):
-        """The model parts, and the walls' end faces that face the camera, that may project thinner
-        than the first grid's spacing (and so fall between its points): a lower bound of their
-        projected width (smallest extent at the farthest depth, pixels) and their image boxes
-        (row0, row1, col0, col1: of the projected corners, or of the near and far planes when a
-        corner is behind the camera), or None when there are none."""
+        this is below its coarse grid's spacing (+ half a pixel). The boxes are the model parts, and
+        the walls' end faces that face the camera (sim.camera_refine.thin_width_image has the rules)."""
         sc = self._scene
         if len(sc.thin) == 0:
             return None
-        h, w, f = self.intr.height, self.intr.width, self.intr.f
-        n_parts = len(sc.parts)
         keep = np.ones(len(sc.thin), bool)  # end faces turned away from the camera cannot be seen
-        keep[n_parts:] = np.einsum("ni,ni->n", sc.end_face_centre - pos, sc.end_normal) < 0
+        keep[len(sc.parts):] = np.einsum("ni,ni->n", sc.end_face_centre - pos, sc.end_normal) < 0
         cam = (sc.corners - pos) @ rot  # camera frame (x right, y up, -z ahead)
-        lo, hi = cam.min(axis=1), cam.max(axis=1)
-        far = -lo[:, 2]
-        width = f * sc.thin / np.maximum(far, 1e-9)
-        pick = keep & (far > 0.05) & (width < self.stride + 0.5)
-        pick &= (np.maximum(lo[:, 0], -hi[:, 0]) <= far) & (np.maximum(lo[:, 1], -hi[:, 1]) <= far)  # roughly in view
-        if not pick.any():
-            return None
-        cam, lo, hi, far, width = cam[pick], lo[pick], hi[pick], far[pick], width[pick]
-        # image box: of the eight projected corners (+1 pixel) when all lie ahead, else of the near and far planes
-        ahead = np.maximum(-cam[..., 2], 0.05)
-        u, v = w / 2 + f * cam[..., 0] / ahead, h / 2 - f * cam[..., 1] / ahead
-        u0, u1, v0, v1 = u.min(axis=1) - 1, u.max(axis=1) + 1, v.min(axis=1) - 1, v.max(axis=1) + 1
-        behind = -hi[:, 2] < 0.05
-        if behind.any():
-            lo_x, hi_x, lo_y, hi_y, fb = lo[behind, 0], hi[behind, 0], lo[behind, 1], hi[behind, 1], far[behind]
-            near = 0.05
-            u0[behind] = w / 2 + f * np.minimum(lo_x / near, lo_x / fb) - 1
-            u1[behind] = w / 2 + f * np.maximum(hi_x / near, hi_x / fb) + 1
-            v0[behind] = h / 2 - f * np.maximum(hi_y / near, hi_y / fb) - 1
-            v1[behind] = h / 2 - f * np.minimum(lo_y / near, lo_y / fb) + 1
-        boxes = np.stack([np.clip(v0, 0, h).astype(int), np.clip(np.ceil(v1), 0, h).astype(int),
-                          np.clip(u0, 0, w).astype(int), np.clip(np.ceil(u1), 0, w).astype(int)], axis=1)
-        return width, boxes
+        out, painted = thin_width_image(cam, sc.thin, keep, self.intr.f, self.intr.height, self.intr.width,
+                                        self.stride + 0.5)
+        return out if painted else None
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:
         """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""

@@ -80,3 +80,29 @@ def test_tiny_and_odd_images_render():
     for size in (2, 3, 7, 33):
         a, c = RayCastCamera(size, stride=1).render(b), RayCastCamera(size, stride=8).render(b)
         assert a.depth.shape == (size, size) and np.array_equal(np.isfinite(a.depth), np.isfinite(c.depth))
+
+
+def _box_corners(x, y, z):
+    return np.array([[a, b, c] for a in x for b in y for c in z], float)
+
+
+def test_thin_box_image_by_hand():
+    """sim.camera_refine.thin_width_image at 128 px (f = 64) on three camera-frame boxes, by hand: two
+    thin ones 2-2.1 m ahead that overlap (the thinner wins the overlap, whichever comes last), one
+    straddling the camera plane (boxed between the near plane at 5 cm and its far side), one seen
+    too wide to be thin and one turned away."""
+    from sim.camera_refine import thin_width_image
+
+    cam = np.stack([_box_corners((-0.1, 0.1), (-0.1, 0.1), (-2.1, -2.0)),    # 0.02 m: 64 * 0.02 / 2.1 px
+                    _box_corners((0.0, 0.3), (-0.1, 0.1), (-2.1, -2.0)),     # 0.04 m: twice as wide
+                    _box_corners((0.001, 0.002), (-0.2, 0.2), (-3.0, 0.5)),  # straddles: far side 3 m
+                    _box_corners((-1.0, 1.0), (-1.0, 1.0), (-1.1, -1.0)),    # 0.5 m: 29 px, not thin
+                    _box_corners((-0.1, 0.1), (-0.1, 0.1), (-2.1, -2.0))])   # turned away
+    out, painted = thin_width_image(cam, np.array([0.02, 0.04, 0.01, 0.5, 0.001]),
+                                    np.array([True, True, True, True, False]), 64.0, 128, 128, 4.5)
+    a, b, c = 64 * 0.02 / 2.1, 64 * 0.04 / 2.1, 64 * 0.01 / 3.0
+    want = np.full((128, 128), np.inf)
+    want[:, 63:68] = c                     # u from 64 + 64 * min(.001/.05, .001/3) - 1 to ceil(64 + 64 * .002/.05 + 1)
+    want[59:69, 63:75] = np.minimum(want[59:69, 63:75], b)  # u 64 - 1 .. 64 + 64 * .3 / 2 + 1, v 64 -+ 3.2 -+ 1
+    want[59:69, 59:69] = np.minimum(want[59:69, 59:69], a)
+    assert painted and np.array_equal(out, want)
