@@ -46,6 +46,23 @@ def camera_to_start(points: np.ndarray, pose_xy, heading_deg: float) -> np.ndarr
     return np.column_stack([x, y, up + CAMERA_HEIGHT])
 
 
+def check_view(depth: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float) -> None:
+    """Refuse a frame a map cannot place, with one ValueError naming what is wrong: a depth image
+    that is not (height, width) of its intrinsics, a pose that is not two finite numbers, a heading
+    that is not a finite number (NaN would carve arbitrary cells, inf fails deep in the math)."""
+    shape = np.shape(depth)
+    if shape != (intr.height, intr.width):
+        raise ValueError(f"depth must be a (height, width) = ({intr.height}, {intr.width}) image, not shape {shape}")
+    try:
+        x, y = (float(v) for v in pose_xy)
+    except (TypeError, ValueError):
+        raise ValueError(f"pose_xy must be two numbers (x, y), not {pose_xy!r}") from None
+    if not (math.isfinite(x) and math.isfinite(y)):
+        raise ValueError(f"pose_xy must be finite, not {pose_xy!r}")
+    if isinstance(heading_deg, bool) or not isinstance(heading_deg, (int, float, np.number)) or not math.isfinite(heading_deg):
+        raise ValueError(f"heading_deg must be a finite number of degrees, not {heading_deg!r}")
+
+
 class OccupancyGrid:
     def __init__(self, resolution: float = 0.1, half_extent: float = 30.0) -> None:
         self.res = resolution
@@ -62,6 +79,9 @@ class OccupancyGrid:
 
     def integrate(self, depth: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float, max_range: float = 12.0) -> None:
         """Carve free space along each pixel column and mark obstacles where rays end."""
+        check_view(depth, intr, pose_xy, heading_deg)
+        if not (isinstance(max_range, (int, float)) and 0.0 < max_range < math.inf):
+            raise ValueError(f"max_range must be a positive finite distance in metres, not {max_range!r}")
         rays = intr.pixel_rays()
         d = np.where(np.isfinite(depth), depth, np.inf)
         height = rays[..., 1] * d + CAMERA_HEIGHT  # the start-frame height of each pixel's point
@@ -196,6 +216,9 @@ class Tsdf:
             voxel_size=voxel_size, block_resolution=8, block_count=40000, device=o3d.core.Device("CPU:0"))
 
     def integrate(self, depth: np.ndarray, rgb: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float) -> None:
+        check_view(depth, intr, pose_xy, heading_deg)
+        if np.shape(rgb) != (intr.height, intr.width, 3):
+            raise ValueError(f"rgb must be a ({intr.height}, {intr.width}, 3) image, not shape {np.shape(rgb)}")
         o3d = self.o3d
         # open3d cameras look along +z with y down: flip our (x right, y up, -z ahead) frame
         cam_to_start = np.eye(4)

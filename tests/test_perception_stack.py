@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perception.mapping import (
     FREE,
@@ -11,6 +13,7 @@ from perception.mapping import (
     segment_rooms,
 )
 from perception.objects import Detection, ObjectTracker, detect_segmentation
+from perception.sensors import Intrinsics
 from scenes import load_suite_scene
 from scenes.frames import to_start_frame
 from sim.backends import make_backend
@@ -258,3 +261,38 @@ def test_headless_gl_is_chosen_whatever_spacelab_module_is_imported_first():
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parents[1], timeout=120)
     assert out.stdout.split() in (["egl", "mujoco.egl"], ["osmesa", "mujoco.osmesa"]), out.stderr
+
+
+_BAD_VIEWS = st.one_of(
+    st.tuples(st.just("pose_xy"), st.sampled_from([(float("nan"), 0.0), (0.0, float("inf")), (1.0,), "ab", None, (1, 2, 3)])),
+    st.tuples(st.just("heading_deg"), st.sampled_from([float("nan"), float("inf"), -float("inf"), None, "90", True])),
+    st.tuples(st.just("depth"), st.sampled_from([(8, 8), (16,), (0, 0), (16, 16, 1)])),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(bad=_BAD_VIEWS)
+def test_maps_refuse_a_frame_they_cannot_place_and_keep_what_they_had(bad):
+    """OccupancyGrid and Tsdf: a non-finite or malformed pose, heading or depth image is one
+    ValueError naming the field, and the grid integrated so far is unchanged."""
+    from perception.mapping import OccupancyGrid
+
+    intr = Intrinsics(16, 16, 90.0)
+    grid = OccupancyGrid()
+    grid.integrate(np.full((16, 16), 2.0), intr, (0.0, 0.0), 0.0)
+    before = grid.grid.copy()
+    args = {"depth": np.full((16, 16), 2.0), "pose_xy": (0.0, 0.0), "heading_deg": 0.0}
+    field, value = bad
+    args[field] = np.full(value, 2.0) if field == "depth" else value
+    with pytest.raises(ValueError, match=field):
+        grid.integrate(args["depth"], intr, args["pose_xy"], args["heading_deg"])
+    assert np.array_equal(grid.grid, before)
+    with pytest.raises(ValueError, match="max_range"):
+        grid.integrate(np.full((16, 16), 2.0), intr, (0.0, 0.0), 0.0, max_range=float("nan"))
+    from perception.mapping import Tsdf
+
+    args["rgb"] = np.zeros((16, 16, 3), np.uint8)
+    with pytest.raises(ValueError, match=field):
+        Tsdf().integrate(args["depth"], args["rgb"], intr, args["pose_xy"], args["heading_deg"])
+    with pytest.raises(ValueError, match="rgb"):
+        Tsdf().integrate(np.full((16, 16), 2.0), np.zeros((8, 8, 3), np.uint8), intr, (0.0, 0.0), 0.0)
