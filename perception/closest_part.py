@@ -36,7 +36,7 @@ def _sign(v: float) -> float:
         return 1.0
     if v < 0.0:
         return -1.0
-    return v * 0.0 if v != v else 0.0
+    return v if v != v else 0.0
 
 
 @njit(cache=True, nogil=True)

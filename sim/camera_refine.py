@@ -90,17 +90,7 @@ def fill_level(g, key, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_a
             if not last:
                 N[r, c, 0], N[r, c, 1], N[r, c, 2] = n_cam[a, b, 0], n_cam[a, b, 1], n_cam[a, b, 2]
                 O[r, c] = offset[a, b]
-    n_hard = 0
-    for r in range(L):
-        for c in range(L):
-            n_hard += not ok[r, c]
-    rows, cols = np.empty(n_hard, np.intp), np.empty(n_hard, np.intp)
-    k = 0
-    for r in range(L):
-        for c in range(L):
-            if not ok[r, c]:
-                rows[k], cols[k] = r, c
-                k += 1
+    rows, cols = np.nonzero(~ok)  # row-major, as numpy's
     return G, D, C, N, O, rows, cols
 
 
