@@ -20,6 +20,7 @@ import numpy as np
 from numba import njit
 
 _TIE = 1e-9  # two face keys closer than this are the same face
+_PROBE = (0.5773, 0.6123, 0.5401)  # a fixed direction: a face's key is its camera-frame normal . _PROBE
 
 
 @njit(cache=True, nogil=True)
@@ -38,17 +39,23 @@ def erode(easy: np.ndarray) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def fill_level(g, key, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_at, x, y, norm, thin, min_width,
-               last):
-    """From the coarse grid's values (g geom ids, face keys, depth, |cos|, camera-frame face normals
-    n_cam (L, L, 3) and plane offsets) to the fine grid's: each fine point of an easy cell (its four
+def fill_level(g, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_at, x, y, norm, thin, min_width,
+               last, width):
+    """From the coarse grid's values (g geom ids, depth, |cos|, camera-frame face normals n_cam
+    (L, L, 3), whose dot product with _PROBE is a number per face, and plane offsets) to the fine
+    grid's: each fine point of an easy cell (its four
     corners on one flat face; not on the last level, also its eight neighbour cells) is that face's
     plane met by the point's ray (depth = offset / (n . (x, y, -1)), |cos| = |n . r| / |r|); coarse
     points keep their values; the others are listed (rows, columns) for rays, in row-major order.
     thin: the thin-box width image (pixels; an empty array: none); a point where it is below
     `min_width` is listed too. Returns G, D, C, N, O (fine grids; N and O only filled when not
-    `last`) and the listed rows and columns."""
-    nc = g.shape[0] - 1
+    `last`), the listed rows and columns, and their pixels (flat indices of a `width`-wide image)."""
+    n = g.shape[0]
+    key = np.empty((n, n))
+    for i in range(n):
+        for j in range(n):
+            key[i, j] = n_cam[i, j, 0] * _PROBE[0] + n_cam[i, j, 1] * _PROBE[1] + n_cam[i, j, 2] * _PROBE[2]
+    nc = n - 1
     easy = np.empty((nc, nc), np.bool_)
     for i in range(nc):
         for j in range(nc):
@@ -91,7 +98,47 @@ def fill_level(g, key, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_a
                 N[r, c, 0], N[r, c, 1], N[r, c, 2] = n_cam[a, b, 0], n_cam[a, b, 1], n_cam[a, b, 2]
                 O[r, c] = offset[a, b]
     rows, cols = np.nonzero(~ok)  # row-major, as numpy's
-    return G, D, C, N, O, rows, cols
+    pix = np.empty(rows.shape[0], np.int64)
+    for i in range(rows.shape[0]):
+        pix[i] = lines[rows[i]] * width + lines[cols[i]]
+    return G, D, C, N, O, rows, cols, pix
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def store(G, D, C, N, O, rows, cols, pix, geom, dist, normal, dirs, norm, rot, planes):
+    """Write rays cast through pixels `pix` (geom ids, distances, world normals, their unit world rays
+    dirs; norm: |pixel ray| at z = -1 of every pixel) into grids at (rows, cols): geom id, depth (distance /
+    norm), |cos| between normal and ray; with `planes`, also the face plane for the next level: the
+    camera-frame normal (normal . rot's columns) and the offset (distance * normal . ray)."""
+    for i in range(rows.shape[0]):
+        r, c, p = rows[i], cols[i], pix[i]
+        n0, n1, n2 = normal[i, 0], normal[i, 1], normal[i, 2]
+        dot = n0 * dirs[i, 0] + n1 * dirs[i, 1] + n2 * dirs[i, 2]
+        G[r, c], D[r, c], C[r, c] = geom[i], dist[i] / norm[p], abs(dot)
+        if planes:
+            for k in range(3):
+                N[r, c, k] = n0 * rot[0, k] + n1 * rot[1, k] + n2 * rot[2, k]
+            O[r, c] = dist[i] * dot
+
+
+@njit(cache=True, nogil=True)
+def paint(geom, depth, cos, colour, entity, shades, far):
+    """The frame's images from per-pixel geom ids (-1: nothing), depths and |cos| (2-D): RGB from the
+    packed colour table (row (geom + 1) * shades + level, level = |cos| rounded to shades - 1 steps),
+    entity ids (entity[geom + 1]) and depth (far where nothing was hit; in place)."""
+    h, w = geom.shape
+    rgb = np.empty((h, w, 3), np.uint8)
+    ent = np.empty((h, w), entity.dtype)
+    for r in range(h):
+        for c in range(w):
+            g = geom[r, c] + 1
+            level = min(int(cos[r, c] * (shades - 1) + 0.5), shades - 1)
+            row = g * shades + level
+            rgb[r, c, 0], rgb[r, c, 1], rgb[r, c, 2] = colour[row, 0], colour[row, 1], colour[row, 2]
+            ent[r, c] = entity[g]
+            if g == 0:
+                depth[r, c] = far
+    return rgb, ent
 
 
 @njit(cache=True, nogil=True)

@@ -32,8 +32,9 @@ import numpy as np
 
 from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
+from sim import raycast
 from sim.backends.base import BackendError
-from sim.camera_refine import fill_level, thin_width_image
+from sim.camera_refine import fill_level, paint, store, thin_width_image
 from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
@@ -142,6 +143,13 @@ class _RayScene:
         self.end_axis = np.array([f[3] for f in faces], np.intp)
         self.end_sign = np.array([f[4] for f in faces])
         self.end_thin = np.array([f[5] for f in faces])
+        # for the compiled caster (sim.raycast): each geom's local half extents (its image box for
+        # the tiles) and whether rays can hit it at all (MuJoCo's rule: a transparent geom or material is skipped)
+        m = self.model
+        self.compiled = raycast.supported(m.geom_type)
+        self.half = np.array([_local_half(int(t), s) for t, s in zip(m.geom_type, m.geom_size)]).reshape(-1, 3)
+        alpha = np.where(m.geom_matid >= 0, m.mat_rgba[np.maximum(m.geom_matid, 0), 3] if m.nmat else 0.0, m.geom_rgba[:, 3])
+        self.visible = alpha != 0
         self._src_bodies = np.unique(model.geom_bodyid[self.source[self.moving]])
         self._body_pose: np.ndarray | None = None  # the physics bodies' poses at the last sync
 
@@ -225,9 +233,8 @@ _CORNERS = np.array([[i, j, k] for i in (-1.0, 1.0) for j in (-1.0, 1.0) for k i
 _CULLED = 5  # ray-scene group of geoms outside the view
 _IN_VIEW = np.array([1, 1, 1, 1, 1, 0], np.uint8)
 
-# A fixed direction to fingerprint face normals: two samples on one face give the same dot product.
-_PROBE = np.array([0.5773, 0.6123, 0.5401])
 _NO_THIN = np.zeros((0, 0))  # fill_level's "no thin-box image"
+_NO_N, _NO_O = np.zeros((0, 0, 3)), np.zeros((0, 0))  # store's plane grids when no plane is kept
 SHADES = 256  # shading levels in the colour table
 
 
@@ -250,7 +257,7 @@ class RayCastCamera:
     """
 
     def __init__(self, size: int = 128, fovy_deg: float = 90.0, max_depth: float = 50.0, stride: int | None = None,
-                 threads: int = 1) -> None:
+                 threads: int = 1, rays: str = "compiled") -> None:
         if not (_is_int(size) and 2 <= size <= MAX_SIZE):
             raise ValueError(f"size must be an integer number of pixels in [2, {MAX_SIZE}], not {size!r}")
         if not (isinstance(fovy_deg, (int, float)) and not isinstance(fovy_deg, bool) and 0.0 < fovy_deg < 180.0):
@@ -263,7 +270,12 @@ class RayCastCamera:
             raise ValueError(f"stride must be 1 (a ray per pixel) or 2, 4 or 8 (adaptive), not {stride!r}")
         if not (_is_int(threads) and 1 <= threads <= 64):
             raise ValueError(f"threads must be an integer in [1, 64], not {threads!r}")
+        if rays not in ("compiled", "mujoco"):
+            raise ValueError(f"rays must be 'compiled' (sim.raycast) or 'mujoco' (mj_multiRay), not {rays!r}")
         size, stride, threads = int(size), int(stride), int(threads)
+        self.ray_caster = rays
+        self._compiled = False  # whether this scene's rays go through sim.raycast (see _sync_scene)
+        self._tiles = None  # that caster's tile bins of the current frame
         self.threads = threads
         self._pool = None  # ThreadPoolExecutor for threads > 1 (mj_multiRay releases the GIL)
         self._last = None  # (key, frame) of the last render, reused while nothing in view moved
@@ -275,8 +287,9 @@ class RayCastCamera:
         self.stride = stride
         # the first grid (every `stride` pixels), then refinement levels down to every pixel
         self.first = _lines(size, stride)
+        self._first_rows, self._first_cols = (a.reshape(-1) for a in np.meshgrid(np.arange(len(self.first)),
+                                                                                 np.arange(len(self.first)), indexing="ij"))
         self._first_pix = (self.first[:, None] * size + self.first[None, :]).reshape(-1)
-        self._first_rays = self.unit_rays[self._first_pix]
         self.levels = [_level(self.intr, s) for s in (stride // 2, stride // 4, stride // 8) if s >= 1]
         self._model = None
         self._tan_y = self._tan_x = float(np.tan(np.radians(fovy_deg) / 2))  # square images
@@ -305,17 +318,13 @@ class RayCastCamera:
         self._cull(pos, rot)
         colour, entity, flat = self._tables
         if not self.levels:
-            geom, depth, cos = self._cast(backend, pos, rot, np.arange(len(self.rays)))
+            geom, depth, cos = self._cast(pos, rot)
         else:
-            geom, depth, cos = self._cast_adaptive(backend, pos, rot, flat)
-        depth[geom < 0] = FAR
+            geom, depth, cos = self._cast_adaptive(pos, rot, flat)
         # colour: material rgb with Lambert shading against the viewing direction, from one packed table
-        shade = np.minimum((cos * (SHADES - 1) + 0.5).astype(np.intp), SHADES - 1)
-        h, w = self.intr.height, self.intr.width
-        rgb = np.take(colour, (geom + 1) * SHADES + shade, axis=0).reshape(h, w, 3)
-        ent = np.take(entity, geom + 1).reshape(h, w)
-        self._door_signs(backend, pos, rot, depth.reshape(h, w), ent)
-        return Frame(rgb, depth.reshape(h, w), ent, pos, rot, self.intr)
+        rgb, ent = paint(geom, depth, cos, colour, entity, SHADES, FAR)
+        self._door_signs(backend, pos, rot, depth, ent)
+        return Frame(rgb, depth, ent, pos, rot, self.intr)
 
     def _sync_scene(self, backend) -> None:
         m, d = backend.model, backend.data
@@ -324,6 +333,8 @@ class RayCastCamera:
             self._last = None
             self._scene = _RayScene(m, d, backend.scene.robot_body)
             self._tables = self._lookup(m, backend.scene.geom_entity[self._scene.source], self._scene.source)
+            # the compiled caster knows MuJoCo's primitive shapes; a scene with meshes or height fields keeps mj_multiRay
+            self._compiled = self.ray_caster == "compiled" and self._scene.compiled
         self._scene.sync(d)
 
     @staticmethod
@@ -342,15 +353,27 @@ class RayCastCamera:
         flat = np.append(True, np.isin(m.geom_type[source], (int(mujoco.mjtGeom.mjGEOM_BOX), int(mujoco.mjtGeom.mjGEOM_PLANE))))
         return rgb, entity, flat
 
-    def _cast(self, backend, pos, rot, pixels):
-        """Rays through `pixels` (flat indices): geom ids (-1 = nothing), depth, |cos| to the normal."""
-        geom, dist, cos, _ = self._rays(pos, np.take(self.unit_rays, pixels, axis=0) @ rot.T)
-        return geom, dist / self.norm[pixels], cos
+    def _cast(self, pos, rot):
+        """A ray per pixel: (H, W) geom ids (-1 = nothing), depth and |cos| to the normal."""
+        h, w = self.intr.height, self.intr.width
+        pix = np.arange(h * w)
+        G, D, C = np.empty((h, w), np.int32), np.empty((h, w)), np.empty((h, w))
+        store(G, D, C, _NO_N, _NO_O, pix // w, pix % w, pix, *self._rays(pos, rot, pix), self.norm, rot, False)
+        return G, D, C
 
     def _cull(self, pos, rot) -> None:
-        """Move the ray scene's geoms whose bounding spheres lie outside the view frustum to group
-        _CULLED, which the rays skip (fewer geoms to test per ray; the image is the same)."""
-        m, d = self._scene.model, self._scene.data
+        """Keep the rays to the geoms that can be in view. Compiled rays: bin each geom's image box into
+        pixel tiles (sim.raycast.bin_tiles); mj_multiRay: move the geoms whose bounding spheres lie
+        outside the view frustum to group _CULLED, which the rays skip. Either way the image is the same."""
+        sc = self._scene
+        m, d = sc.model, sc.data
+        if self._compiled:
+            # what mj_multiRay drops before any ray: hidden geoms, and those beyond the cutoff
+            live = sc.visible & (np.sqrt(np.einsum("ij,ij->i", d.geom_xpos - pos, d.geom_xpos - pos))
+                                 <= self.max_depth + m.geom_rbound)
+            self._tiles = raycast.bin_tiles(m.geom_type, d.geom_xpos, d.geom_xmat, sc.half, live, pos, rot,
+                                            self.intr.f, self.intr.height, self.intr.width, raycast.TILE)
+            return
         c = (d.geom_xpos - pos) @ rot  # camera frame: x right, y up, -z ahead
         r, ahead = m.geom_rbound, -c[:, 2]
         slack = r * 1.5  # the frustum's side planes are at 45 degrees: r * sqrt(2) and a margin
@@ -358,22 +381,30 @@ class RayCastCamera:
                            & (np.abs(c[:, 1]) <= ahead * self._tan_y + slack))
         m.geom_group[:] = np.where(keep, 0, _CULLED)
 
-    def _rays(self, pos, dirs):
-        """mj_multiRay over unit `dirs` (n, 3), split over `threads` (each ray's hit is the same however
-        the rays are split): geom ids, distances, |cos| and world normals."""
-        n = len(dirs)
+    def _rays(self, pos, rot, pix):
+        """Rays from `pos` through pixels `pix` (flat indices), split over `threads` (each ray's hit is
+        the same however the rays are split): geom ids, distances, world normals and unit world rays."""
+        n = len(pix)
+        dirs = np.take(self.unit_rays, pix, axis=0) @ rot.T
         geom, dist, normal = np.empty(n, np.int32), np.empty(n), np.empty((n, 3))
-        flat = np.ascontiguousarray(dirs).reshape(-1)
-        model = self._scene.model
+        model, data = self._scene.model, self._scene.data
+        if self._compiled:
+            start, ids = self._tiles
 
-        def cast(data, a, b):
-            if b > a:
-                mujoco.mj_multiRay(model, data, pos, flat[3 * a:3 * b], _IN_VIEW, True, -1, geom[a:b], dist[a:b],
-                                   normal[a:b].reshape(-1), b - a, self.max_depth)
+            def cast(data, a, b):
+                raycast.cast(model.geom_type, data.geom_xpos, data.geom_xmat, model.geom_size, start, ids, pos,
+                             dirs[a:b], pix[a:b], self.intr.width, raycast.TILE, geom[a:b], dist[a:b], normal[a:b])
+        else:
+            flat = dirs.reshape(-1)
+
+            def cast(data, a, b):
+                if b > a:
+                    mujoco.mj_multiRay(model, data, pos, flat[3 * a:3 * b], _IN_VIEW, True, -1, geom[a:b], dist[a:b],
+                                       normal[a:b].reshape(-1), b - a, self.max_depth)
 
         k = min(self.threads, max(1, n // 256))  # a few hundred rays are not worth a thread's hand-over
         if k == 1:
-            cast(self._scene.data, 0, n)
+            cast(data, 0, n)
         else:
             if self._pool is None:
                 from concurrent.futures import ThreadPoolExecutor
@@ -384,7 +415,7 @@ class RayCastCamera:
             cast(datas[0], cuts[0], cuts[1])
             for j in jobs:
                 j.result()
-        return geom, dist, np.abs(np.einsum("ij,ij->i", normal, dirs)), normal
+        return geom, dist, normal, dirs
 
     def close(self) -> None:
         """Stop the ray threads (if any)."""
@@ -392,35 +423,27 @@ class RayCastCamera:
             self._pool.shutdown()
             self._pool = None
 
-    def _cast_adaptive(self, backend, pos, rot, flat):
+    def _cast_adaptive(self, pos, rot, flat):
+        """Coarse to fine (see the class): (H, W) geom ids, depth and |cos|."""
         L = len(self.first)
-        dirs = self._first_rays @ rot.T
-        g, dist, cos, normal = self._rays(pos, dirs)
-        # each point's face plane in the camera frame: normal n_c and n . (hit - camera)
-        n_cam = (normal @ rot).reshape(L, L, 3)
-        offset = (dist * np.einsum("ij,ij->i", normal, dirs)).reshape(L, L)
-        depth = (dist / self.norm[self._first_pix]).reshape(L, L)
-        g, cos = g.reshape(L, L), cos.reshape(L, L)
+        # the first grid, with each point's face plane in the camera frame: normal n_c and n . (hit - camera)
+        g, depth, cos = np.empty((L, L), np.int32), np.empty((L, L)), np.empty((L, L))
+        n_cam, offset = np.empty((L, L, 3)), np.empty((L, L))
+        store(g, depth, cos, n_cam, offset, self._first_rows, self._first_cols, self._first_pix,
+              *self._rays(pos, rot, self._first_pix), self.norm, rot, True)
         thin = self._thin_widths(pos, rot)
         last = len(self.levels) - 1
         for k, lv in enumerate(self.levels):
             g, depth, cos, n_cam, offset = self._refine(lv, pos, rot, flat, thin, g, depth, cos, n_cam, offset, k == last)
-        return g.reshape(-1), depth.reshape(-1), cos.reshape(-1)
+        return g, depth, cos
 
     def _refine(self, lv, pos, rot, flat, thin, g, depth, cos, n_cam, offset, last):
         """Values at every point of the level's fine grid (2-D arrays) from those at its coarse points:
         sim.camera_refine.fill_level, then rays where it could not tell."""
-        key = n_cam @ _PROBE  # a number per face: equal keys on one geom, one face
-        G, D, C, N, O, r, c = fill_level(g, key, depth, cos, n_cam, offset, flat, lv.lines, lv.cell_of, lv.coarse_at,
-                                         lv.x, lv.y, lv.norm, _NO_THIN if thin is None else thin,
-                                         2 * (lv.lines[1] - lv.lines[0]) + 0.5, last)
-        pix = lv.lines[r] * self.intr.width + lv.lines[c]
-        dirs = np.take(self.unit_rays, pix, axis=0) @ rot.T
-        gh, dh, ch, nh = self._rays(pos, dirs)
-        G[r, c], D[r, c], C[r, c] = gh, dh / self.norm[pix], ch
-        if last:
-            return G, D, C, None, None
-        N[r, c], O[r, c] = nh @ rot, dh * np.einsum("ij,ij->i", nh, dirs)
+        G, D, C, N, O, r, c, pix = fill_level(g, depth, cos, n_cam, offset, flat, lv.lines, lv.cell_of, lv.coarse_at,
+                                              lv.x, lv.y, lv.norm, _NO_THIN if thin is None else thin,
+                                              2 * (lv.lines[1] - lv.lines[0]) + 0.5, last, self.intr.width)
+        store(G, D, C, N, O, r, c, pix, *self._rays(pos, rot, pix), self.norm, rot, not last)
         return G, D, C, N, O
 
     def _thin_widths(self, pos, rot) -> np.ndarray | None:

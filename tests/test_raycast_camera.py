@@ -24,7 +24,7 @@ def test_every_stride_equals_a_ray_per_pixel(stride):
     for index in sorted({s for s, _ in VIEWS}):
         b = make_backend("mujoco")
         b.load(load_suite_scene("tos-3room", index))
-        full, fast = RayCastCamera(128, stride=1), RayCastCamera(128, stride=stride)
+        full, fast = RayCastCamera(128, stride=1, rays="mujoco"), RayCastCamera(128, stride=stride)
         for _, heading in [v for v in VIEWS if v[0] == index]:
             rotate_to(b, heading)
             a, c = full.render(b), fast.render(b)
@@ -56,6 +56,8 @@ def test_bad_stride_and_threads_are_refused_with_the_allowed_values():
         RayCastCamera(64, stride=3)
     with pytest.raises(ValueError, match="threads must be an integer"):
         RayCastCamera(64, threads=0)
+    with pytest.raises(ValueError, match="rays must be 'compiled'"):
+        RayCastCamera(64, rays="optix")
 
 
 @settings(max_examples=80, deadline=None)
