@@ -186,3 +186,69 @@ def thin_width_image(cam, thin, keep, f, h, w, max_width):
                 if width < out[r, c]:
                     out[r, c] = width
     return out, painted
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def _clip_in_front(poly, near):
+    """Clip a camera-frame polygon (k, 3) to the half-space z <= -near (Sutherland-Hodgman)."""
+    k = poly.shape[0]
+    out = np.empty((2 * k, 3))
+    n = 0
+    for i in range(k):
+        a, b = poly[i], poly[(i + 1) % k]
+        a_in, b_in = a[2] <= -near, b[2] <= -near
+        if a_in:
+            out[n] = a
+            n += 1
+        if a_in != b_in:
+            t = (-near - a[2]) / (b[2] - a[2])
+            for j in range(3):
+                out[n, j] = a[j] + (b[j] - a[j]) * t
+            n += 1
+    return out[:n]
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
+def door_signs(ent, depth, rays, norm, rot, pos, doors, f, opening, door_height):
+    """Label wall, floor and sky pixels (ent < 0) seen through an open door's opening with that door, in
+    place. doors (k, 4): the wall's axis (0: the wall runs north-south, plane x = const; 1: y = const),
+    the opening's centre (x, y) and the label. rays (H, W, 3): camera-frame pixel rays at z = -1,
+    norm their lengths; opening (4, 2): the opening's corners (along the wall, z) in loop order. A
+    pixel is labelled when its ray meets the wall plane more than 0.3 m away, not behind what it
+    hit, within the opening (|along the wall| < its half width opening[1, 0], 0 < height < door_height)."""
+    h, w = ent.shape
+    corners = np.empty((4, 3))
+    for d in range(doors.shape[0]):
+        ax = int(doors[d, 0])
+        centre = doors[d, 1:3]
+        for i in range(4):  # the opening's corners, in the camera frame (x right, y up, -z ahead)
+            q = np.empty(3)
+            q[ax], q[1 - ax], q[2] = centre[ax], centre[1 - ax] + opening[i, 0], opening[i, 1]
+            for j in range(3):
+                corners[i, j] = (q[0] - pos[0]) * rot[0, j] + (q[1] - pos[1]) * rot[1, j] + (q[2] - pos[2]) * rot[2, j]
+        cam = corners
+        if (corners[:, 2] > -1e-3).any():
+            cam = _clip_in_front(corners, 1e-3)
+            if cam.shape[0] == 0:
+                continue
+        u0 = v0 = np.inf
+        u1 = v1 = -np.inf
+        for i in range(cam.shape[0]):
+            u = w / 2 + f * cam[i, 0] / -cam[i, 2]
+            v = h / 2 - f * cam[i, 1] / -cam[i, 2]
+            u0, u1, v0, v1 = min(u0, u), max(u1, u), min(v0, v), max(v1, v)
+        r0, r1 = max(int(v0) - 1, 0), min(int(np.ceil(v1)) + 1, h)
+        c0, c1 = max(int(u0) - 1, 0), min(int(np.ceil(u1)) + 1, w)
+        for r in range(r0, r1):
+            for c in range(c0, c1):
+                if ent[r, c] >= 0:
+                    continue
+                x, y, z = rays[r, c, 0], rays[r, c, 1], rays[r, c, 2]
+                world = (rot[0, 0] * x + rot[0, 1] * y + rot[0, 2] * z, rot[1, 0] * x + rot[1, 1] * y + rot[1, 2] * z,
+                         rot[2, 0] * x + rot[2, 1] * y + rot[2, 2] * z)  # the world ray with unit depth
+                t = (centre[ax] - pos[ax]) / world[ax]  # the depth at which it meets the wall plane
+                along = pos[1 - ax] + t * world[1 - ax] - centre[1 - ax]
+                height = pos[2] + t * world[2]
+                if (t * norm[r, c] > 0.3 and t < depth[r, c] + 1e-9 and abs(along) < opening[1, 0]
+                        and height > 0 and height < door_height):
+                    ent[r, c] = int(doors[d, 3])

@@ -34,7 +34,7 @@ from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
 from sim import raycast
 from sim.backends.base import BackendError
-from sim.camera_refine import fill_level, paint, store, thin_width_image
+from sim.camera_refine import door_signs, fill_level, paint, store, thin_width_image
 from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
@@ -283,6 +283,7 @@ class RayCastCamera:
         self.rays = self.intr.pixel_rays().reshape(-1, 3)  # z = -1 scaling: depth = distance / norm
         self.norm = np.linalg.norm(self.rays, axis=1)
         self.unit_rays = self.rays / self.norm[:, None]
+        self._pixel_rays, self._pixel_norm = self.rays.reshape(size, size, 3), self.norm.reshape(size, size)
         self.max_depth = max_depth
         self.stride = stride
         # the first grid (every `stride` pixels), then refinement levels down to every pixel
@@ -462,62 +463,19 @@ class RayCastCamera:
         return out if painted else None
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:
-        """Label wall/floor/sky pixels seen through an open door's opening with that door (in place)."""
+        """Label wall/floor/sky pixels seen through an open door's opening with that door (in place;
+        sim.camera_refine.door_signs). Objects seen through the door keep their id."""
         spec = backend.scene.spec
-        doors = [(k, d) for k, d in enumerate(spec.doors) if d.open]
-        if not doors:
-            return
-        h, w, f = self.intr.height, self.intr.width, self.intr.f
-        corners = np.zeros((len(doors), 4, 3))  # each opening's corners in loop order
-        for i, (_, door) in enumerate(doors):
-            ax = 0 if door.axis == "y" else 1
-            corners[i, :, ax] = door.position[ax]
-            corners[i, :, 1 - ax] = door.position[1 - ax] + _OPENING[:, 0]
-            corners[i, :, 2] = _OPENING[:, 1]
-        cams = (corners - pos) @ rot  # camera frame (x right, y up, -z ahead)
-        rays = self.rays.reshape(h, w, 3)
-        for (k, door), cam in zip(doors, cams):
-            if (cam[:, 2] > -1e-3).any():
-                cam = _clip_in_front(cam, near=1e-3)
-                if len(cam) == 0:
-                    continue
-            u, v = w / 2 + f * cam[:, 0] / -cam[:, 2], h / 2 - f * cam[:, 1] / -cam[:, 2]
-            rows = slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h))
-            cols = slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w))
-            if rows.start >= rows.stop or cols.start >= cols.stop:
-                continue
-            block = ent[rows, cols]
-            if not (block < 0).any():
-                continue
-            ax = 0 if door.axis == "y" else 1  # the wall plane is x = const for axis "y"
-            r = rays[rows, cols] @ rot.T  # world rays with unit depth
-            with np.errstate(divide="ignore", invalid="ignore"):
-                t = (door.position[ax] - pos[ax]) / r[..., ax]  # depth at which the ray meets the wall plane
-            along = pos[1 - ax] + t * r[..., 1 - ax] - door.position[1 - ax]
-            z = pos[2] + t * r[..., 2]
-            through = (t * self.norm.reshape(h, w)[rows, cols] > 0.3) & (t < depth[rows, cols] + 1e-9)
-            through &= (np.abs(along) < 0.45) & (z > 0) & (z < DOOR_HEIGHT) & (block < 0)
-            block[through] = len(spec.objects) + k  # objects seen through the door keep their id
+        doors = [(0.0 if d.axis == "y" else 1.0, d.position[0], d.position[1], len(spec.objects) + k)
+                 for k, d in enumerate(spec.doors) if d.open]
+        if doors:
+            door_signs(ent, depth, self._pixel_rays, self._pixel_norm, rot, pos, np.array(doors, float),
+                       self.intr.f, _OPENING, DOOR_HEIGHT)
 
 
 def _copy(f: Frame) -> Frame:
     """A frame with its own arrays (the camera keeps the last one to reuse)."""
     return Frame(f.rgb.copy(), f.depth.copy(), f.segmentation.copy(), f.cam_pos.copy(), f.cam_rot.copy(), f.intrinsics)
-
-
-def _clip_in_front(poly: np.ndarray, near: float) -> np.ndarray:
-    """Clip a camera-frame polygon (k, 3) to the half-space z <= -near (Sutherland-Hodgman; on
-    Python floats: a handful of corners)."""
-    pts = poly.tolist()
-    out = []
-    for a, b in zip(pts, pts[1:] + pts[:1]):
-        a_in, b_in = a[2] <= -near, b[2] <= -near
-        if a_in:
-            out.append(a)
-        if a_in != b_in:
-            t = (-near - a[2]) / (b[2] - a[2])
-            out.append([a[i] + (b[i] - a[i]) * t for i in range(3)])
-    return np.array(out, float).reshape(-1, 3)
 
 
 def set_shadows(renderer, on: bool) -> None:

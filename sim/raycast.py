@@ -132,7 +132,7 @@ def _face(side, si, li, wi, lj, wj, sj, lk, wk, sk):
     return -1.0
 
 
-@njit(cache=True, nogil=True, error_model="numpy")
+@njit(cache=True, nogil=True, error_model="numpy", inline="always")
 def hit(gtype, xpos, mat, size, org, g, p0, p1, p2, v0, v1, v2, a):
     """Distance along v from the origin p to geom g (gtype, world xpos (n, 3), 3x3 mat (n, 9) flat
     and size (n, 3) of every geom; org: `origins` of p; a = |v|^2), and the world normal there: (dist, n0, n1, n2); dist

@@ -16,6 +16,7 @@ from scenes import load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.cameras import RayCastCamera
 from sim.env import ExplorationEnv
+from sim.navigation import rotate_to
 from spacelab.bench.compare import compare_results, format_comparison
 
 
@@ -723,3 +724,92 @@ def test_compiled_carving_marks_the_cells_of_the_numpy_formulation(occupied, sta
     ref[cells[free, 1], cells[free, 0]] = FREE
     carve_columns(grid, cam, steps, dirs, limit, -1.0, 0.5, FREE, OCCUPIED)
     assert np.array_equal(grid, ref)
+
+
+def _door_signs_numpy(cam, spec, pos, rot, depth, ent):
+    """The door signs as numpy computed them before sim.camera_refine.door_signs (the reference)."""
+    from sim.cameras import _OPENING, DOOR_HEIGHT
+
+    h, w, f = cam.intr.height, cam.intr.width, cam.intr.f
+    for k, door in enumerate(spec.doors):
+        if not door.open:
+            continue
+        ax = 0 if door.axis == "y" else 1
+        corners = np.zeros((4, 3))
+        corners[:, ax], corners[:, 1 - ax] = door.position[ax], door.position[1 - ax] + _OPENING[:, 0]
+        corners[:, 2] = _OPENING[:, 1]
+        c = (corners - pos) @ rot
+        if (c[:, 2] > -1e-3).any():
+            pts, out = c.tolist(), []
+            for a, b in zip(pts, pts[1:] + pts[:1]):  # clip to z <= -1e-3
+                if a[2] <= -1e-3:
+                    out.append(a)
+                if (a[2] <= -1e-3) != (b[2] <= -1e-3):
+                    t = (-1e-3 - a[2]) / (b[2] - a[2])
+                    out.append([a[i] + (b[i] - a[i]) * t for i in range(3)])
+            if not out:
+                continue
+            c = np.array(out)
+        u, v = w / 2 + f * c[:, 0] / -c[:, 2], h / 2 - f * c[:, 1] / -c[:, 2]
+        rows = slice(max(int(v.min()) - 1, 0), min(int(np.ceil(v.max())) + 1, h))
+        cols = slice(max(int(u.min()) - 1, 0), min(int(np.ceil(u.max())) + 1, w))
+        if rows.start >= rows.stop or cols.start >= cols.stop:
+            continue
+        block = ent[rows, cols]
+        r = cam.rays.reshape(h, w, 3)[rows, cols] @ rot.T
+        with np.errstate(divide="ignore", invalid="ignore"):
+            t = (door.position[ax] - pos[ax]) / r[..., ax]
+        along = pos[1 - ax] + t * r[..., 1 - ax] - door.position[1 - ax]
+        z = pos[2] + t * r[..., 2]
+        through = (t * cam.norm.reshape(h, w)[rows, cols] > 0.3) & (t < depth[rows, cols] + 1e-9)
+        through &= (np.abs(along) < 0.45) & (z > 0) & (z < DOOR_HEIGHT) & (block < 0)
+        block[through] = len(spec.objects) + k
+
+
+def test_compiled_door_signs_label_the_pixels_numpy_labelled():
+    labelled = 0
+    for index in range(6):
+        b = make_backend("mujoco")
+        b.load(load_suite_scene("tos-3room", index))
+        spec = b.scene.spec
+        cam = RayCastCamera(96)
+        for heading in range(0, 360, 30):
+            rotate_to(b, float(heading))
+            frame = cam.render(b)
+            ent = frame.segmentation.copy()
+            ent[ent >= len(spec.objects)] = -1  # back to walls, floor and sky
+            _door_signs_numpy(cam, spec, frame.cam_pos, frame.cam_rot, frame.depth, ent)
+            assert np.array_equal(ent, frame.segmentation), (index, heading)
+            labelled += int((ent >= len(spec.objects)).sum())
+    assert labelled > 500  # doors were in view
+
+
+def test_door_signs_by_hand():
+    # a 32 px camera (f = 16) at (0, 0, 1) looking east at a door in the wall x = 2: its opening (0.9 m wide,
+    # 2 m high) spans columns 16 -+ 16 * 0.45 / 2 = 12.4 .. 19.6 and rows 16 -+ 16 * 1 / 2 = 8 .. 24, so the
+    # pixels whose centres (+0.5) lie inside are columns 12..19 and rows 8..23: 8 x 16
+    from perception.sensors import Intrinsics
+    from sim.camera_refine import door_signs
+    from sim.cameras import _OPENING, DOOR_HEIGHT
+
+    rays = Intrinsics(32, 32, 90.0).pixel_rays()
+    norm = np.linalg.norm(rays, axis=2)
+    rot = np.array([[0.0, 0.0, -1.0], [-1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])  # columns: camera x, y, z in the world
+    doors = np.array([[0.0, 2.0, 0.0, 7.0]])  # wall plane x = const, centre (2, 0), label 7
+
+    def signs(pos, depth, ent):
+        door_signs(ent, depth, rays, norm, rot, np.array(pos), doors, 16.0, _OPENING, DOOR_HEIGHT)
+        return ent
+
+    ent = signs((0.0, 0.0, 1.0), np.full((32, 32), np.inf), np.full((32, 32), -1, np.int32))
+    assert (ent == 7).sum() == 8 * 16 and (ent[8:24, 12:20] == 7).all()
+    # the centre pixel's ray meets the wall plane at depth 2: a surface 0.5 mm nearer hides the door, one just
+    # behind the plane (the next room's wall seen flush) does not; an object (entity 0) keeps its id
+    depth = np.full((32, 32), np.inf)
+    depth[16, 16], depth[16, 15] = 2.0 - 5e-4, 2.0 + 1e-12
+    start = np.full((32, 32), -1, np.int32)
+    start[12, 14] = 0
+    ent = signs((0.0, 0.0, 1.0), depth, start)
+    assert ent[16, 16] == -1 and ent[16, 15] == 7 and ent[12, 14] == 0 and (ent == 7).sum() == 8 * 16 - 2
+    # 0.15 m from the door plane (0.26 m along the corner rays): too close to call it seen through the door
+    assert (signs((1.85, 0.0, 1.0), np.full((32, 32), np.inf), np.full((32, 32), -1, np.int32)) == -1).all()
