@@ -142,6 +142,26 @@ def paint(geom, depth, cos, colour, entity, shades, far):
 
 
 @njit(cache=True, nogil=True)
+def thin_boxes(corners, pos, rot, thin, n_parts, face_centre, face_normal, f, h, w, max_width):
+    """thin_width_image of world boxes: corners (n, 8, 3) of the model parts, then of the walls' end
+    faces (face_centre and outward face_normal (n - n_parts, 3)); an end face turned away from the
+    camera at `pos` cannot be seen and is left out. rot: the camera's axes (columns) in the world."""
+    n = corners.shape[0]
+    keep = np.ones(n, np.bool_)
+    for k in range(n_parts, n):
+        e = k - n_parts
+        keep[k] = ((face_centre[e, 0] - pos[0]) * face_normal[e, 0] + (face_centre[e, 1] - pos[1]) * face_normal[e, 1]
+                   + (face_centre[e, 2] - pos[2]) * face_normal[e, 2]) < 0
+    cam = np.empty((n, 8, 3))
+    for k in range(n):
+        for c in range(8):
+            q0, q1, q2 = corners[k, c, 0] - pos[0], corners[k, c, 1] - pos[1], corners[k, c, 2] - pos[2]
+            for j in range(3):
+                cam[k, c, j] = q0 * rot[0, j] + q1 * rot[1, j] + q2 * rot[2, j]
+    return thin_width_image(cam, thin, keep, f, h, w, max_width)
+
+
+@njit(cache=True, nogil=True)
 def thin_width_image(cam, thin, keep, f, h, w, max_width):
     """The thin-box width image: for each box (its eight corners in the camera frame, cam (n, 8, 3):
     x right, y up, -z ahead) that is kept, in front, roughly in view and projects thinner than

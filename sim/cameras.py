@@ -34,7 +34,7 @@ from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
 from sim import raycast
 from sim.backends.base import BackendError
-from sim.camera_refine import door_signs, fill_level, paint, store, thin_width_image
+from sim.camera_refine import door_signs, fill_level, paint, store, thin_boxes
 from sim.compile_mujoco import HULL_GROUP, NOT_ENTITY, PART_GROUP, ROBOT_ENTITY
 
 SKY = np.array([200, 214, 230], np.uint8)
@@ -369,11 +369,9 @@ class RayCastCamera:
         sc = self._scene
         m, d = sc.model, sc.data
         if self._compiled:
-            # what mj_multiRay drops before any ray: hidden geoms, and those beyond the cutoff
-            live = sc.visible & (np.sqrt(np.einsum("ij,ij->i", d.geom_xpos - pos, d.geom_xpos - pos))
-                                 <= self.max_depth + m.geom_rbound)
-            self._tiles = raycast.bin_tiles(m.geom_type, d.geom_xpos, d.geom_xmat, sc.half, live, pos, rot,
-                                            self.intr.f, self.intr.height, self.intr.width, raycast.TILE)
+            self._tiles = raycast.bin_tiles(m.geom_type, d.geom_xpos, d.geom_xmat, sc.half, m.geom_rbound, sc.visible,
+                                            self.max_depth, pos, rot, self.intr.f, self.intr.height, self.intr.width,
+                                            raycast.TILE)
             return
         c = (d.geom_xpos - pos) @ rot  # camera frame: x right, y up, -z ahead
         r, ahead = m.geom_rbound, -c[:, 2]
@@ -455,11 +453,8 @@ class RayCastCamera:
         sc = self._scene
         if len(sc.thin) == 0:
             return None
-        keep = np.ones(len(sc.thin), bool)  # end faces turned away from the camera cannot be seen
-        keep[len(sc.parts):] = np.einsum("ni,ni->n", sc.end_face_centre - pos, sc.end_normal) < 0
-        cam = (sc.corners - pos) @ rot  # camera frame (x right, y up, -z ahead)
-        out, painted = thin_width_image(cam, sc.thin, keep, self.intr.f, self.intr.height, self.intr.width,
-                                        self.stride + 0.5)
+        out, painted = thin_boxes(sc.corners, pos, rot, sc.thin, len(sc.parts), sc.end_face_centre, sc.end_normal,
+                                  self.intr.f, self.intr.height, self.intr.width, self.stride + 0.5)
         return out if painted else None
 
     def _door_signs(self, backend, pos, rot, depth, ent) -> None:

@@ -248,13 +248,13 @@ def hit(gtype, xpos, mat, size, org, g, p0, p1, p2, v0, v1, v2, a):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def bin_tiles(gtype, xpos, xmat, half, live, pos, rot, f, h, w, tile):
+def bin_tiles(gtype, xpos, xmat, half, rbound, visible, cutoff, pos, rot, f, h, w, tile):
     """Which geoms each tile of pixels can see: CSR (start (n_tiles + 1), geom ids ascending).
     A geom goes into every tile its image box touches, with two pixels to spare: the box of its
     local bounding box's corners projected (x right, y up, -z ahead in the camera frame rot), the
-    part in front of the camera (edges cut at the camera plane). Planes and geoms that reach
-    behind-and-beside the camera go everywhere; geoms wholly behind, nowhere. `live`: geoms
-    that can be hit at all (not eliminated)."""
+    part in front of the camera (edges cut at the camera plane). Planes go everywhere; geoms
+    wholly behind the camera, nowhere; so do those mj_multiRay drops before any ray: not
+    `visible`, or farther than `cutoff` + their bounding radius `rbound`."""
     ty, tx = (h + tile - 1) // tile, (w + tile - 1) // tile
     ng = gtype.shape[0]
     box = np.empty((ng, 4), np.int64)  # tile rows and columns, inclusive; r0 > r1: none
@@ -262,7 +262,8 @@ def bin_tiles(gtype, xpos, xmat, half, live, pos, rot, f, h, w, tile):
     near = 1e-9
     for g in range(ng):
         box[g, 0], box[g, 1], box[g, 2], box[g, 3] = 1, 0, 1, 0
-        if not live[g]:
+        d0, d1, d2 = xpos[g, 0] - pos[0], xpos[g, 1] - pos[1], xpos[g, 2] - pos[2]
+        if not visible[g] or math.sqrt(d0 * d0 + d1 * d1 + d2 * d2) > cutoff + rbound[g]:
             continue
         if gtype[g] == PLANE:
             box[g, 0], box[g, 1], box[g, 2], box[g, 3] = 0, ty - 1, 0, tx - 1

@@ -96,17 +96,22 @@ def test_tiles_by_hand():
                      [0.0, 0.0, -10.0]])  # a plane: in every tile
     xmat = np.tile(np.eye(3).reshape(1, 9), (4, 1))
     half = np.array([[0.5, 0.5, 0.5], [0.5, 0.5, 0.5], [0.2, 0.2, 0.2], [1.0, 1.0, 1.0]])
-    live = np.ones(4, bool)
-    start, ids = raycast.bin_tiles(gtype, xpos, xmat, half, live, np.zeros(3), np.eye(3), 32.0, 64, 64, 8)
+    rbound, visible = np.linalg.norm(half, axis=1), np.ones(4, bool)
+
+    def bins(cutoff=50.0):
+        return raycast.bin_tiles(gtype, xpos, xmat, half, rbound, visible, cutoff, np.zeros(3), np.eye(3), 32.0, 64, 64, 8)
+
+    start, ids = bins()
     tiles = {g: {t for t in range(64) if g in ids[start[t]:start[t + 1]]} for g in range(4)}
     assert tiles[1] == set() and tiles[2] == set(range(64)) and tiles[3] == set(range(64))
     # the near face (3.5 m) spans columns 32 + 32 * (0.22 -+ 0.5) / 3.5 = 29.4 .. 38.6 and rows 27.4 .. 36.6;
     # with 2 px to spare: columns 27..40 (tiles 3..5), rows 25..38 (tiles 3..4)
     assert tiles[0] == {r * 8 + c for r in (3, 4) for c in (3, 4, 5)}
     assert all(list(ids[start[t]:start[t + 1]]) == sorted(ids[start[t]:start[t + 1]]) for t in range(64))
-    live[0] = False  # a geom no ray can hit goes nowhere
-    start, ids = raycast.bin_tiles(gtype, xpos, xmat, half, live, np.zeros(3), np.eye(3), 32.0, 64, 64, 8)
-    assert 0 not in ids
+    visible[0] = False  # a geom no ray can hit goes nowhere
+    assert 0 not in bins()[1]
+    visible[0] = True  # nor one past the cutoff (4.006 m away, bounding radius 0.866)
+    assert 0 in bins(cutoff=3.2)[1] and 0 not in bins(cutoff=3.1)[1]
 
 
 def test_frames_equal_mj_multiray_frames():
