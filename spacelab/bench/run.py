@@ -124,6 +124,8 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
               f"{cams['raycast_128_2_threads']} / {cams['raycast_128_static']}"),
              ("ray-cast camera frames/s at 128 px, a ray per pixel (the reference)", cams["raycast_128_per_pixel"]),
              ("ray-cast camera frames per CPU second at 128 px over 60 views (5 scenes x 12 headings)", cams["raycast_128_views"]),
+             ("  the same views: 2 threads (frames per wall second) / rays by mj_multiRay",
+              f"{cams['raycast_128_views_2_threads']} / {cams['raycast_128_views_mj_multiray']}"),
              (f"OpenGL camera ({per['gl_backend']}) frames/s, 64 / 128 px", f"{cams['gl_64']} / {cams['gl_128']}"),
              ("map update ms/frame: occupancy / open3d TSDF", f"{per['occupancy_ms_per_frame']} / {per['tsdf_ms_per_frame']}"),
              ("mapper episodes/min (1 process)", per["mapper_episodes_per_min"])]
