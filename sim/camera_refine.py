@@ -48,8 +48,9 @@ def fill_level(g, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_at, x,
     plane met by the point's ray (depth = offset / (n . (x, y, -1)), |cos| = |n . r| / |r|); coarse
     points keep their values; the others are listed (rows, columns) for rays, in row-major order.
     thin: the thin-box width image (pixels; an empty array: none); a point where it is below
-    `min_width` is listed too. Returns G, D, C, N, O (fine grids; N and O only filled when not
-    `last`), the listed rows and columns, and their pixels (flat indices of a `width`-wide image)."""
+    `min_width` is listed too. Returns G, D, C, N, O (fine grids, filled except at the listed
+    points, which the caller casts; N and O empty on the `last` level), the listed rows and
+    columns, and their pixels (flat indices of a `width`-wide image)."""
     n = g.shape[0]
     key = np.empty((n, n))
     for i in range(n):
@@ -69,23 +70,31 @@ def fill_level(g, depth, cos, n_cam, offset, flat, lines, cell_of, coarse_at, x,
     G = np.empty((L, L), g.dtype)
     D = np.empty((L, L))
     C = np.empty((L, L))
-    N = np.empty((L, L, 3))
-    O = np.empty((L, L))
+    M = 0 if last else L  # the planes are kept for the next level only
+    N = np.empty((M, M, 3))
+    O = np.empty((M, M))
     ok = np.empty((L, L), np.bool_)
+    on_coarse = np.zeros(L, np.bool_)
+    for a in range(coarse_at.shape[0]):
+        on_coarse[coarse_at[a]] = True
     has_thin = thin.shape[0] > 0
     for r in range(L):
         ci = cell_of[r]
         for c in range(L):
+            if on_coarse[r] and on_coarse[c]:
+                continue  # a coarse point: its own values, below
             cj = cell_of[c]
+            e = easy[ci, cj]
+            if has_thin:
+                e = e and thin[lines[r], lines[c]] >= min_width
+            ok[r, c] = e
+            if not e:
+                continue  # to be cast: the ray's values are stored over these
             nx, ny, nz = n_cam[ci, cj, 0], n_cam[ci, cj, 1], n_cam[ci, cj, 2]
             along = nx * x[r, c] + ny * y[r, c] - nz
             G[r, c] = g[ci, cj]
             D[r, c] = offset[ci, cj] / along
             C[r, c] = abs(along) / norm[r, c]
-            e = easy[ci, cj]
-            if has_thin:
-                e = e and thin[lines[r], lines[c]] >= min_width
-            ok[r, c] = e
             if not last:
                 N[r, c, 0], N[r, c, 1], N[r, c, 2] = nx, ny, nz
                 O[r, c] = offset[ci, cj]

@@ -1,7 +1,8 @@
 """Cameras on the physics: RGB, depth and segmentation from the robot's viewpoint, two implementations.
 
-- `RayCastCamera`: `mj_multiRay` against a copy of the scene's visible geometry (each moving
-  body's parts behind one bounding sphere), coarse to fine: a ray every `stride` pixels, then
+- `RayCastCamera`: rays against a copy of the scene's visible geometry, by a compiled caster
+  with MuJoCo's ray rules and hits (sim.raycast; `mj_multiRay` for scenes with meshes, or on
+  request), coarse to fine: a ray every `stride` pixels, then
   at each halving of the spacing a ray only where the four points around disagree (another
   geom, another face, a curved surface) or near such a cell; points whose four corners hit one
   flat face are intersected with that face's plane exactly. Depth and segmentation come
@@ -123,8 +124,7 @@ class _RayScene:
         # than the sample spacing could fall between samples, so the adaptive camera rays its image box
         self.parts = np.flatnonzero(model.geom_group[self.source] == PART_GROUP)
         self.part_thin = np.array([_thinnest(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
-        self.part_half = np.array([_local_half(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
-        self.part_half = self.part_half.reshape(-1, 3)
+        self.part_half = raycast.local_half(model.geom_type[self.source[self.parts]], model.geom_size[self.source[self.parts]])
         # the end faces of the other boxes (walls): seen end-on, a wall is a strip thinner than the grid spacing
         # with the same surface on both sides. Each face: geom (ray-scene id), centre and half extents in the geom's
         # frame (the face's own axis flat), outward normal axis and sign, and the full thickness
@@ -147,7 +147,7 @@ class _RayScene:
         # the tiles) and whether rays can hit it at all (MuJoCo's rule: a transparent geom or material is skipped)
         m = self.model
         self.compiled = raycast.supported(m.geom_type)
-        self.half = np.array([_local_half(int(t), s) for t, s in zip(m.geom_type, m.geom_size)]).reshape(-1, 3)
+        self.half = raycast.local_half(m.geom_type, m.geom_size)
         alpha = np.where(m.geom_matid >= 0, m.mat_rgba[np.maximum(m.geom_matid, 0), 3] if m.nmat else 0.0, m.geom_rgba[:, 3])
         self.visible = alpha != 0
         self._src_bodies = np.unique(model.geom_bodyid[self.source[self.moving]])
@@ -212,16 +212,6 @@ def _thinnest(gtype: int, size: np.ndarray) -> float:
     return 2.0 * float(min(size[0], size[1]))  # cylinder
 
 
-def _local_half(gtype: int, size: np.ndarray) -> tuple[float, float, float]:
-    """Half extents of a geom's box in its own frame."""
-    if gtype == int(mujoco.mjtGeom.mjGEOM_BOX):
-        return tuple(float(v) for v in size[:3])
-    if gtype == int(mujoco.mjtGeom.mjGEOM_SPHERE):
-        return (float(size[0]),) * 3
-    extra = float(size[0]) if gtype == int(mujoco.mjtGeom.mjGEOM_CAPSULE) else 0.0
-    return (float(size[0]), float(size[0]), float(size[1]) + extra)
-
-
 MAX_SIZE = 4096  # pixels a side
 
 
@@ -239,7 +229,12 @@ SHADES = 256  # shading levels in the colour table
 
 
 class RayCastCamera:
-    """Ray-cast RGB-D-segmentation camera on `mj_multiRay`.
+    """Ray-cast RGB-D-segmentation camera.
+
+    `rays="compiled"` (the default) casts with sim.raycast: MuJoCo's ray-geom arithmetic, each ray
+    testing only the geoms whose image boxes touch its pixel's 8-px tile; its hits equal
+    `mj_multiRay`'s bit for bit. `rays="mujoco"` casts with `mj_multiRay` itself (the reference;
+    also what a scene with meshes or height fields gets).
 
     `stride=1` casts one ray per pixel. `stride=2, 4 or 8` (by default 4 from 128 px, else 2)
     casts a ray at every `stride`-th row and column first, then refines level by level (spacing
@@ -251,8 +246,7 @@ class RayCastCamera:
     is intersected with its cell's face plane. The result equals `stride=1` (depth to ~1e-14 m)
     except at a rare pixel where a part thinner than the spacing escapes its thin-part box (3 of
     240 views of tos-3room at 15-degree steps had 1-3 such pixels; stride 2 before had 2).
-    The per-level bookkeeping is compiled (sim.camera_refine); `mj_multiRay` is now most of a
-    frame (~300 ns a ray, about 15 geoms tested fully each), so stride 8 is no faster than 4
+    The per-level bookkeeping is compiled (sim.camera_refine). Stride 8 is no faster than 4
     over 60 views and misses more thin parts.
     """
 

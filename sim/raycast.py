@@ -34,6 +34,25 @@ MINVAL = 1e-15  # mjMINVAL
 TILE = 8  # pixels a side of a culling tile
 
 
+def local_half(gtype: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Half extents (n, 3) of each geom's bounding box in its own frame, from MuJoCo geom types and
+    sizes (n, 3). A plane gets its size (it is binned into every tile anyway).
+
+    >>> local_half(np.array([SPHERE, CAPSULE, CYLINDER, BOX]), np.array([[0.1, 0, 0], [0.1, 0.3, 0], [0.2, 0.5, 0], [1.0, 2.0, 3.0]])).tolist()
+    [[0.1, 0.1, 0.1], [0.1, 0.1, 0.4], [0.2, 0.2, 0.5], [1.0, 2.0, 3.0]]
+    """
+    gtype, size = np.asarray(gtype), np.asarray(size, float).reshape(-1, 3)
+    half = size.copy()  # boxes and ellipsoids: their size
+    round_ = np.isin(gtype, (SPHERE, CAPSULE, CYLINDER))
+    half[round_, 1] = size[round_, 0]
+    ball = gtype == SPHERE
+    half[ball, 2] = size[ball, 0]
+    half[gtype == CYLINDER, 2] = size[gtype == CYLINDER, 1]
+    cap = gtype == CAPSULE
+    half[cap, 2] = size[cap, 1] + size[cap, 0]
+    return half
+
+
 def supported(gtype: np.ndarray) -> bool:
     """Whether every geom type in `gtype` is one this caster handles."""
     return bool(np.isin(gtype, SUPPORTED).all())
