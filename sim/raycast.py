@@ -271,8 +271,8 @@ def bin_tiles(gtype, xpos, xmat, half, rbound, visible, cutoff, pos, rot, f, h, 
     """Which geoms each tile of pixels can see: CSR (start (n_tiles + 1), geom ids ascending).
     A geom goes into every tile its image box touches, with two pixels to spare: the box of its
     local bounding box's corners projected (x right, y up, -z ahead in the camera frame rot), the
-    part in front of the camera (edges cut at the camera plane). Planes go everywhere; geoms
-    wholly behind the camera, nowhere; so do those mj_multiRay drops before any ray: not
+    part in front of the camera (edges cut at the camera plane). Planes, and geoms whose box holds
+    the camera, go everywhere; geoms wholly behind the camera, nowhere; so do those mj_multiRay drops before any ray: not
     `visible`, or farther than `cutoff` + their bounding radius `rbound`."""
     ty, tx = (h + tile - 1) // tile, (w + tile - 1) // tile
     ng = gtype.shape[0]
@@ -284,7 +284,12 @@ def bin_tiles(gtype, xpos, xmat, half, rbound, visible, cutoff, pos, rot, f, h, 
         d0, d1, d2 = xpos[g, 0] - pos[0], xpos[g, 1] - pos[1], xpos[g, 2] - pos[2]
         if not visible[g] or math.sqrt(d0 * d0 + d1 * d1 + d2 * d2) > cutoff + rbound[g]:
             continue
-        if gtype[g] == PLANE:
+        # the camera in (or on) the geom's box: its rays can hit it at any angle, even at distance 0
+        inside = True
+        for k in range(3):
+            local = -(xmat[g, k] * d0 + xmat[g, 3 + k] * d1 + xmat[g, 6 + k] * d2)
+            inside = inside and abs(local) <= half[g, k] * (1.0 + 1e-9) + 1e-9
+        if gtype[g] == PLANE or inside:
             box[g, 0], box[g, 1], box[g, 2], box[g, 3] = 0, ty - 1, 0, tx - 1
             continue
         for c in range(8):

@@ -3,7 +3,7 @@ normal bit for bit on random primitive geoms and rays (hypothesis), whole frames
 scenes, and its tile binning by hand (what goes into which tile, what goes nowhere)."""
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from robots.headless_mujoco import mujoco
@@ -131,6 +131,8 @@ def test_frames_equal_mj_multiray_frames():
 @settings(max_examples=40, deadline=None)
 @given(st.lists(_geom, min_size=1, max_size=6), st.tuples(*[st.floats(-2.0, 2.0)] * 3),
        st.tuples(*[_unit] * 4), st.floats(30.0, 150.0), st.sampled_from([4, 8, 16]))
+@example(geoms=[("box", (1.0, 1.0, 0.0), (0.0, 0.0, 0.0), (0.0, 0.0, 0.0, 0.0))], origin=(0.0, 1.0, 0.0),
+         quat=(0.0, 0.0, 0.0, 0.0), fovy=30.0, tile=4)  # the camera on a box's face: hits at distance 0
 def test_tiles_lose_no_hit(geoms, origin, quat, fovy, tile):
     """Casting a camera's pixels through the tiles finds what testing every geom finds, whatever the
     camera pose and field of view, with geoms behind, beside and around the camera."""
