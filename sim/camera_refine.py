@@ -141,7 +141,8 @@ def paint(geom, depth, cos, colour, entity, shades, far):
     for r in range(h):
         for c in range(w):
             g = geom[r, c] + 1
-            level = min(int(cos[r, c] * (shades - 1) + 0.5), shades - 1)
+            k = cos[r, c]  # |cos| is in [0, 1]; a NaN (no normal) shades as 0 rather than index anywhere
+            level = shades - 1 if k >= 1.0 else (int(k * (shades - 1) + 0.5) if k > 0.0 else 0)
             row = g * shades + level
             rgb[r, c, 0], rgb[r, c, 1], rgb[r, c, 2] = colour[row, 0], colour[row, 1], colour[row, 2]
             ent[r, c] = entity[g]

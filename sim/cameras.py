@@ -123,8 +123,8 @@ class _RayScene:
         # model parts (ray-scene ids), their smallest full extent and bounding radius: a part seen thinner
         # than the sample spacing could fall between samples, so the adaptive camera rays its image box
         self.parts = np.flatnonzero(model.geom_group[self.source] == PART_GROUP)
-        self.part_thin = np.array([_thinnest(int(model.geom_type[g]), model.geom_size[g]) for g in self.source[self.parts]])
         self.part_half = raycast.local_half(model.geom_type[self.source[self.parts]], model.geom_size[self.source[self.parts]])
+        self.part_thin = 2.0 * self.part_half.min(axis=1)
         # the end faces of the other boxes (walls): seen end-on, a wall is a strip thinner than the grid spacing
         # with the same surface on both sides. Each face: geom (ray-scene id), centre and half extents in the geom's
         # frame (the face's own axis flat), outward normal axis and sign, and the full thickness
@@ -165,6 +165,8 @@ class _RayScene:
         pose = np.concatenate([data.xpos[self._src_bodies].reshape(-1), data.xmat[self._src_bodies].reshape(-1)])
         if self._body_pose is not None and np.array_equal(pose, self._body_pose):
             return
+        if not np.isfinite(pose).all():
+            raise BackendError("a moving body's pose is not finite: the physics state holds NaN or inf")
         self._body_pose = pose
         src = self.source[self.moving]
         pos, xmat = data.geom_xpos[src], data.geom_xmat[src]
@@ -199,17 +201,6 @@ class _RayScene:
             d.xipos[:] = self.data.xipos
             self.extra.append(d)
         return [self.data, *self.extra[: n - 1]]
-
-
-def _thinnest(gtype: int, size: np.ndarray) -> float:
-    """A geom's smallest full extent (m)."""
-    if gtype == int(mujoco.mjtGeom.mjGEOM_BOX):
-        return 2.0 * float(min(size))
-    if gtype == int(mujoco.mjtGeom.mjGEOM_SPHERE):
-        return 2.0 * float(size[0])
-    if gtype == int(mujoco.mjtGeom.mjGEOM_CAPSULE):
-        return 2.0 * float(size[0])
-    return 2.0 * float(min(size[0], size[1]))  # cylinder
 
 
 MAX_SIZE = 4096  # pixels a side
@@ -264,14 +255,14 @@ class RayCastCamera:
             raise ValueError(f"stride must be 1 (a ray per pixel) or 2, 4 or 8 (adaptive), not {stride!r}")
         if not (_is_int(threads) and 1 <= threads <= 64):
             raise ValueError(f"threads must be an integer in [1, 64], not {threads!r}")
-        if rays not in ("compiled", "mujoco"):
+        if not (isinstance(rays, str) and rays in ("compiled", "mujoco")):
             raise ValueError(f"rays must be 'compiled' (sim.raycast) or 'mujoco' (mj_multiRay), not {rays!r}")
         size, stride, threads = int(size), int(stride), int(threads)
         self.ray_caster = rays
         self._compiled = False  # whether this scene's rays go through sim.raycast (see _sync_scene)
         self._tiles = None  # that caster's tile bins of the current frame
         self.threads = threads
-        self._pool = None  # ThreadPoolExecutor for threads > 1 (mj_multiRay releases the GIL)
+        self._pool = None  # ThreadPoolExecutor for threads > 1 (both casters release the GIL)
         self._last = None  # (key, frame) of the last render, reused while nothing in view moved
         self.intr = Intrinsics(size, size, fovy_deg)
         self.rays = self.intr.pixel_rays().reshape(-1, 3)  # z = -1 scaling: depth = distance / norm
@@ -295,6 +286,8 @@ class RayCastCamera:
         if not hasattr(backend, "data"):
             raise BackendError(f"the ray-cast camera needs a MuJoCo backend, not {backend.name!r}")
         pos, rot = _camera_pose(backend)
+        if not (np.isfinite(pos).all() and np.isfinite(rot).all()):
+            raise BackendError(f"the camera pose is not finite (position {pos.tolist()}): the physics state holds NaN or inf")
         self._sync_scene(backend)
         key = self._frame_key(pos, rot)
         if self._last is not None and self._last[0] == key:  # nothing moved: the same rays hit the same surfaces

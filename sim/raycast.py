@@ -272,8 +272,8 @@ def bin_tiles(gtype, xpos, xmat, half, rbound, visible, cutoff, pos, rot, f, h, 
     A geom goes into every tile its image box touches, with two pixels to spare: the box of its
     local bounding box's corners projected (x right, y up, -z ahead in the camera frame rot), the
     part in front of the camera (edges cut at the camera plane). Planes, and geoms whose box holds
-    the camera, go everywhere; geoms wholly behind the camera, nowhere; so do those mj_multiRay drops before any ray: not
-    `visible`, or farther than `cutoff` + their bounding radius `rbound`."""
+    the camera, go everywhere; geoms wholly behind the camera, nowhere; so do those mj_multiRay
+    drops before any ray: not `visible`, or farther than `cutoff` + their bounding radius `rbound`."""
     ty, tx = (h + tile - 1) // tile, (w + tile - 1) // tile
     ng = gtype.shape[0]
     box = np.empty((ng, 4), np.int64)  # tile rows and columns, inclusive; r0 > r1: none

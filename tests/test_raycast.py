@@ -156,3 +156,34 @@ def test_tiles_lose_no_hit(geoms, origin, quat, fovy, tile):
                  tile, g1, d1, n1)
     (g0, d0, n0), _ = _both(model, data, origin, dirs)
     assert g1.tolist() == g0.tolist() and d1.tobytes() == d0.tobytes() and n1.tobytes() == n0.tobytes()
+
+
+_wild = st.floats(allow_nan=True, allow_infinity=True) | st.sampled_from([1e300, -1e300, 1e-300, 0.0])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(*[_wild] * 3), min_size=1, max_size=4), st.lists(_wild, min_size=9, max_size=9),
+       st.tuples(*[_wild] * 3), st.lists(_wild, min_size=9, max_size=9))
+def test_tiles_of_non_finite_and_huge_poses_stay_in_bounds(xpos, xmat, pos, rot):
+    """Whatever the poses (NaN, inf, 1e300), the bins name real geoms and real tiles: no index can
+    leave its array (the camera refuses non-finite poses itself; this is the kernel's own guard)."""
+    n = len(xpos)
+    gtype = np.array([raycast.BOX, raycast.SPHERE, raycast.CYLINDER, raycast.PLANE][:n])
+    half = np.full((n, 3), 0.5)
+    start, ids = raycast.bin_tiles(gtype, np.array(xpos), np.tile(np.array(xmat), (n, 1)), half, np.full(n, 0.9),
+                                   np.ones(n, bool), 50.0, np.array(pos), np.array(rot).reshape(3, 3), 16.0, 32, 32, 8)
+    assert len(start) == 17 and start[0] == 0 and (np.diff(start) >= 0).all() and start[-1] == len(ids) <= 16 * n
+    assert ((ids >= 0) & (ids < n)).all()
+
+
+def test_paint_levels_stay_in_the_table():
+    from sim.camera_refine import paint
+
+    colour = np.arange(2 * 4 * 3, dtype=np.uint8).reshape(8, 3)  # 2 rows (nothing, geom 0) x 4 shades
+    geom = np.array([[0, 0, 0, 0, -1, 0]], np.int32)
+    cos = np.array([[0.5, 1.0, 1.5, np.nan, np.inf, -np.inf]])
+    depth = np.zeros((1, 6))
+    rgb, ent = paint(geom, depth, cos, colour, np.array([-1, 7], np.int32), 4, np.inf)
+    # geom 0's rows are 4..7: 0.5 -> level int(2.0) = 2, 1.0 and more -> 3, NaN and -inf -> 0; nothing hit -> row 3
+    assert rgb[0, :, 0].tolist() == [colour[6, 0], colour[7, 0], colour[7, 0], colour[4, 0], colour[3, 0], colour[4, 0]]
+    assert ent.tolist() == [[7, 7, 7, 7, -1, 7]] and depth[0, 4] == np.inf and depth[0, 0] == 0.0

@@ -62,10 +62,10 @@ def test_bad_stride_and_threads_are_refused_with_the_allowed_values():
 
 @settings(max_examples=80, deadline=None)
 @given(st.one_of(st.integers(-10, 10), st.integers(4097, 10**9), st.floats(allow_nan=True), st.text(max_size=3),
-                 st.none(), st.booleans(), st.lists(st.integers(), max_size=2)),
-       st.sampled_from(["size", "fovy_deg", "max_depth", "stride", "threads"]))
+                 st.none(), st.booleans(), st.lists(st.integers(), max_size=2), st.just(np.array(["compiled", "x"]))),
+       st.sampled_from(["size", "fovy_deg", "max_depth", "stride", "threads", "rays"]))
 def test_hostile_camera_settings_get_one_value_error(value, field):
-    good = {"size": 16, "fovy_deg": 90.0, "max_depth": 50.0, "stride": 2, "threads": 1}
+    good = {"size": 16, "fovy_deg": 90.0, "max_depth": 50.0, "stride": 2, "threads": 1, "rays": "compiled"}
     kwargs = good | {field: value}
     try:
         cam = RayCastCamera(**kwargs)
@@ -74,6 +74,32 @@ def test_hostile_camera_settings_get_one_value_error(value, field):
         return
     # accepted: a value the camera can work with
     assert cam.intr.width >= 2 and 0 < cam.intr.fovy_deg < 180 and cam.max_depth > 0 and cam.stride in (1, 2, 4, 8)
+    assert cam.ray_caster in ("compiled", "mujoco")
+
+
+@pytest.mark.parametrize("rays", ["compiled", "mujoco"])
+@pytest.mark.parametrize("what", ["cam_xpos", "cam_xmat", "body"])
+def test_a_non_finite_physics_state_gets_one_error_and_the_camera_goes_on(rays, what):
+    from sim.backends import BackendError
+
+    b = make_backend("mujoco")
+    b.load(load_suite_scene("tos-3room", 1))
+    cam = RayCastCamera(64, rays=rays)
+    before = cam.render(b)
+    if what == "body":  # a moving object's body (the ray scene copies its geoms' poses)
+        body = int(b.model.geom_bodyid[cam._scene.source[cam._scene.moving[0]]])
+        array, index = b.data.xpos, body
+    else:
+        array, index = getattr(b.data, what), b.scene.camera
+    saved = array[index].copy()
+    for bad in (np.nan, np.inf, -np.inf):
+        array[index] = bad
+        with pytest.raises(BackendError, match="not finite") as e:
+            cam.render(b)
+        assert "\n" not in str(e.value)
+    array[index] = saved
+    after = cam.render(b)
+    assert np.array_equal(after.depth, before.depth) and np.array_equal(after.segmentation, before.segmentation)
 
 
 def test_tiny_and_odd_images_render():
