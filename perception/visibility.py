@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from perception import view_kernel
 from scenes.spec import SceneSpec
 
 MAX_FOV_DEG = 180.0  # a horizontal field of view beyond this is not a camera
@@ -186,27 +187,33 @@ class ViewGeometry:
         self._at: dict = {}  # agent_xy -> what a view from there needs before its heading is known
 
     def _from(self, agent_xy) -> tuple:
-        """Per agent position: the entities in range as (index, bearing, their point rows), and the
-        floor cells in range as (cell index, point row, bearing), bearings in degrees as Python floats."""
+        """Per agent position, as arrays for `perception.view_kernel`: the entities in range (index,
+        bearing, their point rows as CSR ptr/rows) and the floor cells in range (cell index, point row,
+        bearing); bearings in degrees."""
         key = tuple(agent_xy)
         got = self._at.get(key)
         if got is not None:
             return got
         cfg, ax, ay = self.cfg, agent_xy[0], agent_xy[1]
         lo, hi = cfg.min_range, cfg.max_range
-        ents = []
+        ent, bearing, ptr, rows = [], [], [0], []
         for e, (cx, cy) in enumerate(self._centres):  # as _candidates: math-module calls, same order
             dx, dy = cx - ax, cy - ay
             if lo <= math.hypot(dx, dy) <= hi and e not in self._closed:
-                ents.append((e, math.degrees(math.atan2(dx, dy)), self._rows.get(e, [])))
-        near: list = []
+                ent.append(e)
+                bearing.append(math.degrees(math.atan2(dx, dy)))
+                rows += self._rows.get(e, [])
+                ptr.append(len(rows))
+        near_i = np.zeros(0, np.int64)
+        near_b = np.zeros(0)
         cells = self.cells
         if cells is not None and len(cells):
             d = cells - np.asarray(agent_xy, float)[None, :]  # as _cells_in_view
-            bearing, dist = np.degrees(np.arctan2(d[:, 0], d[:, 1])), np.hypot(d[:, 0], d[:, 1])
-            n = self._n_pts  # the range test on Python floats: the same float64 comparisons
-            near = [(i, n + i, b) for i, (b, r) in enumerate(zip(bearing.tolist(), dist.tolist())) if lo <= r <= hi]
-        got = self._at[key] = (ents, near)
+            b, dist = np.degrees(np.arctan2(d[:, 0], d[:, 1])), np.hypot(d[:, 0], d[:, 1])
+            near_i = np.flatnonzero((lo <= dist) & (dist <= hi))
+            near_b = b[near_i]
+        got = self._at[key] = (np.array(ent, np.int64), np.array(bearing, float), np.array(ptr, np.int64),
+                               np.array(rows, np.int64), near_i, near_i + self._n_pts, near_b)
         return got
 
     def observe(self, backend: RayCaster, agent_xy, agent_heading: float,
@@ -214,42 +221,23 @@ class ViewGeometry:
         """(visible entities, visible-cells mask), as `observe_view` with this scene's cells; with_cells=False:
         (visible entities, None), as `observe_view` without cells.
 
-        The per-view selection runs on Python floats: `(b - h + 180.0) % 360.0 - 180.0` is the same IEEE
-        arithmetic in Python as in numpy (Python's float % is numpy's remainder: fmod, then the divisor's
-        sign), and so are the hit test's comparisons; numpy is kept for the ray vectors (the norm's
-        summation order is numpy's own)."""
-        ents, near = self._from(agent_xy)
+        The per-view selection, ray vectors and hit tests run compiled (`perception.view_kernel`), with
+        the same IEEE arithmetic as the numpy of `observe_view`; the rays go to the backend in one call."""
+        ent, bearing, ptr, rows, near_i, near_row, near_b = self._from(agent_xy)
         with_cells = with_cells and self.cells is not None
-        h, half = agent_heading, self._half
-        own: list[int] = []
-        rows: list[int] = []
-        for e, b, r in ents:
-            a = (b - h + 180.0) % 360.0 - 180.0  # abs(wrap) <= half; a -180 (wrapped to 180) passes neither way
-            if -half <= a <= half:
-                own += [e] * len(r)
-                rows += r
-        k = len(rows)
-        cell_idx: list[int] = []
-        if with_cells:
-            for i, row, b in near:
-                if -half <= (b - h + 180.0) % 360.0 - 180.0 <= half:  # np.abs(ang) <= half
-                    cell_idx.append(i)
-                    rows.append(row)
+        any_rays = len(rows) or (with_cells and len(near_row))  # the camera is read only for a view with rays
+        cam = np.asarray(backend.camera_position(), dtype=np.float64) if any_rays else np.zeros(3)
+        slot, cell, dirs, length = view_kernel.pick_rays(bearing, ptr, rows, near_row, near_b, float(agent_heading),
+                                                         self._half, with_cells, self._points, cam)
         seen: list[int] = []
-        clear: list[bool] = []
-        if rows:
-            cam = backend.camera_position()
-            vec = self._points[rows] - cam
-            length = np.sqrt(np.add.reduce(vec * vec, axis=1))  # np.linalg.norm(vec, axis=1), written out
-            dist, hit = backend.cast_rays(cam, vec / length[:, None], cutoff=self.cfg.max_range + 2.0)
-            clear = [d < 0 or d >= n - HIT_TOLERANCE for d, n in zip(dist.tolist(), length.tolist())]
-            if k:
-                seen = sorted({e for e, c, g in zip(own, clear, hit[:k].tolist()) if c or g == e})
-        if not with_cells:
-            return seen, None
-        out = np.zeros(len(self.cells), bool)
-        if cell_idx:
-            out[[i for i, c in zip(cell_idx, clear[k:]) if c]] = True
+        out = np.zeros(len(self.cells), bool) if with_cells else None
+        if len(slot):
+            dist, hit = backend.cast_rays(cam, dirs, cutoff=self.cfg.max_range + 2.0)
+            seen_slots, free = view_kernel.judge_rays(slot, cell, np.asarray(dist, np.float64), np.asarray(hit, np.int64),
+                                                      length, ent, HIT_TOLERANCE, len(ent), len(near_i))
+            seen = ent[seen_slots].tolist()
+            if with_cells:
+                out[near_i[free]] = True
         return seen, out
 
 

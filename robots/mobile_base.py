@@ -34,6 +34,7 @@ class MobileBaseConfig:
 
 ROBOT_BODY = "robot"
 CAMERA = "robot_camera"
+CONTACT_SENSOR = "robot_contacts"  # sensordata: how many contacts touch the base (0 = free)
 JOINTS = ("base_x", "base_y", "base_yaw")
 
 
@@ -63,6 +64,12 @@ def add_mobile_base(spec: mujoco.MjSpec, cfg: MobileBaseConfig) -> None:
     )
     # MuJoCo cameras look along their -z with +y up: x-axis = body -y, y-axis = body +z.
     body.add_camera(name=CAMERA, pos=[0.07, 0, cfg.camera_height], xyaxes=[0, -1, 0, 0, 0, 1], fovy=cfg.camera_fovy)
+    # MuJoCo's contact sensor, "found" only: the count of contacts that touch the robot body, computed
+    # in mj_step from the same contacts as mjData.contact (a compiled control loop reads it instead)
+    touch = spec.add_sensor(name=CONTACT_SENSOR, type=mujoco.mjtSensor.mjSENS_CONTACT, objtype=mujoco.mjtObj.mjOBJ_BODY,
+                            objname=ROBOT_BODY)
+    touch.intprm[0] = 1 << int(mujoco.mjtConDataField.mjCONDATA_FOUND)  # data fields, a bit mask
+    touch.intprm[2] = 1  # one slot: "found" is the full count whatever the slots
     for joint, kv, limit in (
         ("base_x", cfg.kv_linear, cfg.max_force),
         ("base_y", cfg.kv_linear, cfg.max_force),

@@ -4,7 +4,9 @@ velocity controller that drives the physics robot along the path.
 The path comes from networkx A* over `scenes.grid.walkable_graph`; the robot then
 really drives it in the physics engine (contacts included), holding its heading, and
 the result reports whether it arrived, how many physics steps it took and whether the
-robot touched anything on the way.
+robot touched anything on the way. On the MuJoCo CPU backend the control loop runs compiled
+(`sim.drive_kernel`), with the same result to the last bit; the Python loop here is the
+reference and serves every other backend.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from sim.backends.base import Backend
+from sim.backends.base import Backend, BackendError
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
 
@@ -107,8 +109,27 @@ def _substeps(backend: Backend, cfg: DriveConfig) -> int:
     return max(1, int(round(1.0 / (cfg.control_hz * backend.timestep))))
 
 
-def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig = DriveConfig()) -> DriveResult:
-    """Drive through `waypoints` (world xy) holding `heading_deg`; stop at the last one."""
+def _handle(backend):
+    """The backend's compiled-stepping handle (sim.drive_kernel), or None for the Python loop."""
+    get = getattr(backend, "step_handle", None)
+    return get() if get is not None else None
+
+
+def _kernel_error(h, status: int) -> None:
+    """Raise what MujocoBackend.step raises for a kernel call that ended in a refused step or a divergence."""
+    from sim import drive_kernel as dk
+
+    if status == dk.BAD_CONTROL:
+        raise BackendError(f"control contains NaN or inf: {h.refused.tolist()}")
+    if status == dk.DIVERGED:
+        raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
+
+
+def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig = DriveConfig(),
+               compiled: bool = True) -> DriveResult:
+    """Drive through `waypoints` (world xy) holding `heading_deg`; stop at the last one.
+    On MuJoCo CPU the loop runs compiled (`sim.drive_kernel`, the same result to the last bit);
+    compiled=False keeps it in Python."""
     n_sub = _substeps(backend, cfg)
     dt = n_sub * backend.timestep
     start = backend.physics_steps
@@ -117,6 +138,23 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     )
     max_ticks = int((length / cfg.max_speed + cfg.timeout_margin_s) / dt)
     target_yaw_deg = 90.0 - heading_deg  # MuJoCo yaw (counter-clockwise from +x), degrees
+    h = _handle(backend) if compiled else None
+    if h is not None:
+        from sim import drive_kernel as dk
+
+        trace_raw = np.empty(((max_ticks + TRACE_EVERY - 1) // TRACE_EVERY, 3))
+        params = np.array([cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.waypoint_tol, cfg.goal_tol,
+                           cfg.settle_speed])
+        status, steps, touched, nt = dk.drive_ticks(
+            h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused, h.contacts,
+            np.asarray(waypoints, dtype=np.float64).reshape(-1, 2), target_yaw_deg, n_sub, max_ticks, params,
+            TRACE_EVERY, trace_raw)
+        h.advance(steps)
+        _kernel_error(h, status)
+        trace = [[round(x, 3), round(y, 3), round(hd, 2)] for x, y, hd in trace_raw[:nt].tolist()]
+        if status == dk.DONE:
+            return DriveResult(True, "", steps, touched, trace)
+        return DriveResult(False, "blocked: the robot did not reach its goal in time", steps, touched, trace)
     k, touched, trace = 0, 0, []
     wx, wy = waypoints[0]
     # the loop runs once per control tick (about 20 physics steps): names bound locally, arithmetic unchanged
@@ -150,12 +188,22 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     return DriveResult(False, "blocked: the robot did not reach its goal in time", backend.physics_steps - start, touched, trace)
 
 
-def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig()) -> DriveResult:
-    """Turn in place to a compass heading."""
+def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig(), compiled: bool = True) -> DriveResult:
+    """Turn in place to a compass heading (compiled on MuJoCo CPU, as drive_path)."""
     n_sub = _substeps(backend, cfg)
     start = backend.physics_steps
-    x0, y0, _ = backend.robot_pose()
     max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)
+    h = _handle(backend) if compiled else None
+    if h is not None:
+        from sim import drive_kernel as dk
+
+        params = np.array([cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg])
+        status, steps = dk.rotate_ticks(h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused,
+                                        float(heading_deg), n_sub, max_ticks, params)
+        h.advance(steps)
+        _kernel_error(h, status)
+        return DriveResult(True, "", steps) if status == dk.DONE else DriveResult(False, "rotation did not settle", steps)
+    x0, y0, _ = backend.robot_pose()
     pose, step, velocity, radians = backend.robot_pose, backend.step, backend.robot_velocity, math.radians
     kp, w_max, kp_yaw, yaw_tol = cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg
     for _ in range(max_ticks):

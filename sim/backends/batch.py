@@ -320,6 +320,9 @@ class BatchWorld(MujocoBackend):
                 self._vel = self._bv[v[0]:v[0] + 3]
             self._bctrl = memoryview(b._ctrl.reshape(-1)) if b._ctrl.shape == (1, 3) and b._ctrl.flags.c_contiguous else None
 
+    def step_handle(self):
+        return None  # the batch steps this world, not the mirror's MjData
+
     def reset(self, state=None) -> None:
         if state is not None:
             raise BackendError(f"backend {self.name!r} resets to the initial state only")

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from robots.headless_mujoco import mujoco
+from robots.mobile_base import CONTACT_SENSOR
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim.backends.base import Backend, BackendError
@@ -46,6 +47,33 @@ class MujocoBackend(Backend):
         self._cam = d.cam_xpos[self.scene.camera]  # a view: the camera's world position as mj_forward/mj_step leave it
         ent = np.append(-1, self.scene.geom_entity).astype(np.int32)
         self._ray_entity = np.where(ent == ROBOT_ENTITY, -1, ent)
+        self._handle = None
+
+    def step_handle(self):
+        """A `sim.drive_kernel.StepHandle` on this MjData, for the compiled base controller; None where it
+        cannot stand in for `step` (kernels unavailable, pose/velocity/control not the robot's three
+        contiguous entries, no contact sensor, or `step` is not this class's own: a subclass or a
+        test that replaces it must see every tick)."""
+        if type(self).step is not _OWN_STEP:
+            return None
+        if self._handle is None:
+            from sim import drive_kernel as dk
+
+            sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
+            if not (dk.available() and self._pose is not None and self._vel is not None and self._ctrl3 is not None
+                    and sensor >= 0):
+                self._handle = False
+                return None
+            adr = self.model.sensor_adr[sensor]
+            self._handle = dk.StepHandle(
+                mj_step=dk.MJ_STEP, model=self.model._address, data=self.data._address, pose=self._pose,
+                vel=self._vel, ctrl=self.data.ctrl, warnings=self.data.warning.number,
+                contacts=self.data.sensordata[adr:adr + 1], bad=np.array([_BADQPOS, _BADQVEL, _BADQACC]),
+                refused=np.zeros(3), advance=self._advance)
+        return self._handle or None
+
+    def _advance(self, nsteps: int) -> None:
+        self._steps += nsteps
 
     def reset(self, state: np.ndarray | None = None) -> None:
         mujoco.mj_resetData(self.model, self.data)
@@ -150,6 +178,7 @@ class MujocoBackend(Backend):
             self._renderer = None
 
 
+_OWN_STEP = MujocoBackend.step
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 # Visibility rays skip the objects' model parts: each object's hull encloses them, so the first hit is the same
 _HULLS_AND_WALLS = np.array([int(g != PART_GROUP) for g in range(6)], np.uint8)

@@ -1,0 +1,242 @@
+"""The base controller of `sim.navigation`, compiled: a whole MoveTo or Rotate in one call.
+
+`drive_path` and `rotate_to` send a velocity command every control tick (10 Hz, 20 physics
+steps) and read the pose back; in Python that costs ~5 µs a tick on top of the physics. On
+the MuJoCo CPU backend the same loop runs here, in numba, calling MuJoCo's own `mj_step`
+(the C function the bindings call, from the library they loaded) on the backend's
+MjModel/MjData, and reading the pose, velocity, warning counters and the robot's contact
+sensor through the bindings' numpy views of that MjData.
+
+It is the Python loop rule for rule, so trajectories, tick counts, contact ticks and traces
+are the same to the last bit (tests/test_drive_kernel.py runs both):
+- every float operation is the one the Python loop does, in the same order (no fastmath, no
+  fused multiply-add);
+- `math.hypot` is CPython's, not libm's: `py_hypot` is CPython 3.11's `vector_norm` for two
+  coordinates (libm's hypot differs in the last bit for ~0.2 % of inputs);
+- Python's `min`/`max` are written out as the comparisons they make.
+`available()` checks `py_hypot` against this interpreter's `math.hypot` once per process; where
+they disagree (another CPython's algorithm), navigation keeps the Python loop.
+
+Example:
+    >>> py_hypot(3.0, 4.0)
+    5.0
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import os
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from numba import njit
+
+from robots.headless_mujoco import mujoco
+
+DONE, TIMED_OUT, BAD_CONTROL, DIVERGED = 0, 1, 2, 3  # how a kernel call ended
+_VELTKAMP = 134217729.0  # 2**27 + 1: splits a double into two 26-bit halves
+_DBL_MIN = 2.2250738585072014e-308
+
+
+def _mj_step_fn():
+    """MuJoCo's C `mj_step(const mjModel*, mjData*)` from the library the bindings loaded (the same
+    copy, so the same error handlers). Pointers are passed as size_t: the same register on every
+    64-bit ABI, and an integer numba can pass without casts."""
+    folder = os.path.dirname(mujoco.__file__)
+    name = next((f for f in sorted(os.listdir(folder)) if f.startswith("libmujoco.so")), None)
+    if name is None:
+        return None
+    fn = ctypes.CDLL(os.path.join(folder, name)).mj_step
+    fn.argtypes, fn.restype = [ctypes.c_size_t, ctypes.c_size_t], None
+    return fn
+
+
+@dataclass
+class StepHandle:
+    """What the kernels need of one MuJoCo CPU world: the C step, the MjModel/MjData addresses, and
+    numpy views into that MjData. `advance(n)` tells the backend that n physics steps were taken."""
+
+    mj_step: object
+    model: int
+    data: int
+    pose: np.ndarray  # qpos (x, y, yaw) view
+    vel: np.ndarray  # qvel (vx, vy, yaw rate) view
+    ctrl: np.ndarray  # (3,) view
+    warnings: np.ndarray  # mjData.warning[:].number view
+    contacts: np.ndarray  # sensordata view whose [0] counts the robot's contacts
+    bad: np.ndarray  # warning indices that mean divergence (bad qpos, qvel, qacc)
+    refused: np.ndarray  # (3,): a non-finite command the kernel refused, for the error message
+    advance: Callable[[int], None]
+
+
+@njit(cache=True, nogil=True)
+def py_hypot(x: float, y: float) -> float:
+    """CPython 3.11's math.hypot(x, y), bit for bit (Modules/mathmodule.c, vector_norm): lossless
+    scaling by a power of two, squares split exactly (Veltkamp), compensated sums, one Newton
+    correction of the square root."""
+    x, y = abs(x), abs(y)
+    if math.isinf(x) or math.isinf(y):
+        return math.inf
+    if math.isnan(x) or math.isnan(y):
+        return math.nan
+    top = x if x > y else y
+    if top == 0.0:
+        return top
+    unscale = 1.0
+    e = math.frexp(top)[1]
+    if e < -1023:  # subnormal: CPython recurses once on the values divided by DBL_MIN
+        x, y, unscale = x / _DBL_MIN, y / _DBL_MIN, _DBL_MIN
+        e = math.frexp(top / _DBL_MIN)[1]
+    scale = math.ldexp(1.0, -e)
+    csum, frac1, frac2, frac3 = 1.0, 0.0, 0.0, 0.0
+    for v in (x * scale, y * scale):
+        t = v * _VELTKAMP
+        hi = t - (t - v)
+        lo = v - hi
+        q = hi * hi
+        old = csum
+        csum += q
+        frac1 += (old - csum) + q
+        q = 2.0 * hi * lo
+        old = csum
+        csum += q
+        frac2 += (old - csum) + q
+        frac3 += lo * lo
+    h = math.sqrt(csum - 1.0 + (frac1 + frac2 + frac3))
+    t = h * _VELTKAMP
+    hi = t - (t - h)
+    lo = h - hi
+    q = -hi * hi
+    old = csum
+    csum += q
+    frac1 += (old - csum) + q
+    q = -2.0 * hi * lo
+    old = csum
+    csum += q
+    frac2 += (old - csum) + q
+    q = -lo * lo
+    old = csum
+    csum += q
+    frac3 += (old - csum) + q
+    q = csum - 1.0 + (frac1 + frac2 + frac3)
+    return unscale * ((h + q / (2.0 * h)) / scale)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _heading(yaw: float) -> float:
+    return (90.0 - math.degrees(yaw)) % 360.0  # MujocoBackend.robot_pose
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _tick(step_fn, m: int, d: int, ctrl, c0: float, c1: float, c2: float, n_sub: int, warnings, bad, refused) -> int:
+    """MujocoBackend.step((c0, c1, c2), n_sub): the finite check, then the steps, then the divergence check.
+    A refused command goes to `refused` (for the error message), not to the MjData."""
+    s = 0.0 + c0 + c1 + c2  # Python's sum() of the tuple
+    if not math.isfinite(s):
+        refused[0], refused[1], refused[2] = c0, c1, c2
+        return BAD_CONTROL
+    ctrl[0], ctrl[1], ctrl[2] = c0, c1, c2
+    for _ in range(n_sub):
+        step_fn(m, d)
+    for b in bad:
+        if warnings[b]:
+            return DIVERGED
+    return DONE
+
+
+@njit(cache=True, nogil=True)
+def drive_ticks(step_fn, m: int, d: int, pose, vel, ctrl, warnings, bad, refused, contacts, waypoints, target_yaw_deg: float,
+                n_sub: int, max_ticks: int, params, trace_every: int, trace):
+    """`navigation.drive_path`'s loop. params: max_speed, kp, max_yaw_rate, kp_yaw, waypoint_tol, goal_tol,
+    settle_speed. Fills trace[:k] with raw (x, y, heading) samples. Returns (status, physics steps,
+    ticks in contact, k)."""
+    max_speed, kp, w_max, kp_yaw = params[0], params[1], params[2], params[3]
+    waypoint_tol, goal_tol, settle = params[4], params[5], params[6]
+    last_k = waypoints.shape[0] - 1
+    k, touched, nt, steps = 0, 0, 0, 0
+    wx, wy = waypoints[0, 0], waypoints[0, 1]
+    for tick in range(max_ticks):
+        x, y, h = pose[0], pose[1], _heading(pose[2])
+        if tick % trace_every == 0:
+            trace[nt, 0], trace[nt, 1], trace[nt, 2] = x, y, h
+            nt += 1
+        ex, ey = wx - x, wy - y
+        dist = py_hypot(ex, ey)
+        last = k == last_k
+        if not last and dist < waypoint_tol:
+            k += 1
+            wx, wy = waypoints[k, 0], waypoints[k, 1]
+            continue
+        if last and dist < goal_tol:
+            if py_hypot(vel[0], vel[1]) < settle:
+                status = _tick(step_fn, m, d, ctrl, 0.0, 0.0, 0.0, n_sub, warnings, bad, refused)
+                return status, steps + (n_sub if status != BAD_CONTROL else 0), touched, nt
+        if not last:
+            speed = max_speed
+        else:
+            v = kp * dist
+            speed = v if v < max_speed else max_speed  # min(max_speed, kp * dist)
+        scale = speed / dist if dist > 1e-9 else 0.0
+        a = (target_yaw_deg - (90.0 - h) + 180.0) % 360.0 - 180.0
+        yaw_err = math.radians(180.0 if a == -180.0 else a)
+        w = kp_yaw * yaw_err
+        w = w if w > -w_max else -w_max  # max(-w_max, w)
+        w = w if w < w_max else w_max  # min(w_max, w)
+        status = _tick(step_fn, m, d, ctrl, ex * scale, ey * scale, w, n_sub, warnings, bad, refused)
+        if status == BAD_CONTROL:
+            return status, steps, touched, nt
+        steps += n_sub
+        if status != DONE:
+            return status, steps, touched, nt
+        touched += contacts[0] > 0
+    status = _tick(step_fn, m, d, ctrl, 0.0, 0.0, 0.0, n_sub, warnings, bad, refused)
+    if status == DONE:
+        status = TIMED_OUT
+    return status, steps + (n_sub if status != BAD_CONTROL else 0), touched, nt
+
+
+@njit(cache=True, nogil=True)
+def rotate_ticks(step_fn, m: int, d: int, pose, vel, ctrl, warnings, bad, refused, heading_deg: float, n_sub: int,
+                 max_ticks: int, params):
+    """`navigation.rotate_to`'s loop. params: kp, max_yaw_rate, kp_yaw, yaw_tol_deg. Returns (status, physics steps)."""
+    kp, w_max, kp_yaw, yaw_tol = params[0], params[1], params[2], params[3]
+    x0, y0 = pose[0], pose[1]
+    steps = 0
+    for _ in range(max_ticks):
+        x, y, h = pose[0], pose[1], _heading(pose[2])
+        a = (h - heading_deg + 180.0) % 360.0 - 180.0
+        err_deg = 180.0 if a == -180.0 else a
+        if abs(err_deg) < yaw_tol and abs(vel[2]) < 0.05:
+            status = _tick(step_fn, m, d, ctrl, 0.0, 0.0, 0.0, n_sub, warnings, bad, refused)
+            return status, steps + (n_sub if status != BAD_CONTROL else 0)
+        w = kp_yaw * math.radians(err_deg)
+        w = w if w > -w_max else -w_max
+        w = w if w < w_max else w_max
+        status = _tick(step_fn, m, d, ctrl, kp * (x0 - x), kp * (y0 - y), w, n_sub, warnings, bad, refused)
+        if status == BAD_CONTROL:
+            return status, steps
+        steps += n_sub
+        if status != DONE:
+            return status, steps
+    return TIMED_OUT, steps
+
+
+_CHECKED: list[bool] = []
+
+
+def available() -> bool:
+    """Whether the kernels can stand in for the Python loop here: MuJoCo's library was found and
+    `py_hypot` agrees with this interpreter's math.hypot on a fixed sample (checked once)."""
+    if not _CHECKED:
+        rng = np.random.default_rng(0)
+        pairs = rng.normal(size=(4000, 2)) * rng.choice([1e-3, 1.0, 1e3], size=(4000, 2))
+        same = all(py_hypot(a, b) == math.hypot(a, b) for a, b in pairs.tolist())
+        _CHECKED.append(same and MJ_STEP is not None)
+    return _CHECKED[0]
+
+
+MJ_STEP = _mj_step_fn()
+
+__all__ = ["StepHandle", "available", "drive_ticks", "py_hypot", "rotate_ticks"]

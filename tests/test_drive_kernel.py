@@ -1,0 +1,158 @@
+"""The compiled base controller (sim.drive_kernel) against the Python loop it replaces: the same
+ticks, steps, contacts, traces and physics state to the last bit; the contact sensor it reads
+against mjData.contact; CPython's hypot."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from robots.headless_mujoco import mujoco
+from scenes.suites import load_suite_scene
+from sim import drive_kernel as dk
+from sim.backends import BackendError, make_backend
+from sim.navigation import DriveConfig, drive_path, rotate_to
+
+finite = st.floats(allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=3000, deadline=None)
+@given(finite, finite)
+@example(3.0, 4.0)
+@example(5e-324, 5e-324)  # subnormal: CPython's rescaling branch
+@example(1e308, 1e308)  # overflows to inf
+@example(0.1, 0.2)
+@example(-0.0, 0.0)
+def test_py_hypot_is_cpythons_hypot_bit_for_bit(x, y):
+    assert dk.py_hypot(x, y) == math.hypot(x, y)
+
+
+def test_py_hypot_special_values_and_a_million_random_pairs():
+    for x, y in ((math.inf, math.nan), (math.nan, 1.0), (0.0, 0.0), (-3.0, 4.0)):
+        a, b = dk.py_hypot(x, y), math.hypot(x, y)
+        assert a == b or (math.isnan(a) and math.isnan(b))
+    rng = np.random.default_rng(3)
+    pairs = rng.normal(size=(200_000, 2)) * rng.choice([1e-9, 1e-3, 1.0, 1e3, 1e9], size=(200_000, 2))
+    got = np.array([dk.py_hypot(a, b) for a, b in pairs.tolist()])
+    want = np.array([math.hypot(a, b) for a, b in pairs.tolist()])
+    assert np.array_equal(got, want)
+    libm = np.hypot(pairs[:, 0], pairs[:, 1])
+    assert np.count_nonzero(libm != want) > 0  # why it is needed: libm's last bit differs somewhere
+
+
+def _pair(index=0):
+    spec = load_suite_scene("tos-3room", index)
+    backend = make_backend("mujoco")
+    backend.load(spec)
+    assert backend.step_handle() is not None
+    return backend
+
+
+def _both(backend, run):
+    """Run `run(compiled)` from the same state twice: Python loop, then kernel."""
+    start = backend.get_state()
+    steps0 = backend.physics_steps
+    out = []
+    for compiled in (False, True):
+        backend.reset(start)
+        backend._steps = steps0
+        r = run(compiled)
+        out.append((r, backend.get_state().tobytes(), backend.physics_steps, backend.data.ctrl.tolist()))
+    return out
+
+
+def _same(a, b):
+    (ra, sa, na, ca), (rb, sb, nb, cb) = a, b
+    assert (ra.success, ra.reason, ra.physics_steps, ra.contacts, ra.trace) == (
+        rb.success, rb.reason, rb.physics_steps, rb.contacts, rb.trace)
+    assert sa == sb and na == nb and ca == cb
+
+
+@pytest.mark.parametrize("index", [0, 3])
+def test_drive_and_rotate_match_the_python_loop_bit_for_bit(index):
+    backend = _pair(index)
+    x, y, h = backend.robot_pose()
+    rng = np.random.default_rng(index)
+    for k in range(6):
+        heading = float(rng.choice([0.0, 90.0, 180.0, 270.0, 45.0]))
+        _same(*_both(backend, lambda c, hd=heading: rotate_to(backend, hd, compiled=c)))
+        rotate_to(backend, heading)
+        x, y, _ = backend.robot_pose()
+        # waypoints around the start, some of them inside walls or furniture (blocked, with contacts)
+        pts = [(x + float(dx), y + float(dy)) for dx, dy in rng.uniform(-2.5, 2.5, size=(3, 2))]
+        a, b = _both(backend, lambda c, p=pts, hd=heading: drive_path(backend, p, hd, compiled=c))
+        _same(a, b)
+        drive_path(backend, pts, heading)
+
+
+def test_a_drive_into_a_wall_counts_the_same_contact_ticks():
+    backend = _pair(0)
+    x, y, h = backend.robot_pose()
+    cfg = DriveConfig(timeout_margin_s=1.5)
+    total = 0
+    for dx, dy in ((6.0, 0.0), (0.0, 6.0), (-6.0, 0.0), (0.0, -6.0)):
+        a, b = _both(backend, lambda c, g=(x + dx, y + dy): drive_path(backend, [g], h, cfg, compiled=c))
+        _same(a, b)
+        total += b[0].contacts
+        assert not b[0].success and b[0].reason.startswith("blocked")
+    assert total > 10  # the walls were touched, so the contact branch ran
+
+
+def test_the_contact_sensor_counts_the_robots_contacts():
+    backend = _pair(1)
+    h = backend.step_handle()
+    rng = np.random.default_rng(7)
+    touching = 0
+    for k in range(300):
+        if k % 25 == 0:
+            ctrl = tuple(float(v) for v in rng.normal(size=3) * (1.5, 1.5, 1.0))
+        backend.step(ctrl, 20)
+        assert int(h.contacts[0]) == backend.robot_contacts()
+        touching += backend.robot_contacts() > 0
+    assert touching > 20
+
+
+def test_a_non_finite_command_raises_what_the_backend_raises_and_takes_no_step():
+    backend = _pair(0)
+    x, y, h = backend.robot_pose()
+    errors = []
+    for compiled in (False, True):
+        backend.reset()
+        before = backend.physics_steps
+        with pytest.raises(BackendError, match="control contains NaN or inf") as e:  # speed inf: inf velocities
+            drive_path(backend, [(x + 1.0, y + 0.5), (x + 2.0, y + 0.5)], h, DriveConfig(max_speed=math.inf), compiled=compiled)
+        errors.append((str(e.value), backend.physics_steps - before))
+    assert errors[0] == errors[1] and errors[0][1] == 0
+
+
+def test_only_the_mujoco_cpu_world_has_a_handle():
+    spec = load_suite_scene("tos-2room", 0)
+    batch = make_backend("mujoco-batch")
+    batch.load(spec)
+    assert batch.step_handle() is None  # the batch steps that world, not the mirror
+    pybullet = make_backend("pybullet")
+    pybullet.load(spec)
+    assert getattr(pybullet, "step_handle", None) is None
+    model = _pair(0).model
+    assert mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, "robot_contacts") >= 0
+
+
+def test_a_replaced_step_turns_the_kernel_off(monkeypatch):
+    from sim.backends.mujoco_cpu import MujocoBackend
+
+    backend = _pair(0)
+    calls = []
+    real = MujocoBackend.step
+
+    def counting(self, ctrl, nsteps=1):
+        calls.append(nsteps)
+        return real(self, ctrl, nsteps)
+
+    monkeypatch.setattr(MujocoBackend, "step", counting)
+    assert backend.step_handle() is None
+    rotate_to(backend, 90.0)
+    assert len(calls) > 5 and set(calls) == {20}
