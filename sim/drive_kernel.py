@@ -26,14 +26,13 @@ from __future__ import annotations
 
 import ctypes
 import math
-import os
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from numba import njit
 
-from robots.headless_mujoco import mujoco
+from robots.headless_mujoco import mujoco_library
 
 DONE, TIMED_OUT, BAD_CONTROL, DIVERGED = 0, 1, 2, 3  # how a kernel call ended
 _VELTKAMP = 134217729.0  # 2**27 + 1: splits a double into two 26-bit halves
@@ -44,11 +43,10 @@ def _mj_step_fn():
     """MuJoCo's C `mj_step(const mjModel*, mjData*)` from the library the bindings loaded (the same
     copy, so the same error handlers). Pointers are passed as size_t: the same register on every
     64-bit ABI, and an integer numba can pass without casts."""
-    folder = os.path.dirname(mujoco.__file__)
-    name = next((f for f in sorted(os.listdir(folder)) if f.startswith("libmujoco.so")), None)
-    if name is None:
+    lib = mujoco_library()
+    if lib is None:
         return None
-    fn = ctypes.CDLL(os.path.join(folder, name)).mj_step
+    fn = lib.mj_step
     fn.argtypes, fn.restype = [ctypes.c_size_t, ctypes.c_size_t], None
     return fn
 

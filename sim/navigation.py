@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
+from sim import drive_kernel as dk
 from sim.backends.base import Backend, BackendError
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
@@ -117,8 +118,6 @@ def _handle(backend):
 
 def _kernel_error(h, status: int) -> None:
     """Raise what MujocoBackend.step raises for a kernel call that ended in a refused step or a divergence."""
-    from sim import drive_kernel as dk
-
     if status == dk.BAD_CONTROL:
         raise BackendError(f"control contains NaN or inf: {h.refused.tolist()}")
     if status == dk.DIVERGED:
@@ -140,8 +139,6 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     target_yaw_deg = 90.0 - heading_deg  # MuJoCo yaw (counter-clockwise from +x), degrees
     h = _handle(backend) if compiled else None
     if h is not None:
-        from sim import drive_kernel as dk
-
         trace_raw = np.empty(((max_ticks + TRACE_EVERY - 1) // TRACE_EVERY, 3))
         params = np.array([cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.waypoint_tol, cfg.goal_tol,
                            cfg.settle_speed])
@@ -195,8 +192,6 @@ def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConf
     max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)
     h = _handle(backend) if compiled else None
     if h is not None:
-        from sim import drive_kernel as dk
-
         params = np.array([cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg])
         status, steps = dk.rotate_ticks(h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused,
                                         float(heading_deg), n_sub, max_ticks, params)

@@ -156,3 +156,25 @@ def test_a_replaced_step_turns_the_kernel_off(monkeypatch):
     assert backend.step_handle() is None
     rotate_to(backend, 90.0)
     assert len(calls) > 5 and set(calls) == {20}
+
+
+def test_profiling_timers_are_off_and_change_no_bit_of_the_physics():
+    from robots.headless_mujoco import profiling_timers
+
+    spec = load_suite_scene("tos-3room", 2)
+    states, timers = [], []
+    was = profiling_timers(False)
+    try:
+        for on in (False, True):
+            profiling_timers(on)
+            backend = make_backend("mujoco")
+            backend.load(spec)
+            for k in range(30):
+                backend.step((0.8, -0.4 + 0.03 * k, 0.5), 20)  # drives into furniture and walls
+            states.append(backend.get_state().tobytes())
+            timers.append(float(backend.data.timer[int(mujoco.mjtTimer.mjTIMER_STEP)].duration))
+    finally:
+        profiling_timers(was)
+    assert was is False  # spacelab's default (SPACELAB_MUJOCO_TIMERS unset)
+    assert states[0] == states[1]
+    assert timers[0] == 0.0 and timers[1] > 0.0

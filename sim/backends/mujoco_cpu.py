@@ -35,6 +35,7 @@ class MujocoBackend(Backend):
     def _bind(self) -> None:
         """Views into the MjData that the control loop reads every tick (valid as long as `self.data`)."""
         d, q, v = self.data, self.scene.robot_qpos, self.scene.robot_qvel
+        self._opt = self.model.opt  # a live view of the model's options (each `model.opt` builds a new wrapper)
         self._pose = d.qpos[q[0]:q[0] + 3] if list(q) == list(range(q[0], q[0] + 3)) else None
         self._vel = d.qvel[v[0]:v[0] + 3] if list(v) == list(range(v[0], v[0] + 3)) else None
         self._ctrl = d.ctrl
@@ -106,7 +107,7 @@ class MujocoBackend(Backend):
     # -- queries ---------------------------------------------------------------------
     @property
     def timestep(self) -> float:
-        return float(self.model.opt.timestep)
+        return float(self._opt.timestep)
 
     @property
     def physics_steps(self) -> int:
