@@ -5,7 +5,7 @@ The path comes from networkx A* over `scenes.grid.walkable_graph`; the robot the
 really drives it in the physics engine (contacts included), holding its heading, and
 the result reports whether it arrived, how many physics steps it took and whether the
 robot touched anything on the way. On the MuJoCo CPU backend the control loop runs compiled
-(`sim.drive_kernel`), with the same result to the last bit; the Python loop here is the
+(`sim.native_mujoco`), with the same result to the last bit; the Python loop here is the
 reference and serves every other backend.
 """
 
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from sim import drive_kernel as dk
+from sim import native_mujoco as dk
 from sim.backends.base import Backend, BackendError
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
@@ -111,7 +111,7 @@ def _substeps(backend: Backend, cfg: DriveConfig) -> int:
 
 
 def _handle(backend):
-    """The backend's compiled-stepping handle (sim.drive_kernel), or None for the Python loop."""
+    """The backend's compiled-stepping handle (sim.native_mujoco), or None for the Python loop."""
     get = getattr(backend, "step_handle", None)
     return get() if get is not None else None
 
@@ -127,7 +127,7 @@ def _kernel_error(h, status: int) -> None:
 def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig = DriveConfig(),
                compiled: bool = True) -> DriveResult:
     """Drive through `waypoints` (world xy) holding `heading_deg`; stop at the last one.
-    On MuJoCo CPU the loop runs compiled (`sim.drive_kernel`, the same result to the last bit);
+    On MuJoCo CPU the loop runs compiled (`sim.native_mujoco`, the same result to the last bit);
     compiled=False keeps it in Python."""
     n_sub = _substeps(backend, cfg)
     dt = n_sub * backend.timestep

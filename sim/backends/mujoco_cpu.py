@@ -49,16 +49,17 @@ class MujocoBackend(Backend):
         ent = np.append(-1, self.scene.geom_entity).astype(np.int32)
         self._ray_entity = np.where(ent == ROBOT_ENTITY, -1, ent)
         self._handle = None
+        self._native = None
 
     def step_handle(self):
-        """A `sim.drive_kernel.StepHandle` on this MjData, for the compiled base controller; None where it
+        """A `sim.native_mujoco.StepHandle` on this MjData, for the compiled base controller; None where it
         cannot stand in for `step` (kernels unavailable, pose/velocity/control not the robot's three
         contiguous entries, no contact sensor, or `step` is not this class's own: a subclass or a
         test that replaces it must see every tick)."""
         if type(self).step is not _OWN_STEP:
             return None
         if self._handle is None:
-            from sim import drive_kernel as dk
+            from sim import native_mujoco as dk
 
             sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
             if not (dk.available() and self._pose is not None and self._vel is not None and self._ctrl3 is not None
@@ -154,18 +155,31 @@ class MujocoBackend(Backend):
         return int(np.sum((body[c.geom1] == rb) | (body[c.geom2] == rb))) if self.data.ncon else 0
 
     def cast_rays(self, origin, dirs, cutoff):
-        dirs = np.ascontiguousarray(dirs, dtype=np.float64)
+        dirs = np.ascontiguousarray(dirs, dtype=np.float64).reshape(-1, 3)
+        origin = np.ascontiguousarray(origin, dtype=np.float64).reshape(3)
+        if self._native_rays():  # mj_multiRay from numba: the same call, without the numpy around it
+            from sim import native_mujoco as dk
+
+            return dk.cast_rays(dk.MJ_MULTIRAY, self.model._address, self.data._address, origin, dirs, _HULLS_AND_WALLS,
+                                int(self.scene.robot_body), float(cutoff), self._ray_entity)
         n = len(dirs)
         geomid, dist = np.empty(n, np.int32), np.empty(n)  # filled by hand: np.full is a Python function, slower
         geomid.fill(-1)
         dist.fill(-1.0)
         if n:
             mujoco.mj_multiRay(
-                self.model, self.data, np.asarray(origin, dtype=np.float64), dirs.reshape(-1), _HULLS_AND_WALLS, True,
+                self.model, self.data, origin, dirs.reshape(-1), _HULLS_AND_WALLS, True,
                 self.scene.robot_body, geomid, dist, None, n, float(cutoff),
             )
         # geom -> entity, with "nothing hit" (-1) and the robot's own geoms mapped to -1, in one lookup
         return dist, self._ray_entity[geomid + 1]
+
+    def _native_rays(self) -> bool:
+        if self._native is None:
+            from sim import native_mujoco as dk
+
+            self._native = dk.MJ_MULTIRAY is not None and dk.available()
+        return self._native
 
     def render(self, width: int = 128, height: int = 128) -> np.ndarray:
         if self._renderer is None or (self._renderer.width, self._renderer.height) != (width, height):

@@ -1,4 +1,5 @@
-"""The base controller of `sim.navigation`, compiled: a whole MoveTo or Rotate in one call.
+"""MuJoCo's C functions called from numba: the base controller of `sim.navigation` (a whole
+MoveTo or Rotate in one call) and `mj_multiRay` for `MujocoBackend.cast_rays`.
 
 `drive_path` and `rotate_to` send a velocity command every control tick (10 Hz, 20 physics
 steps) and read the pose back; in Python that costs ~5 µs a tick on top of the physics. On
@@ -8,7 +9,7 @@ MjModel/MjData, and reading the pose, velocity, warning counters and the robot's
 sensor through the bindings' numpy views of that MjData.
 
 It is the Python loop rule for rule, so trajectories, tick counts, contact ticks and traces
-are the same to the last bit (tests/test_drive_kernel.py runs both):
+are the same to the last bit (tests/test_native_mujoco.py runs both):
 - every float operation is the one the Python loop does, in the same order (no fastmath, no
   fused multiply-add);
 - `math.hypot` is CPython's, not libm's: `py_hypot` is CPython 3.11's `vector_norm` for two
@@ -16,6 +17,10 @@ are the same to the last bit (tests/test_drive_kernel.py runs both):
 - Python's `min`/`max` are written out as the comparisons they make.
 `available()` checks `py_hypot` against this interpreter's `math.hypot` once per process; where
 they disagree (another CPython's algorithm), navigation keeps the Python loop.
+
+`cast_rays` is `mj_multiRay` with the same arguments as the bindings pass, allocating its
+outputs and mapping geoms to entities inside the compiled call: the Observe's rays go out right
+after the physics, when every numpy call around them costs several µs.
 
 Example:
     >>> py_hypot(3.0, 4.0)
@@ -49,6 +54,36 @@ def _mj_step_fn():
     fn = lib.mj_step
     fn.argtypes, fn.restype = [ctypes.c_size_t, ctypes.c_size_t], None
     return fn
+
+
+def _mj_multiray_fn():
+    """MuJoCo's C `mj_multiRay` (mujoco.h: m, d, pnt[3], vec, geomgroup, flg_static, bodyexclude, geomid,
+    dist, normal, nray, cutoff), pointers as size_t as for mj_step; mjtBool is one byte."""
+    lib = mujoco_library()
+    if lib is None:
+        return None
+    fn = lib.mj_multiRay
+    fn.argtypes = [ctypes.c_size_t] * 5 + [ctypes.c_uint8, ctypes.c_int] + [ctypes.c_size_t] * 3 + [ctypes.c_int,
+                                                                                                    ctypes.c_double]
+    fn.restype = None
+    return fn
+
+
+@njit(cache=True, nogil=True)
+def cast_rays(multiray_fn, m: int, d: int, origin, dirs, geomgroup, body_exclude: int, cutoff: float, geom_entity):
+    """`MujocoBackend.cast_rays` in one call: `mj_multiRay` of the unit rays `dirs` (n, 3, C order) from
+    `origin` (static geoms included, the robot's body excluded), then each hit geom mapped through
+    `geom_entity` (indexed by geom id + 1, so "no hit" (-1) maps through entry 0). Returns (dist, entity)."""
+    n = dirs.shape[0]
+    geomid = np.full(n, -1, np.int32)
+    dist = np.full(n, -1.0)
+    if n:
+        multiray_fn(m, d, origin.ctypes.data, dirs.ctypes.data, geomgroup.ctypes.data, 1, body_exclude,
+                    geomid.ctypes.data, dist.ctypes.data, 0, n, cutoff)
+    ent = np.empty(n, geom_entity.dtype)
+    for i in range(n):
+        ent[i] = geom_entity[geomid[i] + 1]
+    return dist, ent
 
 
 @dataclass
@@ -236,5 +271,6 @@ def available() -> bool:
 
 
 MJ_STEP = _mj_step_fn()
+MJ_MULTIRAY = _mj_multiray_fn()
 
-__all__ = ["StepHandle", "available", "drive_ticks", "py_hypot", "rotate_ticks"]
+__all__ = ["StepHandle", "available", "cast_rays", "drive_ticks", "py_hypot", "rotate_ticks"]

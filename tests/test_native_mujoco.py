@@ -1,4 +1,4 @@
-"""The compiled base controller (sim.drive_kernel) against the Python loop it replaces: the same
+"""The compiled base controller (sim.native_mujoco) against the Python loop it replaces: the same
 ticks, steps, contacts, traces and physics state to the last bit; the contact sensor it reads
 against mjData.contact; CPython's hypot."""
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from robots.headless_mujoco import mujoco
 from scenes.suites import load_suite_scene
-from sim import drive_kernel as dk
+from sim import native_mujoco as dk
 from sim.backends import BackendError, make_backend
 from sim.navigation import DriveConfig, drive_path, rotate_to
 
@@ -178,3 +178,28 @@ def test_profiling_timers_are_off_and_change_no_bit_of_the_physics():
     assert was is False  # spacelab's default (SPACELAB_MUJOCO_TIMERS unset)
     assert states[0] == states[1]
     assert timers[0] == 0.0 and timers[1] > 0.0
+
+
+@pytest.mark.parametrize("backend_name", ["mujoco", "mujoco-batch"])
+def test_native_rays_equal_the_bindings_mj_multiray(backend_name):
+    spec = load_suite_scene("tos-3room", 4)
+    backend = make_backend(backend_name)
+    backend.load(spec)
+    rng = np.random.default_rng(11)
+    hits = 0
+    for k in range(40):
+        backend.step(tuple(float(v) for v in rng.uniform(-1, 1, 3)), 10)
+        n = int(rng.integers(0, 120))
+        dirs = rng.normal(size=(n, 3))
+        dirs /= np.linalg.norm(dirs, axis=1)[:, None]
+        origin = backend.camera_position() + rng.normal(scale=0.3, size=3)  # near and inside the robot too
+        cutoff = float(rng.choice([0.5, 5.0, 34.0]))
+        got = []
+        for native in (True, False):
+            backend._native = native
+            got.append(backend.cast_rays(origin, dirs, cutoff))
+        backend._native = None
+        (d1, e1), (d2, e2) = got
+        assert d1.tobytes() == d2.tobytes() and e1.tobytes() == e2.tobytes()
+        hits += int(np.count_nonzero(e1 >= 0))
+    assert hits > 20  # entities were hit, not only walls and misses
