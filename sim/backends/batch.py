@@ -19,6 +19,7 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from robots.headless_mujoco import mujoco
+from robots.mobile_base import CONTACT_SENSOR
 from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
 from sim.backends.mujoco_cpu import MujocoBackend
@@ -101,6 +102,7 @@ class MujocoBatch(BatchBackend):
         self._qpos = self.batch.bind("qpos")
         self._qvel = self.batch.bind("qvel")
         self._ctrl = self.batch.bind("ctrl")
+        self._sensordata = self.batch.bind("sensordata") if self.model.nsensordata else None
 
     def reset(self) -> None:
         self.batch.reset(stage=0)
@@ -271,7 +273,10 @@ class BatchWorld(MujocoBackend):
     date when something first reads `data` after a step (positions and velocities copied,
     then `mj_forward`: geom and camera poses, contacts), so a control loop that only reads
     the robot's pose and velocity never pays for it: on `mujoco.batch` those come straight
-    from the batch's own arrays (world 0), the values the mirror would copy."""
+    from the batch's own arrays (world 0), the values the mirror would copy, and so do the
+    robot's contacts (its contact sensor, computed in the step from the step's own contacts:
+    the count the CPU backend reads from mjData.contact after mj_step). On MuJoCo Warp the
+    mirror's mj_forward of the new state gives the contacts."""
 
     def __init__(self, batch: BatchBackend) -> None:
         super().__init__()
@@ -319,6 +324,13 @@ class BatchWorld(MujocoBackend):
             if self._vel is not None:
                 self._vel = self._bv[v[0]:v[0] + 3]
             self._bctrl = memoryview(b._ctrl.reshape(-1)) if b._ctrl.shape == (1, 3) and b._ctrl.flags.c_contiguous else None
+        # the robot's contact sensor in world 0 (MuJoCo computes it in mj_step from the step's own contacts, so
+        # the count is the CPU backend's: mjData.contact after mj_step), read without touching the mirror
+        sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
+        self._bcontacts = None
+        if self._live and sensor >= 0 and b._sensordata is not None:
+            adr = int(self.model.sensor_adr[sensor])
+            self._bcontacts = b._sensordata[0, adr:adr + 1]
 
     def step_handle(self):
         return None  # the batch steps this world, not the mirror's MjData
@@ -373,6 +385,8 @@ class BatchWorld(MujocoBackend):
         return self.data.cam_xpos[self.scene.camera].copy()  # through `data`: brings the mirror up to date first
 
     def robot_contacts(self) -> int:
+        if self._bcontacts is not None:
+            return int(self._bcontacts[0])
         if self._behind:
             self._copy_state()
         d = self._mirror
