@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import networkx as nx
 import numpy as np
 
-from sim import native_mujoco as dk
+from sim import native_mujoco as nm
 from sim.backends.base import Backend, BackendError
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
@@ -118,9 +118,9 @@ def _handle(backend):
 
 def _kernel_error(h, status: int) -> None:
     """Raise what MujocoBackend.step raises for a kernel call that ended in a refused step or a divergence."""
-    if status == dk.BAD_CONTROL:
+    if status == nm.BAD_CONTROL:
         raise BackendError(f"control contains NaN or inf: {h.refused.tolist()}")
-    if status == dk.DIVERGED:
+    if status == nm.DIVERGED:
         raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
 
 
@@ -142,14 +142,14 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
         trace_raw = np.empty(((max_ticks + TRACE_EVERY - 1) // TRACE_EVERY, 3))
         params = np.array([cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.waypoint_tol, cfg.goal_tol,
                            cfg.settle_speed])
-        status, steps, touched, nt = dk.drive_ticks(
+        status, steps, touched, nt = nm.drive_ticks(
             h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused, h.contacts,
             np.asarray(waypoints, dtype=np.float64).reshape(-1, 2), target_yaw_deg, n_sub, max_ticks, params,
             TRACE_EVERY, trace_raw)
         h.advance(steps)
         _kernel_error(h, status)
         trace = [[round(x, 3), round(y, 3), round(hd, 2)] for x, y, hd in trace_raw[:nt].tolist()]
-        if status == dk.DONE:
+        if status == nm.DONE:
             return DriveResult(True, "", steps, touched, trace)
         return DriveResult(False, "blocked: the robot did not reach its goal in time", steps, touched, trace)
     k, touched, trace = 0, 0, []
@@ -193,11 +193,11 @@ def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConf
     h = _handle(backend) if compiled else None
     if h is not None:
         params = np.array([cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg])
-        status, steps = dk.rotate_ticks(h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused,
+        status, steps = nm.rotate_ticks(h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused,
                                         float(heading_deg), n_sub, max_ticks, params)
         h.advance(steps)
         _kernel_error(h, status)
-        return DriveResult(True, "", steps) if status == dk.DONE else DriveResult(False, "rotation did not settle", steps)
+        return DriveResult(True, "", steps) if status == nm.DONE else DriveResult(False, "rotation did not settle", steps)
     x0, y0, _ = backend.robot_pose()
     pose, step, velocity, radians = backend.robot_pose, backend.step, backend.robot_velocity, math.radians
     kp, w_max, kp_yaw, yaw_tol = cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg

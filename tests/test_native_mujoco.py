@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from robots.headless_mujoco import mujoco
 from scenes.suites import load_suite_scene
-from sim import native_mujoco as dk
+from sim import native_mujoco as nm
 from sim.backends import BackendError, make_backend
 from sim.navigation import DriveConfig, drive_path, rotate_to
 
@@ -28,16 +28,16 @@ finite = st.floats(allow_nan=False, allow_infinity=False)
 @example(0.1, 0.2)
 @example(-0.0, 0.0)
 def test_py_hypot_is_cpythons_hypot_bit_for_bit(x, y):
-    assert dk.py_hypot(x, y) == math.hypot(x, y)
+    assert nm.py_hypot(x, y) == math.hypot(x, y)
 
 
 def test_py_hypot_special_values_and_a_million_random_pairs():
     for x, y in ((math.inf, math.nan), (math.nan, 1.0), (0.0, 0.0), (-3.0, 4.0)):
-        a, b = dk.py_hypot(x, y), math.hypot(x, y)
+        a, b = nm.py_hypot(x, y), math.hypot(x, y)
         assert a == b or (math.isnan(a) and math.isnan(b))
     rng = np.random.default_rng(3)
     pairs = rng.normal(size=(200_000, 2)) * rng.choice([1e-9, 1e-3, 1.0, 1e3, 1e9], size=(200_000, 2))
-    got = np.array([dk.py_hypot(a, b) for a, b in pairs.tolist()])
+    got = np.array([nm.py_hypot(a, b) for a, b in pairs.tolist()])
     want = np.array([math.hypot(a, b) for a, b in pairs.tolist()])
     assert np.array_equal(got, want)
     libm = np.hypot(pairs[:, 0], pairs[:, 1])

@@ -10,6 +10,7 @@ from robots.headless_mujoco import mujoco
 from robots.mobile_base import CONTACT_SENSOR
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
+from sim import native_mujoco as nm
 from sim.backends.base import Backend, BackendError
 from sim.compile_mujoco import PART_GROUP, ROBOT_ENTITY, CompiledScene, compile_scene
 
@@ -59,16 +60,14 @@ class MujocoBackend(Backend):
         if type(self).step is not _OWN_STEP:
             return None
         if self._handle is None:
-            from sim import native_mujoco as dk
-
             sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
-            if not (dk.available() and self._pose is not None and self._vel is not None and self._ctrl3 is not None
+            if not (nm.available() and self._pose is not None and self._vel is not None and self._ctrl3 is not None
                     and sensor >= 0):
                 self._handle = False
                 return None
             adr = self.model.sensor_adr[sensor]
-            self._handle = dk.StepHandle(
-                mj_step=dk.MJ_STEP, model=self.model._address, data=self.data._address, pose=self._pose,
+            self._handle = nm.StepHandle(
+                mj_step=nm.MJ_STEP, model=self.model._address, data=self.data._address, pose=self._pose,
                 vel=self._vel, ctrl=self.data.ctrl, warnings=self.data.warning.number,
                 contacts=self.data.sensordata[adr:adr + 1], bad=np.array([_BADQPOS, _BADQVEL, _BADQACC]),
                 refused=np.zeros(3), advance=self._advance)
@@ -158,9 +157,7 @@ class MujocoBackend(Backend):
         dirs = np.ascontiguousarray(dirs, dtype=np.float64).reshape(-1, 3)
         origin = np.ascontiguousarray(origin, dtype=np.float64).reshape(3)
         if self._native_rays():  # mj_multiRay from numba: the same call, without the numpy around it
-            from sim import native_mujoco as dk
-
-            return dk.cast_rays(dk.MJ_MULTIRAY, self.model._address, self.data._address, origin, dirs, _HULLS_AND_WALLS,
+            return nm.cast_rays(nm.MJ_MULTIRAY, self.model._address, self.data._address, origin, dirs, _HULLS_AND_WALLS,
                                 int(self.scene.robot_body), float(cutoff), self._ray_entity)
         n = len(dirs)
         geomid, dist = np.empty(n, np.int32), np.empty(n)  # filled by hand: np.full is a Python function, slower
@@ -176,9 +173,7 @@ class MujocoBackend(Backend):
 
     def _native_rays(self) -> bool:
         if self._native is None:
-            from sim import native_mujoco as dk
-
-            self._native = dk.MJ_MULTIRAY is not None and dk.available()
+            self._native = nm.MJ_MULTIRAY is not None and nm.available()
         return self._native
 
     def render(self, width: int = 128, height: int = 128) -> np.ndarray:
