@@ -1,0 +1,110 @@
+"""Where the exploration env's time goes, beside raw physics (the measurements behind issue 20's notes).
+
+Each mode runs the same scout episodes (tos-3room scenes 0..N-1) many times, alternating with
+raw stepping of scene 0 (robot turning, as `spacelab bench` does) in the same process, CPU time:
+
+    python benchmarks/env_overhead.py tree      # env CPU, turns/s, raw, ratio; run once per checkout
+                                                # with PYTHONPATH=<checkout> to compare trees
+    python benchmarks/env_overhead.py replay    # the episodes' recorded step calls replayed with
+                                                # nothing else: the ratio's ceiling
+    python benchmarks/env_overhead.py timers    # MuJoCo's profiling timers on against off
+
+The medians over rounds are printed; this VM's speed swings by tens of percent within minutes,
+so compare figures from one run (or from alternating runs), and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+
+from planners.agents import make_agent
+from robots.headless_mujoco import mujoco, profiling_timers
+from scenes.suites import load_suite_scene
+from sim.backends import make_backend
+from sim.backends.mujoco_cpu import MujocoBackend
+from sim.env import ExplorationEnv
+from spacelab.bench.backends import TURNING
+from spacelab.evaluation.episode import run_episode
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("mode", choices=["tree", "replay", "timers"])
+    p.add_argument("--scenes", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=8)
+    a = p.parse_args()
+    envs = [ExplorationEnv(load_suite_scene("tos-3room", i)) for i in range(a.scenes)]
+    raw_backend = make_backend("mujoco")
+    raw_backend.load(load_suite_scene("tos-3room", 0))
+
+    def episodes() -> tuple[float, int, int]:
+        t0, steps, turns = time.process_time(), 0, 0
+        for i, env in enumerate(envs):
+            r = run_episode(env, make_agent("scout"), seed=i, probe=False)
+            steps, turns = steps + r["physics_steps"], turns + r["steps"]
+        return time.process_time() - t0, steps, turns
+
+    def raw(n: int) -> float:
+        t0, k = time.process_time(), 0
+        while k < n:
+            raw_backend.step(TURNING, 200)
+            k += 200
+        return (time.process_time() - t0) * n / k
+
+    episodes()  # warm up: numba caches, per-position tables
+    if a.mode == "tree":
+        rows = [(*episodes(), 0.0) for _ in range(a.rounds)]
+        rows = [(t, s, u, raw(s)) for t, s, u, _ in rows]
+        t, r = np.median([x[0] for x in rows]), np.median([x[3] for x in rows])
+        print(f"env {t * 1e3:.0f} ms CPU, {rows[0][2] / t:.0f} turns/s, raw {r * 1e3:.0f} ms, "
+              f"ratio {np.median([x[3] / x[0] for x in rows]):.3f} ({rows[0][1]} physics steps)")
+    elif a.mode == "replay":
+        calls: list[list] = []
+        real = MujocoBackend.step
+
+        def record(self, ctrl, nsteps=1):
+            calls[-1].append((tuple(ctrl), nsteps))
+            return real(self, ctrl, nsteps)
+
+        MujocoBackend.step = record  # the Python loop then runs: every tick's call is recorded
+        for i, env in enumerate(envs):
+            calls.append([])
+            run_episode(env, make_agent("scout"), seed=i, probe=False)
+        MujocoBackend.step = real
+        total = sum(n for c in calls for _, n in c)
+
+        def replay() -> float:
+            t0 = time.process_time()
+            for env, c in zip(envs, calls):
+                b = env.backend
+                b.reset()
+                for ctrl, n in c:
+                    b.data.ctrl[:] = ctrl
+                    mujoco.mj_step(b.model, b.data, n)
+            return time.process_time() - t0
+
+        rows = [(replay(), raw(total)) for _ in range(a.rounds)]
+        replayed, raw_ms = np.median([x[0] for x in rows]) * 1e3, np.median([x[1] for x in rows]) * 1e3
+        print(f"replayed step calls {replayed:.0f} ms, raw {raw_ms:.0f} ms for {total} steps: "
+              f"ceiling of the ratio {np.median([x[1] / x[0] for x in rows]):.3f}")
+    else:
+        was = profiling_timers(False)
+        out: dict[bool, list] = {True: [], False: []}
+        for _ in range(a.rounds):
+            for on in (True, False):
+                profiling_timers(on)
+                t, s, u = episodes()
+                out[on].append((t, raw(s), u))
+        profiling_timers(was)
+        for on in (True, False):
+            t = np.median([x[0] for x in out[on]])
+            print(f"timers {'on ' if on else 'off'}: env {t * 1e3:.0f} ms ({out[on][0][2] / t:.0f} turns/CPU s), "
+                  f"raw {np.median([x[1] for x in out[on]]) * 1e3:.0f} ms, "
+                  f"ratio {np.median([x[1] / x[0] for x in out[on]]):.3f}")
+
+
+if __name__ == "__main__":
+    main()
