@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 
 
@@ -40,8 +41,9 @@ choose_headless_gl()
 import mujoco  # noqa: E402  (after MUJOCO_GL is set: the reason this module exists)
 
 
+@functools.cache
 def mujoco_library() -> ctypes.CDLL | None:
-    """The MuJoCo C library the bindings loaded (the same copy, so the same globals), or None."""
+    """The MuJoCo C library the bindings loaded (the same copy, so the same globals), or None; opened once."""
     folder = os.path.dirname(mujoco.__file__)
     name = next((f for f in sorted(os.listdir(folder)) if f.startswith("libmujoco.so")), None)
     return ctypes.CDLL(os.path.join(folder, name)) if name else None
@@ -64,8 +66,7 @@ def profiling_timers(on: bool) -> bool:
     return was
 
 
-_lib = mujoco_library()
-_BINDINGS_CLOCK = [ctypes.c_void_p.in_dll(_lib, "mjcb_time").value if _lib is not None else None]
+_BINDINGS_CLOCK = [ctypes.c_void_p.in_dll(mujoco_library(), "mjcb_time").value if mujoco_library() is not None else None]
 if os.environ.get("SPACELAB_MUJOCO_TIMERS", "") != "1":
     profiling_timers(False)
 

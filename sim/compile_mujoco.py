@@ -33,6 +33,7 @@ import numpy as np
 from robots.headless_mujoco import mujoco
 from robots.mobile_base import (
     CAMERA,
+    CONTACT_SENSOR,
     JOINTS,
     ROBOT_BODY,
     MobileBaseConfig,
@@ -74,6 +75,7 @@ class CompiledScene:
     robot_qvel: np.ndarray
     camera: int
     initial_qpos: np.ndarray
+    contact_adr: int = -1  # sensordata index of the robot's contact count (robots.mobile_base.CONTACT_SENSOR), -1: none
 
 
 def wall_segments(spec: SceneSpec) -> list[tuple[float, float, float, float]]:
@@ -222,7 +224,13 @@ def compile_scene(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig())
         robot_qvel=np.array([model.jnt_dofadr[j] for j in jids]),
         camera=mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_CAMERA, CAMERA),
         initial_qpos=qpos0,
+        contact_adr=_sensor_adr(model, CONTACT_SENSOR),
     )
+
+
+def _sensor_adr(model: mujoco.MjModel, name: str) -> int:
+    sensor = mujoco.mj_name2id(model, mujoco.mjtObj.mjOBJ_SENSOR, name)
+    return int(model.sensor_adr[sensor]) if sensor >= 0 else -1
 
 
 def _add_model(m: mujoco.MjSpec, body, category: str, size, z_floor: float) -> None:

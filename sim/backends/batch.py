@@ -19,7 +19,6 @@ from abc import ABC, abstractmethod
 import numpy as np
 
 from robots.headless_mujoco import mujoco
-from robots.mobile_base import CONTACT_SENSOR
 from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
 from sim.backends.mujoco_cpu import MujocoBackend
@@ -326,11 +325,8 @@ class BatchWorld(MujocoBackend):
             self._bctrl = memoryview(b._ctrl.reshape(-1)) if b._ctrl.shape == (1, 3) and b._ctrl.flags.c_contiguous else None
         # the robot's contact sensor in world 0 (MuJoCo computes it in mj_step from the step's own contacts, so
         # the count is the CPU backend's: mjData.contact after mj_step), read without touching the mirror
-        sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
-        self._bcontacts = None
-        if self._live and sensor >= 0 and b._sensordata is not None:
-            adr = int(self.model.sensor_adr[sensor])
-            self._bcontacts = b._sensordata[0, adr:adr + 1]
+        adr = self.scene.contact_adr
+        self._bcontacts = b._sensordata[0, adr:adr + 1] if self._live and adr >= 0 and b._sensordata is not None else None
 
     def step_handle(self):
         return None  # the batch steps this world, not the mirror's MjData

@@ -7,7 +7,6 @@ import math
 import numpy as np
 
 from robots.headless_mujoco import mujoco
-from robots.mobile_base import CONTACT_SENSOR
 from scenes.frames import heading_to_mujoco_yaw, mujoco_yaw_to_heading
 from scenes.spec import SceneSpec
 from sim import native_mujoco as nm
@@ -60,12 +59,11 @@ class MujocoBackend(Backend):
         if type(self).step is not _OWN_STEP:
             return None
         if self._handle is None:
-            sensor = mujoco.mj_name2id(self.model, mujoco.mjtObj.mjOBJ_SENSOR, CONTACT_SENSOR)
+            adr = self.scene.contact_adr
             if not (nm.available() and self._pose is not None and self._vel is not None and self._ctrl3 is not None
-                    and sensor >= 0):
+                    and adr >= 0):
                 self._handle = False
                 return None
-            adr = self.model.sensor_adr[sensor]
             self._handle = nm.StepHandle(
                 mj_step=nm.MJ_STEP, model=self.model._address, data=self.data._address, pose=self._pose,
                 vel=self._vel, ctrl=self.data.ctrl, warnings=self.data.warning.number,
