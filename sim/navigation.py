@@ -12,6 +12,7 @@ reference and serves every other backend.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -21,6 +22,7 @@ from sim import native_mujoco as nm
 from sim.backends.base import Backend, BackendError
 
 TRACE_EVERY = 4  # control ticks between recorded trajectory samples
+MAX_COORD = 1e6  # m: waypoints beyond this are a bug upstream, not a place (and would mean ~1e7 ticks of driving)
 
 
 @dataclass(frozen=True)
@@ -110,6 +112,16 @@ def _substeps(backend: Backend, cfg: DriveConfig) -> int:
     return max(1, int(round(1.0 / (cfg.control_hz * backend.timestep))))
 
 
+def _check_goal(waypoints, heading_deg) -> None:
+    """One ValueError for a goal the controller cannot steer to: a non-finite heading, or waypoints that
+    are not finite (x, y) pairs within MAX_COORD metres (NaN spun the robot, a huge one never ended)."""
+    if not (isinstance(heading_deg, numbers.Real) and math.isfinite(heading_deg)):
+        raise ValueError(f"heading must be a finite number of degrees, got {heading_deg!r}")
+    for p in waypoints:
+        if not (len(p) == 2 and all(isinstance(v, numbers.Real) and abs(v) <= MAX_COORD for v in p)):  # NaN fails <=
+            raise ValueError(f"waypoints must be (x, y) pairs of finite numbers within {MAX_COORD:g} m, got {p!r}")
+
+
 def _handle(backend):
     """The backend's compiled-stepping handle (sim.native_mujoco), or None for the Python loop."""
     get = getattr(backend, "step_handle", None)
@@ -129,6 +141,7 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     """Drive through `waypoints` (world xy) holding `heading_deg`; stop at the last one.
     On MuJoCo CPU the loop runs compiled (`sim.native_mujoco`, the same result to the last bit);
     compiled=False keeps it in Python."""
+    _check_goal(waypoints, heading_deg)
     n_sub = _substeps(backend, cfg)
     dt = n_sub * backend.timestep
     start = backend.physics_steps
@@ -187,6 +200,7 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
 
 def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig(), compiled: bool = True) -> DriveResult:
     """Turn in place to a compass heading (compiled on MuJoCo CPU, as drive_path)."""
+    _check_goal((), heading_deg)
     n_sub = _substeps(backend, cfg)
     start = backend.physics_steps
     max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)

@@ -4,6 +4,7 @@ against mjData.contact; CPython's hypot."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -77,7 +78,7 @@ def test_drive_and_rotate_match_the_python_loop_bit_for_bit(index):
     backend = _pair(index)
     x, y, h = backend.robot_pose()
     rng = np.random.default_rng(index)
-    for k in range(6):
+    for _ in range(6):
         heading = float(rng.choice([0.0, 90.0, 180.0, 270.0, 45.0]))
         _same(*_both(backend, lambda c, hd=heading: rotate_to(backend, hd, compiled=c)))
         rotate_to(backend, heading)
@@ -187,7 +188,7 @@ def test_native_rays_equal_the_bindings_mj_multiray(backend_name):
     backend.load(spec)
     rng = np.random.default_rng(11)
     hits = 0
-    for k in range(40):
+    for _ in range(40):
         backend.step(tuple(float(v) for v in rng.uniform(-1, 1, 3)), 10)
         n = int(rng.integers(0, 120))
         dirs = rng.normal(size=(n, 3))
@@ -203,3 +204,34 @@ def test_native_rays_equal_the_bindings_mj_multiray(backend_name):
         assert d1.tobytes() == d2.tobytes() and e1.tobytes() == e2.tobytes()
         hits += int(np.count_nonzero(e1 >= 0))
     assert hits > 20  # entities were hit, not only walls and misses
+
+
+@functools.cache
+def _shared_backend():
+    return _pair(0)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.one_of(st.floats(), st.just(1e300), st.text(max_size=3), st.none()), st.sampled_from(["x", "heading"]))
+@example(math.nan, "x")
+@example(math.inf, "heading")
+def test_a_goal_the_controller_cannot_steer_to_is_refused_before_any_step(bad, where):
+    """NaN used to spin the robot (a NaN heading error clamps to full yaw rate), inf or 1e300 never
+    ended or failed in numpy; now one ValueError, on both paths, before any physics step."""
+    backend = _shared_backend()
+    finite = isinstance(bad, float) and math.isfinite(bad)
+    fine = finite and (where == "heading" or abs(bad) <= 1e6)  # a heading only has to be finite
+    quick = DriveConfig(timeout_margin_s=0.1)
+    for compiled in (True, False):
+        before = backend.physics_steps
+        try:
+            if where == "x":
+                drive_path(backend, [(bad, 2.5)], 90.0, quick, compiled=compiled)
+            else:
+                rotate_to(backend, bad, quick, compiled=compiled)
+                drive_path(backend, [(3.5, 2.5)], bad, quick, compiled=compiled)
+        except ValueError as e:
+            assert not fine and "\n" not in str(e) and ("waypoints" in str(e) or "heading" in str(e))
+            assert backend.physics_steps == before
+        else:
+            assert fine
