@@ -159,6 +159,26 @@ def test_a_replaced_step_turns_the_kernel_off(monkeypatch):
     assert len(calls) > 5 and set(calls) == {20}
 
 
+def test_the_kernels_step_through_the_trampoline_and_it_is_mj_step_to_the_bit():
+    """The handle hands the kernels the trampolined mj_step (sim.native_mujoco.step_function); 300
+    steps through it leave the same state bytes as the bindings' mj_step."""
+    step = nm.step_function()
+    assert step is not None and step is nm.step_function()  # built once per process
+    assert _pair(0).step_handle().mj_step is step
+    spec = load_suite_scene("tos-3room", 2)
+    states = []
+    for through_trampoline in (False, True):
+        backend = make_backend("mujoco")
+        backend.load(spec)
+        m, d = backend.model, backend.data
+        for k in range(15):
+            d.ctrl[:3] = (0.8, -0.4 + 0.05 * k, 0.5)  # drives into furniture and walls
+            for _ in range(20):
+                step(m._address, d._address) if through_trampoline else mujoco.mj_step(m, d)
+        states.append(backend.get_state().tobytes())
+    assert states[0] == states[1]
+
+
 def test_profiling_timers_are_off_and_change_no_bit_of_the_physics():
     from robots.headless_mujoco import profiling_timers
 

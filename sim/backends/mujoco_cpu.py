@@ -65,7 +65,7 @@ class MujocoBackend(Backend):
                 self._handle = False
                 return None
             self._handle = nm.StepHandle(
-                mj_step=nm.MJ_STEP, model=self.model._address, data=self.data._address, pose=self._pose,
+                mj_step=nm.step_function(), model=self.model._address, data=self.data._address, pose=self._pose,
                 vel=self._vel, ctrl=self.data.ctrl, warnings=self.data.warning.number,
                 contacts=self.data.sensordata[adr:adr + 1], bad=np.array([_BADQPOS, _BADQVEL, _BADQACC]),
                 refused=np.zeros(3), advance=self._advance)
