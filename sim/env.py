@@ -27,7 +27,7 @@ from perception.cogmap import CognitiveMap, Entry
 from perception.text_obs import Sighting, describe_view, make_sightings
 from perception.visibility import ViewConfig, ViewGeometry, sample_points
 from scenes.changes import apply_changes
-from scenes.frames import facing_name, to_start_frame
+from scenes.frames import facing_name, point_to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
 from scenes.spec import SceneSpec
 from sim.actions import (
@@ -345,7 +345,7 @@ class ExplorationEnv(gym.Env):
     def start_frame_pose(self) -> dict:
         key = (self.pose_xy, self.heading)
         if key not in self._pose_cache:
-            p = to_start_frame(self.pose_xy, self.scene.start_position, self.scene.start_heading)
+            p = point_to_start_frame(*self.pose_xy, self.scene.start_position, self.scene.start_heading)
             rel = (self.heading - self.scene.start_heading) % 360.0
             self._pose_cache[key] = (tuple(round(float(v), 6) + 0.0 for v in p), rel, facing_name(rel))
         position, rel, facing = self._pose_cache[key]

@@ -835,3 +835,15 @@ def test_door_signs_by_hand():
     assert ent[16, 16] == -1 and ent[16, 15] == 7 and ent[12, 14] == 0 and (ent == 7).sum() == 8 * 16 - 2
     # 0.15 m from the door plane (0.26 m along the corner rays): too close to call it seen through the door
     assert (signs((1.85, 0.0, 1.0), np.full((32, 32), np.inf), np.full((32, 32), -1, np.int32)) == -1).all()
+
+
+_coord = st.floats(-1e4, 1e4, allow_nan=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_coord, _coord, _coord, _coord, st.one_of(st.sampled_from([0.0, 90.0, 180.0, 270.0, 45.0]),
+                                                st.floats(-720.0, 720.0, allow_nan=False)))
+def test_the_scalar_start_frame_equals_the_numpy_one_bit_for_bit(x, y, sx, sy, heading):
+    from scenes.frames import point_to_start_frame, to_start_frame
+
+    assert point_to_start_frame(x, y, (sx, sy), heading) == tuple(to_start_frame((x, y), (sx, sy), heading).tolist())
