@@ -62,12 +62,13 @@ def step_function():
     """What the kernels call for one physics step: `mj_step` behind a one-frame trampoline compiled
     here (~20 ms, once per process; None where the library was not found).
 
-    Measured on this project's scenes (AMD EPYC, MuJoCo 4.0, numba 0.68): `mj_step` called straight from a numba
-    nopython function runs 10-15 % slower than the same steps from the bindings, from a C loop, or
-    through this trampoline, with identical results. MuJoCo's own functions take the extra time,
-    not the call. MXCSR (no FTZ/DAZ, no denormals), 16-byte stack offsets from C and numba's
-    unrolling were ruled out; the cause is not pinned down, so the trampoline stays only while
-    `benchmarks/env_overhead.py` keeps showing the gain."""
+    Measured on this project's scenes (AMD EPYC, MuJoCo 4.0, numba 0.68): `mj_step` called straight
+    from a numba nopython function runs 10-15 % slower than the same steps from the bindings, from a
+    C loop, or through this trampoline, with identical results. MuJoCo's own functions take the
+    extra time, not the call. MXCSR (no FTZ/DAZ, no denormals), 16-byte stack offsets from C and
+    numba's unrolling were ruled out; the cause is not pinned down, so the trampoline stays only
+    while `benchmarks/env_overhead.py` keeps showing the gain. (`mj_multiRay` through one gained
+    ~4 % of the Observe's ray time, ~0.1 % of an episode: not kept.)"""
     fn = MJ_STEP
     if fn is None:
         return None
@@ -76,10 +77,16 @@ def step_function():
     def call(m, d):
         fn(m, d)
 
-    proto = ctypes.CFUNCTYPE(None, ctypes.c_size_t, ctypes.c_size_t)  # the type numba sees for MJ_STEP too
-    step = proto(call.address)
-    step._keep = call  # the compiled code lives as long as the pointer to it
-    return step
+    return _pointer(call, fn)
+
+
+def _pointer(compiled, like):
+    """A ctypes function for a numba cfunc, with the argument and result types of `like` (so numba
+    types it as it types `like`, and the kernels compiled for `like` run unchanged)."""
+    proto = ctypes.CFUNCTYPE(like.restype, *like.argtypes)
+    fn = proto(compiled.address)
+    fn._keep = compiled  # the compiled code lives as long as the pointer to it
+    return fn
 
 
 def _mj_multiray_fn():
