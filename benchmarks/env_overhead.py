@@ -8,6 +8,8 @@ raw stepping of scene 0 (robot turning, as `spacelab bench` does) in the same pr
     python benchmarks/env_overhead.py replay    # the episodes' recorded step calls replayed with
                                                 # nothing else: the ratio's ceiling
     python benchmarks/env_overhead.py timers    # MuJoCo's profiling timers on against off
+    python benchmarks/env_overhead.py trampoline  # the kernels' mj_step through native_mujoco's
+                                                # trampoline against called straight from numba
 
 The medians over rounds are printed; this VM's speed swings by tens of percent within minutes,
 so compare figures from one run (or from alternating runs), and ratios.
@@ -32,7 +34,7 @@ from spacelab.evaluation.episode import run_episode
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["tree", "replay", "timers"])
+    p.add_argument("mode", choices=["tree", "replay", "timers", "trampoline"])
     p.add_argument("--scenes", type=int, default=10)
     p.add_argument("--rounds", type=int, default=8)
     a = p.parse_args()
@@ -90,6 +92,21 @@ def main() -> None:
         replayed, raw_ms = np.median([x[0] for x in rows]) * 1e3, np.median([x[1] for x in rows]) * 1e3
         print(f"replayed step calls {replayed:.0f} ms, raw {raw_ms:.0f} ms for {total} steps: "
               f"ceiling of the ratio {np.median([x[1] / x[0] for x in rows]):.3f}")
+    elif a.mode == "trampoline":
+        from sim import native_mujoco as nm
+
+        calls = {"trampoline": nm.step_function(), "direct": nm.MJ_STEP}
+        out = {k: [] for k in calls}
+        for _ in range(a.rounds):
+            for name, fn in calls.items():
+                for env in envs:
+                    env.backend.step_handle().mj_step = fn  # the handle is built once per backend
+                t, s, u = episodes()
+                out[name].append((t, raw(s), u))
+        for name in calls:
+            t = np.median([x[0] for x in out[name]])
+            print(f"{name:10s}: env {t * 1e3:.0f} ms ({out[name][0][2] / t:.0f} turns/CPU s), "
+                  f"ratio {np.median([x[1] / x[0] for x in out[name]]):.3f}")
     else:
         was = profiling_timers(False)
         out: dict[bool, list] = {True: [], False: []}
