@@ -29,7 +29,7 @@ from perception.cogmap import (
     parse_map,
 )
 from perception.efficiency import InformationGainTracker
-from perception.tos_info_gain import information_gain_tos
+from perception.tos_info_gain import TosInformationGainTracker
 from perception.tos_metrics import PROFILES, episode_scale, parse_map_tos, score_map_tos
 from perception.tos_metrics import score as tos_score
 from perception.tos_text import normalise_reply
@@ -88,6 +88,8 @@ class ProbeTracker:
         self.last_global = CognitiveMap()
         self._bins: dict = {}  # direction bins already computed this episode (see belief.score_map)
         self._gain = InformationGainTracker(self.cells, self.objects)  # information_gain, one Observe at a time
+        # ToS's information gain (tos profile), solving only each turn's new events
+        self._tos_gain = TosInformationGainTracker(self.cells, self.objects + [d.name for d in spec.doors])
 
     def _ask(self, agent, kind: str, step: int) -> CognitiveMap | dict | None:
         try:
@@ -137,7 +139,7 @@ class ProbeTracker:
             events = sorted([*env.observation_log, *queries], key=lambda e: e["step"])
             entities = self.objects + [d.name for d in env.scene.doors]
             places = {n: truth.entries[n].position for n in entities if n in truth.entries}
-            gain = round(information_gain_tos(self.cells, entities, events, places), 4)
+            gain = round(self._tos_gain(events, places), 4)
         else:
             gain = exact_gain
         row = {

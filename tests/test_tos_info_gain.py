@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from perception.bins import direction_bin, distance_bin, egocentric
-from perception.tos_info_gain import information_gain_tos, tos_domains
+from perception.tos_info_gain import TosInformationGainTracker, information_gain_tos, tos_domains
 
 L9 = math.log2(9)
 CELLS = np.array([(x, y) for x in range(3) for y in range(3)], float)  # a 3x3 room: grid size 3
@@ -142,3 +142,39 @@ def test_never_decreases_as_observations_are_added(seed):
     assert all(b >= a - 1e-12 for a, b in itertools.pairwise(gains)), gains
     dom = tos_domains(3, ents, log, truth)
     assert all(dom[n] is None or truth[n] in dom[n] for n in ents)  # the truth is never ruled out
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_tracker_equals_a_full_solve_after_every_event(seed):
+    """TosInformationGainTracker takes each turn's new events only; after every one it gives the
+    float information_gain_tos gives on the whole log, queries and poses next to objects included,
+    and an edited (not extended) log or other truth starts it over."""
+    rng = np.random.default_rng(seed)
+    pts = [p for p in itertools.product(range(-2, 3), range(1, 4))]
+    chosen = rng.choice(len(pts), 3, replace=False)
+    truth = {f"o{i}": pts[k] for i, k in enumerate(chosen)}
+    truth["door_0"] = (-1, 3)
+    ents = list(truth)
+    tracker = TosInformationGainTracker(CELLS, ents, grid_size=3)
+    log = []
+    for step in range(1, 9):
+        if rng.random() < 0.2:
+            log.append({"step": step, "query": str(rng.choice(ents))})
+        else:
+            pos = (int(rng.integers(-1, 2)), int(rng.integers(0, 2)))
+            heading = float(rng.choice([0.0, 90.0, 180.0, 270.0]))
+            log.append(obs(step, pos, heading, *_sightings(pos, heading, truth)))
+        assert tracker(log, truth) == gain(ents, log, truth)
+    edited = [*log[:2], obs(3, (0, 0), 90.0, *_sightings((0, 0), 90.0, truth))]
+    assert tracker(edited, truth) == gain(ents, edited, truth)
+    moved = {**truth, "o0": (2, 1)}
+    assert tracker(edited, moved) == gain(ents, edited, moved)
+
+
+def test_the_tracker_sees_an_event_changed_in_place():
+    truth = {"box": (0, 1)}
+    log = [obs(1, (0, 0), 0.0, ("box", "front", "near", (0, 1)))]
+    tracker = TosInformationGainTracker(CELLS, ["box"], grid_size=3)
+    assert tracker(log, truth) == pytest.approx(1 - 1 / L9)
+    log[0]["sightings"].clear()  # the same dict, emptied after it was applied
+    assert tracker(log, truth) == gain(["box"], log, truth) == 0.0
