@@ -78,6 +78,7 @@ INITIAL = "initial_pos"
 NEAR_RADIUS = 1.5  # m: the farthest a MoveTo stops from its object (a diagonal neighbour cell)
 AT_RADIUS = 0.5  # m: standing "at" an entity / the start point
 PROXIMITY_M = 2.0
+_PAIRS_BY_FFT = 20_000  # _Solver._support: above this many (point, offset) pairs an FFT is cheaper
 
 _DIR_DEG = {  # EgoFrontBins open intervals (deg, clockwise from ahead)
     "front-left": [(-45.0 - 1e-3, -22.5 - 1e-3)],
@@ -164,12 +165,26 @@ class _Solver:
         self.dom[name] = m
 
     def _support(self, src: np.ndarray, rel: np.ndarray) -> np.ndarray:
-        """Points p with p - q in rel for some q in src (src dilated by rel), cut to the box."""
-        if not src.any():
+        """Points p with p - q in rel for some q in src (src dilated by rel), cut to the box.
+
+        The full convolution of src and rel, thresholded, as a set: each (src point, rel offset)
+        pair marks one point. Domains and relations are mostly a few points, so the pairs are
+        listed directly; past _PAIRS_BY_FFT pairs an FFT convolution counts them (its rounding
+        error is far below the 0.5 threshold, so both give the same set)."""
+        si, sj = np.nonzero(src)
+        if not len(si):
             return np.zeros_like(src)
-        full = fftconvolve(src.astype(float), rel.astype(float), mode="full")
-        g = self.g
-        return full[2 * g:4 * g + 1, 2 * g:4 * g + 1] > 0.5
+        ri, rj = np.nonzero(rel)
+        g, n = self.g, self.n
+        if len(si) * len(ri) > _PAIRS_BY_FFT:
+            full = fftconvolve(src.astype(float), rel.astype(float), mode="full")
+            return full[2 * g:4 * g + 1, 2 * g:4 * g + 1] > 0.5
+        x = (si[:, None] + ri[None, :]).ravel() - 2 * g  # box index of q + offset, as full[2g + x]
+        y = (sj[:, None] + rj[None, :]).ravel() - 2 * g
+        inside = (x >= 0) & (x < n) & (y >= 0) & (y < n)
+        out = np.zeros_like(src)
+        out[x[inside], y[inside]] = True
+        return out
 
     def _revise(self, x: str, y: str) -> bool:
         if (x, y) in self.rel:

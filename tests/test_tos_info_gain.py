@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from perception.bins import direction_bin, distance_bin, egocentric
 from perception.tos_info_gain import TosInformationGainTracker, information_gain_tos, tos_domains
@@ -178,3 +180,29 @@ def test_the_tracker_sees_an_event_changed_in_place():
     assert tracker(log, truth) == pytest.approx(1 - 1 / L9)
     log[0]["sightings"].clear()  # the same dict, emptied after it was applied
     assert tracker(log, truth) == gain(["box"], log, truth) == 0.0
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(1, 6), st.data())
+def test_support_by_pairs_and_by_fft_is_the_dilation(g, data):
+    """_Solver._support lists (point, offset) pairs below _PAIRS_BY_FFT and convolves by FFT above:
+    both are the box's points p with p - q in rel for some q in src, counted here one by one."""
+    import perception.tos_info_gain as tig
+
+    n, m = 2 * g + 1, 4 * g + 1
+    density = data.draw(st.sampled_from([0.02, 0.2, 0.9]))
+    seed = data.draw(st.integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    src, rel = rng.random((n, n)) < density, rng.random((m, m)) < density
+    want = np.zeros((n, n), bool)
+    for (i, j), (a, b) in itertools.product(np.argwhere(src), np.argwhere(rel)):
+        x, y = i + a - 2 * g, j + b - 2 * g  # offset index a stands for dx = a - 2g
+        if 0 <= x < n and 0 <= y < n:
+            want[x, y] = True
+    solver, kept = tig._Solver(g), tig._PAIRS_BY_FFT
+    for pairs_by_fft in (0, 10**9):  # every call by FFT, every call by pairs
+        tig._PAIRS_BY_FFT = pairs_by_fft
+        try:
+            assert (solver._support(src, rel) == want).all()
+        finally:
+            tig._PAIRS_BY_FFT = kept
