@@ -1,7 +1,9 @@
+import numpy as np
 import pytest
 
 from planners.agents import make_agent
 from planners.agents.memory import rotation
+from scenes.suites import load_suite_scene
 from sim.env import ExplorationEnv
 from spacelab.evaluation.episode import run_episode
 from tests.scene_fixtures import play, two_rooms
@@ -69,3 +71,29 @@ def test_scout_full_coverage_on_at_least_95_percent_of_tos3room():
     recs = [play({"suite": "tos-3room", "index": i, "agent": "scout", "seed": i}) for i in range(100)]
     assert all(r["error"] is None for r in recs)
     assert sum(r["full_coverage"] for r in recs) >= 95
+
+
+def test_the_strategists_kept_domains_follow_its_sightings():
+    """Strategist.candidates keeps each name's domain until that name's sightings change: after every
+    turn of an episode it equals the domain recomputed from the memory's sightings."""
+    from perception.efficiency import feasible_mask
+
+    env = ExplorationEnv(load_suite_scene("tos-3room", 1))
+    agent = make_agent("strategist")
+    obs, info = env.reset(seed=1)
+    agent.reset(seed=1, max_steps=env.max_steps)
+    agent.observe(obs, info)
+    checked = 0
+    while True:
+        obs, _r, terminated, truncated, info = env.step(agent.act(obs, info))
+        agent.observe(obs, info)
+        for name, item in agent.memory.items.items():
+            if item.queried:
+                continue
+            got = agent.candidates(name)
+            sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in agent.memory.sightings if s["name"] == name]
+            assert np.array_equal(got, agent.grid[feasible_mask(agent.grid, sightings)]), (name, info["step"])
+            checked += 1
+        if terminated or truncated:
+            break
+    assert checked > 30 and info["step"] > 5

@@ -250,6 +250,7 @@ class Strategist(Scout):
         self.n_rooms = 1
         g = np.arange(-self.extent, self.extent + 1, dtype=float)
         self.grid = np.stack(np.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
+        self._domains: dict[str, tuple[list, np.ndarray]] = {}  # name -> (its sightings, candidates)
 
     def restart(self) -> None:
         super().restart()
@@ -285,12 +286,16 @@ class Strategist(Scout):
 
     # -- candidate domains (ToS's SpatialSolver domains, from our own binned sightings) ---------------
     def candidates(self, name: str) -> np.ndarray:
-        """Grid points (n, 2) consistent with every binned sighting of `name`; one point once queried."""
+        """Grid points (n, 2) consistent with every binned sighting of `name`; one point once queried.
+        Kept per name until its sightings change: a turn's planning asks for the same domains many times."""
         item = self.memory.items.get(name)
         if item is not None and item.queried:
             return np.asarray([item.position], float)
         sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in self.memory.sightings if s["name"] == name]
-        return self.grid[feasible_mask(self.grid, sightings)]
+        got = self._domains.get(name)
+        if got is None or got[0] != sightings:
+            got = self._domains[name] = (sightings, self.grid[feasible_mask(self.grid, sightings)])
+        return got[1]
 
     def domain_size(self, name: str) -> int:
         return len(self.candidates(name))
