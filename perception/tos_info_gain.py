@@ -72,7 +72,6 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.signal import fftconvolve
 
 INITIAL = "initial_pos"
 NEAR_RADIUS = 1.5  # m: the farthest a MoveTo stops from its object (a diagonal neighbour cell)
@@ -177,6 +176,8 @@ class _Solver:
         ri, rj = np.nonzero(rel)
         g, n = self.g, self.n
         if len(si) * len(ri) > _PAIRS_BY_FFT:
+            from scipy.signal import fftconvolve  # here: importing scipy.signal takes ~0.7 s of every process's start
+
             full = fftconvolve(src.astype(float), rel.astype(float), mode="full")
             return full[2 * g:4 * g + 1, 2 * g:4 * g + 1] > 0.5
         x = (si[:, None] + ri[None, :]).ravel() - 2 * g  # box index of q + offset, as full[2g + x]
