@@ -137,8 +137,7 @@ class ProbeTracker:
                 target = info["turn"].rsplit("Query(", 1)[-1].split(")", 1)[0].strip()  # the final, canonical turn
                 queries.append({"step": step, "query": target})
             events = sorted([*env.observation_log, *queries], key=lambda e: e["step"])
-            entities = self.objects + [d.name for d in env.scene.doors]
-            places = {n: truth.entries[n].position for n in entities if n in truth.entries}
+            places = {n: truth.entries[n].position for n in self._tos_gain.entities if n in truth.entries}
             gain = round(self._tos_gain(events, places), 4)
         else:
             gain = exact_gain

@@ -346,6 +346,7 @@ class TosInformationGainTracker:
         self.entities = list(entities)
         self.g = int(grid_size) if grid_size is not None else grid_size_of(cells)
         self.near_radius = near_radius
+        self._known = set(self.entities)
         self._truth: dict | None = None
         self._done: list[dict] = []  # copies of the events applied, in order
         self._solver: _Solver | None = None
@@ -357,11 +358,9 @@ class TosInformationGainTracker:
         k = len(self._done)
         if self._solver is None or truth != self._truth or len(log) < k or any(
                 a != b for a, b in zip(log[:k], self._done)):
-            self._solver = _Solver(self.g)
-            self._solver.touch(INITIAL)
             self._truth, self._done, k = dict(truth), [], 0
-        known = set(self.entities)
+            self._solver = _solve(self.g, self.entities, (), self._truth, self.near_radius)  # no event applied yet
         for ev in log[k:]:
-            _apply(self._solver, ev, known, self._truth, self.near_radius)
+            _apply(self._solver, ev, self._known, self._truth, self.near_radius)
             self._done.append(copy.deepcopy(ev))
         return _gain(self._solver, self.entities, m)
