@@ -95,7 +95,7 @@ def main() -> None:
     elif a.mode == "trampoline":
         from sim import native_mujoco as nm
 
-        calls = {"trampoline": nm.step_function(), "direct": nm.MJ_STEP}
+        calls = {"trampoline": nm.address(nm.step_function()), "direct": nm.address(nm.MJ_STEP)}
         out = {k: [] for k in calls}
         for _ in range(a.rounds):
             for name, fn in calls.items():

@@ -223,8 +223,15 @@ class ViewGeometry:
 
         The per-view selection, ray vectors and hit tests run compiled (`perception.view_kernel`), with
         the same IEEE arithmetic as the numpy of `observe_view`; the rays go to the backend in one call."""
-        ent, bearing, ptr, rows, near_i, near_row, near_b = self._from(agent_xy)
+        tables = self._from(agent_xy)
         with_cells = with_cells and self.cells is not None
+        fused = getattr(backend, "view_rays", None)  # the whole view in one compiled call (MuJoCo)
+        if fused is not None:
+            got = fused(tables, float(agent_heading), self._half, with_cells, len(self.cells) if with_cells else 0,
+                        self._points, HIT_TOLERANCE, self.cfg.max_range + 2.0)
+            if got is not None:
+                return got[0].tolist(), (got[1] if with_cells else None)
+        ent, bearing, ptr, rows, near_i, near_row, near_b = tables
         any_rays = len(rows) or (with_cells and len(near_row))  # the camera is read only for a view with rays
         cam = np.asarray(backend.camera_position(), dtype=np.float64) if any_rays else np.zeros(3)
         slot, cell, dirs, length = view_kernel.pick_rays(bearing, ptr, rows, near_row, near_b, float(agent_heading),

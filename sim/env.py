@@ -117,18 +117,15 @@ class ExplorationEnv(gym.Env):
         self.observation_space = gym.spaces.Text(max_length=65536, charset=_CHARSET)
 
     def _set_scene(self, scene: SceneSpec) -> None:
-        """Everything derived from the scene layout."""
+        """Everything derived from the scene layout (shared with other envs on the same scene: `SceneTables`)."""
         self.scene = scene
-        self.graph = walkable_graph(scene)
-        self._nodes = NodeIndex(self.graph)  # nearest_node's node table, once per scene
-        self._targets = sample_points(scene)
+        t = scene_tables(scene, self.view)
+        self.graph, self._nodes, self._targets, self.free_cells = t.graph, t.nodes, t.targets, t.free_cells
+        self._geometry, self._paths = t.geometry, t.paths
         self._truth = scene.ground_truth()
         self._object_names = [o.name for o in scene.objects]
-        # free floor cells (world frame) for free-space coverage
-        self.free_cells = np.array([n for n, k in self.graph.nodes(data="kind") if k == "cell"], float)
         self._view_cache: tuple | None = None  # (key, visible entities, visible free cells) of the last view
         self._pose_cache: dict = {}  # (pose_xy, heading) -> start-frame position, heading (pure functions of the scene)
-        self._geometry = ViewGeometry(scene, self.view, self._targets, self.free_cells)  # per-scene Observe tables
 
     def apply_changes(self, changes) -> None:
         """Move or turn objects (false-belief protocol); takes effect in physics and truth.
@@ -259,15 +256,9 @@ class ExplorationEnv(gym.Env):
         if idx not in self._visible():
             raise ActionError(f"cannot move to {a.target}: it is not in your field of view now")
         start_xy = self.pose_xy
-        here = self._nodes.nearest(self.pose_xy)
-        n_obj = len(self.scene.objects)
-        goals = [self.scene.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(
-            self.graph, self.scene.objects[idx].position
-        )
-        paths = [p for p in (plan_path(self.graph, here, g) for g in goals) if p is not None]
-        if not paths:
+        path = self._path_to(self._nodes.nearest(self.pose_xy), idx)
+        if path is None:
             raise ActionError(f"cannot move to {a.target}: no free place next to it can be reached")
-        path = min(paths, key=lambda p: (_length(p), p[-1]))
         if len(path) > 1:
             result = drive_path(self.backend, path[1:], self.heading, self.drive)
             self.contact_ticks += result.contacts
@@ -281,6 +272,23 @@ class ExplorationEnv(gym.Env):
         if self.text_profile == "tos":
             return tos_text.moved(self.scene, a.target, start_xy)
         return f"You moved to {a.target}."
+
+    def _path_to(self, here, idx: int) -> list | None:
+        """The shortest A* path from node `here` to entity `idx` (a door's opening, or the nearest free cell
+        next to an object; ties by end cell), or None. A function of the scene only, so kept per scene."""
+        key = (here, idx)
+        if key in self._paths:
+            return self._paths[key]
+        n_obj = len(self.scene.objects)
+        goals = [self.scene.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(
+            self.graph, self.scene.objects[idx].position
+        )
+        paths = [p for p in (plan_path(self.graph, here, g) for g in goals) if p is not None]
+        path = min(paths, key=lambda p: (_length(p), p[-1])) if paths else None
+        if len(self._paths) >= _PATHS_MAX:
+            self._paths.clear()
+        self._paths[key] = path
+        return path
 
     def _camera_image(self) -> str:
         """The robot camera's RGB view as base64 PNG or JPEG (quality 90) for vision mode."""
@@ -304,8 +312,8 @@ class ExplorationEnv(gym.Env):
         key = (self.pose_xy, self.heading, self.backend.physics_steps)
         if self._view_cache is not None and self._view_cache[0] == key and (not cells or self._view_cache[2] is not None):
             return self._view_cache[1], self._view_cache[2]
-        if self._geometry.cfg is not self.view:  # the view config was replaced after the scene was set
-            self._geometry = ViewGeometry(self.scene, self.view, self._targets, self.free_cells)
+        if self._geometry.cfg is not self.view and self._geometry.cfg != self.view:  # replaced after the scene was set
+            self._geometry = scene_tables(self.scene, self.view).geometry
         seen, free = self._geometry.observe(self.backend, self.pose_xy, self.heading, with_cells=cells)
         self._view_cache = (key, seen, free)
         return seen, free
@@ -399,6 +407,48 @@ class ExplorationEnv(gym.Env):
         }
 
 
+@dataclasses.dataclass
+class SceneTables:
+    """What an env derives from a scene layout and its view config, built once per process and shared
+    by every env on that scene (the benchmarks build fresh envs on the same scenes over and over):
+    the walkable graph and its node table, the Observe's sample points, free cells and per-position
+    tables, and the MoveTo paths found so far. Shared, so read-only to everything but their caches."""
+
+    graph: object  # networkx.Graph of walkable cells and door openings (scenes.grid.walkable_graph)
+    nodes: NodeIndex
+    targets: tuple  # perception.visibility.sample_points
+    free_cells: np.ndarray  # (n, 2) free floor cells, world frame, for free-space coverage
+    geometry: ViewGeometry
+    paths: dict  # (start node, entity index) -> path or None
+
+
+_TABLES: dict = {}  # (scene, view config) -> SceneTables, oldest first
+_TABLES_MAX = 32
+_PATHS_MAX = 65536
+
+
+def scene_tables(scene: SceneSpec, view: ViewConfig) -> SceneTables:
+    """The SceneTables of `scene` seen through `view` (scenes and view configs are frozen, so they key it).
+
+    Example:
+        >>> from scenes import load_suite_scene
+        >>> scene_tables(load_suite_scene("tos-3room", 0), ViewConfig()) is scene_tables(load_suite_scene("tos-3room", 0), ViewConfig())
+        True
+    """
+    key = (scene, view)
+    got = _TABLES.pop(key, None)
+    if got is None:
+        graph = walkable_graph(scene)
+        targets = sample_points(scene)
+        free_cells = np.array([n for n, k in graph.nodes(data="kind") if k == "cell"], float)
+        got = SceneTables(graph, NodeIndex(graph), targets, free_cells,
+                          ViewGeometry(scene, view, targets, free_cells), {})
+        if len(_TABLES) >= _TABLES_MAX:
+            _TABLES.pop(next(iter(_TABLES)))
+    _TABLES[key] = got  # (re)inserted last: the most recently used
+    return got
+
+
 _PARSED: dict[str, list] = {}  # turn text -> its actions: agents send the same few turns over and over
 _PARSED_MAX = 1024
 
@@ -427,4 +477,4 @@ def _num(v: float) -> str:
     return str(int(v)) if float(v).is_integer() else f"{v:.2f}"
 
 
-__all__ = ["ExplorationEnv"]
+__all__ = ["ExplorationEnv", "SceneTables", "scene_tables"]

@@ -21,7 +21,8 @@ they disagree (another CPython's algorithm), navigation keeps the Python loop.
 
 `cast_rays` is `mj_multiRay` with the same arguments as the bindings pass, allocating its
 outputs and mapping geoms to entities inside the compiled call: the Observe's rays go out right
-after the physics, when every numpy call around them costs several µs.
+after the physics, when every numpy call around them costs several µs. `view_rays` is a whole
+Observe's view in one call: the rays picked, cast and judged (`perception.view_kernel`).
 
 Example:
     >>> py_hypot(3.0, 4.0)
@@ -37,8 +38,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from llvmlite import ir
 from numba import cfunc, njit, types
+from numba.extending import intrinsic
 
+from perception.view_kernel import judge_rays, pick_rays
 from robots.headless_mujoco import mujoco_library
 
 DONE, TIMED_OUT, BAD_CONTROL, DIVERGED = 0, 1, 2, 3  # how a kernel call ended
@@ -90,6 +94,48 @@ def _pointer(compiled, like):
     return fn
 
 
+def address(fn) -> int:
+    """The address of a ctypes function, as the int the kernels take: numba types an int argument in C,
+    a ctypes function in Python (~2.4 µs a call, several times that right after the physics)."""
+    return ctypes.cast(fn, ctypes.c_void_p).value
+
+
+def _calling(c_args):
+    """Code for an intrinsic `(address, *args)`: each argument cast to the C type in `c_args`, then a
+    call of the void C function at `address`. The address is an argument, not a constant, so the
+    kernels stay cacheable across processes."""
+
+    def codegen(context, builder, sig, args):
+        vals = [context.cast(builder, v, t, c) for v, t, c in zip(args[1:], sig.args[1:], c_args)]
+        fnty = ir.FunctionType(ir.VoidType(), [context.get_value_type(c) for c in c_args])
+        builder.call(builder.inttoptr(args[0], fnty.as_pointer()), vals)
+        return context.get_dummy_value()
+
+    return codegen
+
+
+_MJ_STEP_ARGS = (types.uint64, types.uint64)  # m, d
+_MJ_MULTIRAY_ARGS = (types.uint64,) * 5 + (types.uint8, types.int32) + (types.uint64,) * 3 + (types.int32, types.float64)
+
+
+@intrinsic
+def _call_mj_step(typingctx, fn, m, d):
+    """`mj_step(m, d)` through the C function at address `fn`."""
+    if isinstance(fn, types.Integer) and fn.bitwidth == 64:
+        return types.void(fn, m, d), _calling(_MJ_STEP_ARGS)
+    return None
+
+
+@intrinsic
+def _call_mj_multiray(typingctx, fn, m, d, pnt, vec, geomgroup, flg_static, bodyexclude, geomid, dist, normal, nray,
+                      cutoff):
+    """`mj_multiRay(...)` through the C function at address `fn` (the arguments of `_mj_multiray_fn`)."""
+    if isinstance(fn, types.Integer) and fn.bitwidth == 64:
+        return (types.void(fn, m, d, pnt, vec, geomgroup, flg_static, bodyexclude, geomid, dist, normal, nray, cutoff),
+                _calling(_MJ_MULTIRAY_ARGS))
+    return None
+
+
 def _mj_multiray_fn():
     """MuJoCo's C `mj_multiRay` (mujoco.h: m, d, pnt[3], vec, geomgroup, flg_static, bodyexclude, geomid,
     dist, normal, nray, cutoff), pointers as size_t as for mj_step; mjtBool is one byte."""
@@ -104,28 +150,48 @@ def _mj_multiray_fn():
 
 
 @njit(cache=True, nogil=True)
-def cast_rays(multiray_fn, m: int, d: int, origin, dirs, geomgroup, body_exclude: int, cutoff: float, geom_entity):
-    """`MujocoBackend.cast_rays` in one call: `mj_multiRay` of the unit rays `dirs` (n, 3, C order) from
+def cast_rays(multiray_fn: int, m: int, d: int, origin, dirs, geomgroup, body_exclude: int, cutoff: float, geom_entity):
+    """`MujocoBackend.cast_rays` in one call: `mj_multiRay` (at address `multiray_fn`) of the unit rays `dirs` (n, 3, C order) from
     `origin` (static geoms included, the robot's body excluded), then each hit geom mapped through
     `geom_entity` (indexed by geom id + 1, so "no hit" (-1) maps through entry 0). Returns (dist, entity)."""
     n = dirs.shape[0]
     geomid = np.full(n, -1, np.int32)
     dist = np.full(n, -1.0)
     if n:
-        multiray_fn(m, d, origin.ctypes.data, dirs.ctypes.data, geomgroup.ctypes.data, 1, body_exclude,
-                    geomid.ctypes.data, dist.ctypes.data, 0, n, cutoff)
+        _call_mj_multiray(multiray_fn, m, d, origin.ctypes.data, dirs.ctypes.data, geomgroup.ctypes.data, 1, body_exclude,
+                          geomid.ctypes.data, dist.ctypes.data, 0, n, cutoff)
     ent = np.empty(n, geom_entity.dtype)
     for i in range(n):
         ent[i] = geom_entity[geomid[i] + 1]
     return dist, ent
 
 
+@njit(cache=True, nogil=True)
+def view_rays(multiray_fn: int, m: int, d: int, geomgroup, body_exclude: int, cutoff: float, geom_entity, cam, ent, bearing,
+              ptr, rows, near_i, near_row, near_bearing, heading: float, half: float, with_cells: bool, n_cells: int,
+              points, tolerance: float):
+    """`perception.visibility.ViewGeometry.observe` from the camera at `cam` in one call: `pick_rays`, then
+    `cast_rays`, then `judge_rays`, as that method runs them. Returns (the entities seen, in table order;
+    the mask of floor cells seen, all False and empty without cells)."""
+    slot, cell, dirs, length = pick_rays(bearing, ptr, rows, near_row, near_bearing, heading, half, with_cells, points, cam)
+    mask = np.zeros(n_cells if with_cells else 0, np.bool_)
+    if slot.shape[0] == 0:
+        return np.empty(0, np.int64), mask
+    dist, hit = cast_rays(multiray_fn, m, d, cam, dirs, geomgroup, body_exclude, cutoff, geom_entity)
+    seen, free = judge_rays(slot, cell, dist, hit, length, ent, tolerance, ent.shape[0], near_i.shape[0])
+    if with_cells:
+        for j in range(free.shape[0]):
+            if free[j]:
+                mask[near_i[j]] = True
+    return ent[seen], mask
+
+
 @dataclass
 class StepHandle:
-    """What the kernels need of one MuJoCo CPU world: the C step, the MjModel/MjData addresses, and
+    """What the kernels need of one MuJoCo CPU world: the C step's address, the MjModel/MjData addresses, and
     numpy views into that MjData. `advance(n)` tells the backend that n physics steps were taken."""
 
-    mj_step: object
+    mj_step: int  # address of the C function the kernels call for one step (`address(step_function())`)
     model: int
     data: int
     pose: np.ndarray  # qpos (x, y, yaw) view
@@ -206,7 +272,7 @@ def _tick(step_fn, m: int, d: int, ctrl, c0: float, c1: float, c2: float, n_sub:
         return BAD_CONTROL
     ctrl[0], ctrl[1], ctrl[2] = c0, c1, c2
     for _ in range(n_sub):
-        step_fn(m, d)
+        _call_mj_step(step_fn, m, d)
     for b in bad:
         if warnings[b]:
             return DIVERGED
@@ -307,4 +373,5 @@ def available() -> bool:
 MJ_STEP = _mj_step_fn()
 MJ_MULTIRAY = _mj_multiray_fn()
 
-__all__ = ["StepHandle", "available", "cast_rays", "drive_ticks", "py_hypot", "rotate_ticks", "step_function"]
+__all__ = ["StepHandle", "address", "available", "cast_rays", "drive_ticks", "py_hypot", "rotate_ticks", "step_function",
+           "view_rays"]

@@ -3,6 +3,8 @@ split over threads, a camera frame reused while nothing moved, one ray batch per
 the batch backend's lazy mirror, the batched model fit and the vectorised occupancy carving.
 (Timings live in `spacelab bench`, never here.)"""
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -13,10 +15,11 @@ from perception.mapping import FREE, OCCUPIED, UNKNOWN, OccupancyGrid, camera_to
 from perception.objects import _closest, _model_table
 from perception.visibility import ViewConfig, observe_view, sample_points, unoccluded, visible_cells
 from scenes import load_suite_scene
+from scenes.grid import neighbours_of_object
 from sim.backends import BackendError, make_backend
 from sim.cameras import RayCastCamera
 from sim.env import ExplorationEnv
-from sim.navigation import rotate_to
+from sim.navigation import plan_path, rotate_to
 from spacelab.bench.compare import compare_results, format_comparison
 
 
@@ -431,6 +434,57 @@ def test_the_node_table_finds_nearest_node():
     rng = np.random.default_rng(1)
     for xy in rng.uniform(-3, 15, (300, 2)):
         assert table.nearest(tuple(xy)) == nearest_node(env.graph, tuple(xy))
+    nodes = list(env.graph.nodes)
+    for xy in nodes + [(x + 1e-9, y) for x, y in nodes[:50]] + [(np.float64(x), np.float64(y)) for x, y in nodes[:50]]:
+        assert table.nearest(xy) == nearest_node(env.graph, xy)  # nodes themselves: looked up, not searched
+    assert table.nearest(list(nodes[3])) == nodes[3]
+
+
+def test_envs_on_one_scene_share_its_tables_and_the_kept_paths_are_the_planned_ones():
+    from sim.env import scene_tables
+
+    spec = load_suite_scene("tos-3room", 6)
+    a, b = ExplorationEnv(spec), ExplorationEnv(load_suite_scene("tos-3room", 6))
+    assert a._geometry is b._geometry and a.graph is b.graph and a._paths is b._paths
+    wide = ViewConfig(fov_deg=120.0)
+    assert scene_tables(spec, wide).geometry.cfg == wide and scene_tables(spec, wide) is not scene_tables(spec, ViewConfig())
+    c = ExplorationEnv(load_suite_scene("tos-3room", 7))
+    assert c._geometry is not a._geometry and c._geometry.spec == c.scene
+    # a kept path is what planning gives now: every entity from 15 nodes, asked twice (the second from the table)
+    nodes = sorted(a.graph.nodes)
+    n_obj, n = len(spec.objects), len(spec.objects) + len(spec.doors)
+    for here in nodes[::max(1, len(nodes) // 15)]:
+        for idx in range(n):
+            goals = [spec.doors[idx - n_obj].position] if idx >= n_obj else neighbours_of_object(a.graph, spec.objects[idx].position)
+            paths = [p for p in (plan_path(a.graph, here, g) for g in goals) if p is not None]
+            want = min(paths, key=lambda p: (sum(math.dist(u, v) for u, v in zip(p[:-1], p[1:])), p[-1])) if paths else None
+            assert a._path_to(here, idx) == want and b._path_to(here, idx) == want
+    assert len(a._paths) >= 15 * n
+
+
+def test_a_backend_that_replaces_its_ray_casting_sees_every_ray():
+    """The fused view (`MujocoBackend.view_rays`) stands in for `cast_rays` only while that and
+    `camera_position` are the class's own: a subclass that casts its own rays is asked for each view."""
+    from sim.backends.mujoco_cpu import MujocoBackend
+
+    calls = []
+
+    class Counting(MujocoBackend):
+        def cast_rays(self, origin, dirs, cutoff):
+            calls.append(len(dirs))
+            return super().cast_rays(origin, dirs, cutoff)
+
+    env = ExplorationEnv(load_suite_scene("tos-3room", 1), backend=Counting())
+    env.reset()
+    assert env.backend.view_rays(env._geometry._from(env.pose_xy), 0.0, 45.0, True, 1, env._geometry._points, 0.05, 1.0) is None
+    plain = ExplorationEnv(load_suite_scene("tos-3room", 1))
+    plain.reset()
+    for heading in (0.0, 90.0, 180.0, 270.0):
+        env.heading = plain.heading = heading
+        seen, free = env._geometry.observe(env.backend, env.pose_xy, heading)
+        want_seen, want_free = plain._geometry.observe(plain.backend, plain.pose_xy, heading)
+        assert seen == want_seen and np.array_equal(free, want_free)
+    assert len(calls) == 4 and min(calls) > 0
 
 
 # -- issue 20, vision-mode throughput: the mapper's perception paths against the code they replaced --

@@ -377,9 +377,6 @@ class BatchWorld(MujocoBackend):
         if not math.isfinite(sum(self._bq_mv)) and not np.isfinite(self._bq).all():
             raise BackendError("simulation diverged (non-finite state)")
 
-    def camera_position(self) -> np.ndarray:
-        return self.data.cam_xpos[self.scene.camera].copy()  # through `data`: brings the mirror up to date first
-
     def robot_contacts(self) -> int:
         if self._bcontacts is not None:
             return int(self._bcontacts[0])

@@ -65,7 +65,7 @@ class MujocoBackend(Backend):
                 self._handle = False
                 return None
             self._handle = nm.StepHandle(
-                mj_step=nm.step_function(), model=self.model._address, data=self.data._address, pose=self._pose,
+                mj_step=nm.address(nm.step_function()), model=self.model._address, data=self.data._address, pose=self._pose,
                 vel=self._vel, ctrl=self.data.ctrl, warnings=self.data.warning.number,
                 contacts=self.data.sensordata[adr:adr + 1], bad=np.array([_BADQPOS, _BADQVEL, _BADQACC]),
                 refused=np.zeros(3), advance=self._advance)
@@ -141,6 +141,7 @@ class MujocoBackend(Backend):
         return self._vel.copy() if self._vel is not None else self.data.qvel[self.scene.robot_qvel]
 
     def camera_position(self) -> np.ndarray:
+        self.data  # noqa: B018  (a batch world's mirror is brought up to date here; `_cam` is a view into it)
         return self._cam.copy()
 
     def robot_contacts(self) -> int:
@@ -155,7 +156,7 @@ class MujocoBackend(Backend):
         dirs = np.ascontiguousarray(dirs, dtype=np.float64).reshape(-1, 3)
         origin = np.ascontiguousarray(origin, dtype=np.float64).reshape(3)
         if self._native_rays():  # mj_multiRay from numba: the same call, without the numpy around it
-            return nm.cast_rays(nm.MJ_MULTIRAY, self.model._address, self.data._address, origin, dirs, _HULLS_AND_WALLS,
+            return nm.cast_rays(_MULTIRAY, self.model._address, self.data._address, origin, dirs, _HULLS_AND_WALLS,
                                 int(self.scene.robot_body), float(cutoff), self._ray_entity)
         n = len(dirs)
         geomid, dist = np.empty(n, np.int32), np.empty(n)  # filled by hand: np.full is a Python function, slower
@@ -168,6 +169,21 @@ class MujocoBackend(Backend):
             )
         # geom -> entity, with "nothing hit" (-1) and the robot's own geoms mapped to -1, in one lookup
         return dist, self._ray_entity[geomid + 1]
+
+    def view_rays(self, tables: tuple, heading: float, half: float, with_cells: bool, n_cells: int, points: np.ndarray,
+                  tolerance: float, cutoff: float):
+        """A view's rays picked, cast and judged in one compiled call (`perception.visibility.ViewGeometry.observe`
+        uses it where a backend has it); None where the compiled rays are not available here, or where
+        `cast_rays` or `camera_position` is not this class's own (a subclass or a test that replaces one
+        must see every view's rays)."""
+        cls = type(self)
+        if not (cls.cast_rays is _OWN_CAST and cls.camera_position is _OWN_CAMERA and self._native_rays()):
+            return None
+        ent, bearing, ptr, rows, near_i, near_row, near_b = tables
+        d = self.data  # first: a batch world's mirror is brought up to date here, and `_cam` is a view into it
+        return nm.view_rays(_MULTIRAY, self.model._address, d._address, _HULLS_AND_WALLS, int(self.scene.robot_body),
+                            cutoff, self._ray_entity, self._cam, ent, bearing, ptr, rows, near_i, near_row, near_b,
+                            heading, half, with_cells, n_cells, points, tolerance)
 
     def _native_rays(self) -> bool:
         if self._native is None:
@@ -187,6 +203,9 @@ class MujocoBackend(Backend):
 
 
 _OWN_STEP = MujocoBackend.step
+_OWN_CAST = MujocoBackend.cast_rays
+_OWN_CAMERA = MujocoBackend.camera_position
+_MULTIRAY = nm.address(nm.MJ_MULTIRAY) if nm.MJ_MULTIRAY is not None else 0  # what nm.cast_rays calls
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 # Visibility rays skip the objects' model parts: each object's hull encloses them, so the first hit is the same
 _HULLS_AND_WALLS = np.array([int(g != PART_GROUP) for g in range(6)], np.uint8)
