@@ -44,14 +44,17 @@ def raw_rate(backend: str, suite: str, seconds: float = 1.5) -> float:
     return rate
 
 
-def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5) -> dict:
+def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5, new_scenes: bool = False) -> dict:
     """The physics-limit ratio, paired against the machine's load: a round runs `episodes` scout
     episodes (fresh envs, no probing), each between two chunks of raw stepping of scene 0 (robot
     turning) as long as the episode's physics; the round's ratio is its env physics steps per CPU
     second over its raw steps per CPU second (time.process_time, so other processes do not count),
     and the figure is the median round, with the range of the rounds beside it: a slow spell of a
     shared machine falls on both sides of a pair instead of on one side of a best-of. turns/s
-    (wall clock) and steps per turn are the median round's. A first round warms up and is dropped."""
+    (wall clock) and steps per turn are the median round's. A first round warms up and is dropped.
+    Every round runs scenes 0..episodes-1, as a benchmark suite runs its scenes again for each agent,
+    so the per-scene tables that envs share (`sim.env.scene_tables`) are warm; new_scenes=True gives
+    each round scenes this process has not seen (round r: scenes r*episodes ...), where they are built."""
     raw_b = make_backend(backend)
     raw_b.load(load_suite_scene(suite, 0))
 
@@ -64,7 +67,8 @@ def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5) -
 
     out = []
     for r in range(rounds + 1):
-        envs = [ExplorationEnv(load_suite_scene(suite, i), backend=backend) for i in range(episodes)]
+        first = r * episodes if new_scenes else 0
+        envs = [ExplorationEnv(load_suite_scene(suite, first + i), backend=backend) for i in range(episodes)]
         raw_n = raw_t = env_n = env_t = wall = turns = 0.0
         for i, env in enumerate(envs):
             n1, t1 = raw(2000)

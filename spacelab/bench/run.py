@@ -80,6 +80,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
               clusters: bool = False) -> dict:
     raw = raw_rate("mujoco", suite, seconds=2.0)
     explore = paired_ratio("mujoco", suite)  # median of 5 rounds of (raw, scout episode, raw), CPU time
+    explore_new = paired_ratio("mujoco", suite, new_scenes=True)  # the same, each round on scenes not seen before
     obs = observe_rate(suite)
     epm1 = episodes_per_min(suite, episodes, 1)
     epm2 = episodes_per_min(suite, episodes, 2)
@@ -94,6 +95,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         "physics_steps_per_turn": round(explore["physics_steps_per_turn"], 1),
         "physics_limit_ratio": explore["physics_limit_ratio"],
         "physics_limit_ratio_range": explore["physics_limit_ratio_range"],
+        "physics_limit_ratio_new_scenes": explore_new["physics_limit_ratio"],
         "observe_per_s": round(obs, 1),
         "episodes_per_min_1_worker": round(epm1, 1),
         "episodes_per_min_2_workers": round(epm2, 1),
@@ -108,6 +110,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         ("physics steps per turn", result["physics_steps_per_turn"]),
         ("physics-limit ratio in env (CPU time, median of 5 paired rounds, range)",
          f"{result['physics_limit_ratio']} ({result['physics_limit_ratio_range'][0]}-{result['physics_limit_ratio_range'][1]})"),
+        ("the same, each round on scenes not seen before", result["physics_limit_ratio_new_scenes"]),
         ("Observe() turns/s", result["observe_per_s"]),
         (f"episodes/min, scout {suite}, 1 worker (cold)", result["episodes_per_min_1_worker"]),
         (f"episodes/min, scout {suite}, 2 workers (cold)", result["episodes_per_min_2_workers"]),
