@@ -34,7 +34,7 @@ from __future__ import annotations
 import ctypes
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -202,6 +202,7 @@ class StepHandle:
     bad: np.ndarray  # warning indices that mean divergence (bad qpos, qvel, qacc)
     refused: np.ndarray  # (3,): a non-finite command the kernel refused, for the error message
     advance: Callable[[int], None]
+    kept: dict = field(default_factory=dict)  # what callers derive once per handle (sim.navigation: periods, gains)
 
 
 @njit(cache=True, nogil=True)

@@ -116,6 +116,30 @@ def _substeps(backend: Backend, cfg: DriveConfig) -> int:
     return max(1, int(round(1.0 / (cfg.control_hz * backend.timestep))))
 
 
+def _control_period(backend: Backend, cfg: DriveConfig, h) -> tuple[int, float]:
+    """(physics steps per control tick, the tick's seconds); kept on the compiled handle `h` per config
+    (its backend's timestep does not change while the handle lives)."""
+    key = ("period", cfg)
+    got = h.kept.get(key) if h is not None else None
+    if got is None:
+        n_sub = _substeps(backend, cfg)
+        got = (n_sub, n_sub * backend.timestep)
+        if h is not None:
+            h.kept[key] = got
+    return got
+
+
+def _params(h, cfg: DriveConfig, kind: str) -> np.ndarray:
+    """The gains a kernel reads (`nm.drive_ticks` / `nm.rotate_ticks` name them), kept on the handle per config."""
+    key = (kind, cfg)
+    got = h.kept.get(key)
+    if got is None:
+        got = h.kept[key] = np.array([cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.waypoint_tol,
+                                      cfg.goal_tol, cfg.settle_speed] if kind == "drive" else
+                                     [cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg])
+    return got
+
+
 def _check_goal(waypoints, heading_deg) -> None:
     """One ValueError for a goal the controller cannot steer to: a non-finite heading, or waypoints that
     are not finite (x, y) pairs within MAX_COORD metres (NaN spun the robot, a huge one never ended)."""
@@ -152,19 +176,17 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
     On MuJoCo CPU the loop runs compiled (`sim.native_mujoco`, the same result to the last bit);
     compiled=False keeps it in Python."""
     _check_goal(waypoints, heading_deg)
-    n_sub = _substeps(backend, cfg)
-    dt = n_sub * backend.timestep
+    h = _handle(backend) if compiled else None
+    n_sub, dt = _control_period(backend, cfg, h)
     start = backend.physics_steps
     length = sum(math.dist(a, b) for a, b in zip(waypoints[:-1], waypoints[1:])) + math.dist(
         backend.robot_pose()[:2], waypoints[0]
     )
     max_ticks = int((length / cfg.max_speed + cfg.timeout_margin_s) / dt)
     target_yaw_deg = 90.0 - heading_deg  # MuJoCo yaw (counter-clockwise from +x), degrees
-    h = _handle(backend) if compiled else None
     if h is not None:
         trace_raw = np.empty(((max_ticks + TRACE_EVERY - 1) // TRACE_EVERY, 3))
-        params = np.array([cfg.max_speed, cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.waypoint_tol, cfg.goal_tol,
-                           cfg.settle_speed])
+        params = _params(h, cfg, "drive")
         status, steps, touched, nt = nm.drive_ticks(
             h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused, h.contacts,
             np.asarray(waypoints, dtype=np.float64).reshape(-1, 2), target_yaw_deg, n_sub, max_ticks, params,
@@ -211,12 +233,12 @@ def drive_path(backend: Backend, waypoints, heading_deg: float, cfg: DriveConfig
 def rotate_to(backend: Backend, heading_deg: float, cfg: DriveConfig = DriveConfig(), compiled: bool = True) -> DriveResult:
     """Turn in place to a compass heading (compiled on MuJoCo CPU, as drive_path)."""
     _check_goal((), heading_deg)
-    n_sub = _substeps(backend, cfg)
+    h = _handle(backend) if compiled else None
+    n_sub = _control_period(backend, cfg, h)[0]
     start = backend.physics_steps
     max_ticks = int((math.pi / cfg.max_yaw_rate + cfg.timeout_margin_s) * cfg.control_hz)
-    h = _handle(backend) if compiled else None
     if h is not None:
-        params = np.array([cfg.kp, cfg.max_yaw_rate, cfg.kp_yaw, cfg.yaw_tol_deg])
+        params = _params(h, cfg, "rotate")
         status, steps = nm.rotate_ticks(h.mj_step, h.model, h.data, h.pose, h.vel, h.ctrl, h.warnings, h.bad, h.refused,
                                         float(heading_deg), n_sub, max_ticks, params)
         h.advance(steps)
