@@ -246,3 +246,26 @@ def test_vector_env_batches_worlds_and_autoresets():
         arrived |= term
     assert arrived.all()
     assert math.isfinite(float(r.sum()))
+
+
+@pytest.mark.parametrize("backend_name", ["mujoco", "mujoco-batch"])
+def test_a_world_that_diverges_is_reported_not_silently_reset(backend_name):
+    """MuJoCo resets an MjData whose qpos goes bad and counts a warning; both MuJoCo backends report it as
+    divergence (mujoco.batch used to carry on from the reset state, the robot back at the origin)."""
+    from sim.backends.batch import MujocoBatch
+
+    b = make_backend(backend_name)
+    b.load(load_suite_scene("tos-3room", 0))
+    b.step((0.1, 0.0, 0.2), 20)
+    qpos = b.data.qpos if backend_name == "mujoco" else b.batch._qpos[0]
+    qpos[2] = float("nan")
+    with pytest.raises(BackendError, match=r"diverged \(MuJoCo reported bad qpos/qvel/qacc\)"):
+        b.step((0.0, 0.0, 0.0), 5)
+    assert b.physics_steps == 25
+    b.reset()
+    b.step((0.0, 0.0, 0.0), 5)  # a reset clears the warnings
+    batch = MujocoBatch(nworld=3)
+    batch.load(load_suite_scene("tos-3room", 0))
+    batch._qpos[2, 0] = float("inf")
+    with pytest.raises(BackendError, match=r"world\(s\) \[2\]"):
+        batch.step(np.zeros((3, 3)), 2)

@@ -27,6 +27,10 @@ from sim.compile_mujoco import CompiledScene, compile_scene
 # isort: split
 import mujoco.batch  # noqa: E402,F401  (a submodule `import mujoco` leaves out; after the headless import above)
 
+_BADQPOS, _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQPOS), int(mujoco.mjtWarning.mjWARN_BADQACC)
+assert _BADQACC - _BADQPOS == 2 and int(mujoco.mjtWarning.mjWARN_BADQVEL) == _BADQPOS + 1  # bad qpos, qvel, qacc
+_BAD_WARNINGS = slice(_BADQPOS, _BADQACC + 1)
+
 
 class BatchBackend(ABC):
     name = "batch"
@@ -102,6 +106,8 @@ class MujocoBatch(BatchBackend):
         self._qvel = self.batch.bind("qvel")
         self._ctrl = self.batch.bind("ctrl")
         self._sensordata = self.batch.bind("sensordata") if self.model.nsensordata else None
+        # each world's counts of the warnings that mean divergence (a live view; mj_resetData clears them)
+        self._diverged = self.batch.warning[:, _BAD_WARNINGS, 1]  # mjWarningStat is (lastinfo, number); slices: a view
 
     def reset(self) -> None:
         self.batch.reset(stage=0)
@@ -113,10 +119,19 @@ class MujocoBatch(BatchBackend):
         if not np.isfinite(ctrl).all():
             raise BackendError("control contains NaN or inf")
         self._ctrl[:] = ctrl
-        self.batch.step(nstep=nsteps)
-        bad = [i for i in range(self.nworld) if self.batch.error(i)]
-        if bad:
-            raise BackendError(f"simulation diverged in world(s) {bad[:5]}: {self.batch.error(bad[0])}")
+        self.advance(nsteps)
+        bad = np.flatnonzero(self._diverged.any(axis=1))
+        if len(bad):
+            raise BackendError(f"simulation diverged in world(s) {bad[:5].tolist()} (MuJoCo reported bad qpos/qvel/qacc)")
+
+    def advance(self, nsteps: int) -> None:
+        """`nsteps` steps of every world with the controls already written; a MuJoCo error in a world is a
+        BackendError. Divergence is not checked here: MuJoCo resets a world whose qpos, qvel or qacc went
+        bad and counts a warning (`_diverged`), as for the CPU backend's MjData."""
+        try:
+            self.batch.step(nstep=nsteps)
+        except mujoco.batch.SimulationError as e:
+            raise BackendError(f"simulation failed: {e}") from None
 
     def qpos(self) -> np.ndarray:
         return np.array(self._qpos)
@@ -323,6 +338,7 @@ class BatchWorld(MujocoBackend):
             if self._vel is not None:
                 self._vel = self._bv[v[0]:v[0] + 3]
             self._bctrl = memoryview(b._ctrl.reshape(-1)) if b._ctrl.shape == (1, 3) and b._ctrl.flags.c_contiguous else None
+            self._bwarn = memoryview(b._diverged[0])  # world 0's bad qpos, qvel, qacc counts (live)
         # the robot's contact sensor in world 0 (MuJoCo computes it in mj_step from the step's own contacts, so
         # the count is the CPU backend's: mjData.contact after mj_step), read without touching the mirror
         adr = self.scene.contact_adr
@@ -361,17 +377,18 @@ class BatchWorld(MujocoBackend):
 
     def _step_live(self, c, ctrl: tuple, nsteps: int) -> None:
         """MujocoBatch.step for one world and a control tuple, then the checks of `step`, without numpy
-        calls: the same values reach the batch's ctrl, the same errors are raised."""
+        calls: the same values reach the batch's ctrl, the same errors are raised (divergence as MujocoBackend
+        reports it: MuJoCo's bad qpos/qvel/qacc warnings)."""
         c0, c1, c2 = ctrl
         if not (math.isfinite(c0) and math.isfinite(c1) and math.isfinite(c2)):
             raise BackendError("control contains NaN or inf")
         c[0], c[1], c[2] = c0, c1, c2
-        b = self.batch
-        b.batch.step(nstep=nsteps)
-        if b.batch.error(0):
-            raise BackendError(f"simulation diverged in world(s) [0]: {b.batch.error(0)}")
+        self.batch.advance(nsteps)
         self._steps += nsteps
         self._behind = self._stale = True
+        w = self._bwarn
+        if w[0] or w[1] or w[2]:  # MuJoCo reset the world after bad qpos/qvel/qacc, as MujocoBackend.step reports
+            raise BackendError("simulation diverged (MuJoCo reported bad qpos/qvel/qacc)")
         # a finite sum means every entry is finite (a NaN or inf entry makes the sum non-finite); only a
         # non-finite sum needs the entry-by-entry check
         if not math.isfinite(sum(self._bq_mv)) and not np.isfinite(self._bq).all():
