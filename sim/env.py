@@ -423,8 +423,8 @@ class SceneTables:
 
 
 _TABLES: dict = {}  # (scene, view config) -> SceneTables, oldest first
-_TABLES_MAX = 32
-_PATHS_MAX = 65536
+_TABLES_MAX = 16
+_PATHS_MAX = 4096  # per scene: (node, entity) pairs; a scene has a few hundred nodes and tens of entities
 
 
 def scene_tables(scene: SceneSpec, view: ViewConfig) -> SceneTables:
