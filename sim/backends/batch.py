@@ -21,15 +21,15 @@ import numpy as np
 from robots.headless_mujoco import mujoco
 from scenes.spec import SceneSpec
 from sim.backends.base import BackendError
-from sim.backends.mujoco_cpu import MujocoBackend
+from sim.backends.mujoco_cpu import DIVERGENCE_WARNINGS, MujocoBackend
 from sim.compile_mujoco import CompiledScene, compile_scene
 
 # isort: split
 import mujoco.batch  # noqa: E402,F401  (a submodule `import mujoco` leaves out; after the headless import above)
 
-_BADQPOS, _BADQACC = int(mujoco.mjtWarning.mjWARN_BADQPOS), int(mujoco.mjtWarning.mjWARN_BADQACC)
-assert _BADQACC - _BADQPOS == 2 and int(mujoco.mjtWarning.mjWARN_BADQVEL) == _BADQPOS + 1  # bad qpos, qvel, qacc
-_BAD_WARNINGS = slice(_BADQPOS, _BADQACC + 1)
+# the CPU backend's divergence warnings as a slice (a live view of Batch.warning needs them adjacent)
+assert DIVERGENCE_WARNINGS == tuple(range(DIVERGENCE_WARNINGS[0], DIVERGENCE_WARNINGS[0] + 3))
+_BAD_WARNINGS = slice(DIVERGENCE_WARNINGS[0], DIVERGENCE_WARNINGS[-1] + 1)
 _STAGE_NONE = int(mujoco.mjtStage.mjSTAGE_NONE)  # Batch.step's default: no stages computed after the steps
 
 

@@ -209,8 +209,10 @@ _MULTIRAY = nm.address(nm.MJ_MULTIRAY) if nm.MJ_MULTIRAY is not None else 0  # w
 _STATE = mujoco.mjtState.mjSTATE_INTEGRATION
 # Visibility rays skip the objects' model parts: each object's hull encloses them, so the first hit is the same
 _HULLS_AND_WALLS = np.array([int(g != PART_GROUP) for g in range(6)], np.uint8)
-_BADQPOS, _BADQVEL, _BADQACC = (int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL,
-                                                 mujoco.mjtWarning.mjWARN_BADQACC))
+# the warnings after which MuJoCo has reset an MjData that diverged: bad qpos, qvel, qacc (every MuJoCo backend checks them)
+DIVERGENCE_WARNINGS = tuple(int(w) for w in (mujoco.mjtWarning.mjWARN_BADQPOS, mujoco.mjtWarning.mjWARN_BADQVEL,
+                                             mujoco.mjtWarning.mjWARN_BADQACC))
+_BADQPOS, _BADQVEL, _BADQACC = DIVERGENCE_WARNINGS
 
 
 def _make_renderer(model, width, height):
