@@ -1,13 +1,17 @@
-"""The model fit's inner loop, compiled: for body-frame points, the nearest part of an object
-model (boxes, spheres, vertical cylinders) of the same darkness.
+"""The model fit's inner loops, compiled: for body-frame points, the nearest part of an object
+model (boxes, spheres, vertical cylinders) of the same darkness (`nearest_parts`), and the
+fit's closest-point steps around it (`fit_steps`).
 
-`perception.objects.fit_model` runs 20 fits x 4 steps of this over (fits, points) elements
-and up to 16 parts; as numpy passes over (parts, fits, points) arrays it was a third of a
-mapper episode. Here each element walks the parts once in a numba loop.
+`perception.objects.fit_model` runs 20 fits x 4 steps over up to ~300 points and up to 16
+parts; as numpy passes over (parts, fits, points) arrays it was a third of a mapper episode.
+Here each fit runs its steps in one compiled loop, and each point walks the parts once.
 
 Every element gets the arithmetic of the numpy formulation, operation for operation (no fused
 multiply-add: numba compiles without fastmath), so the answer is bit for bit the same; the
-reference formulation lives in tests/test_fast_paths.py and the tests hold this kernel to it.
+reference formulation lives in tests/test_fast_paths.py and the tests hold these kernels to it.
+Two savings keep that: a box is measured without branches (both of its cases computed, one
+kept), and a cylinder is skipped when a cheap lower bound on its distance (no hypot) already
+exceeds the nearest part so far, so it could not have been chosen.
 
 Example:
     >>> import numpy as np
@@ -27,9 +31,10 @@ import numpy as np
 from numba import njit
 
 BOX, SPHERE, CYLINDER = 0, 1, 2
+ROUNDING_MARGIN = 1e-9  # m: a skipped cylinder's lower bound exceeds the best by more than d's rounding
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _sign(v: float) -> float:
     """np.sign: +1, -1, +0.0 for either zero, NaN for NaN."""
     if v > 0.0:
@@ -39,108 +44,218 @@ def _sign(v: float) -> float:
     return v if v != v else 0.0
 
 
-@njit(cache=True, nogil=True)
-def _kernel(qx, qy, qz, dark, centre, half, kind, part_dark, best, off) -> None:
-    n_fits, n_pts = qx.shape
-    n_parts = kind.shape[0]
-    for f in range(n_fits):
-        for p in range(n_pts):
-            z = qz[p]
-            b, bj, b_axis, b_w = np.inf, -1, -1, 0.0
-            nan, last_axis, last_w = False, -1, 0.0
-            for k in range(n_parts):
-                rx = qx[f, p] - centre[k, 0]
-                ry = qy[f, p] - centre[k, 1]
-                rz = z - centre[k, 2]
-                hx, hy, hz = half[k, 0], half[k, 1], half[k, 2]
-                axis, w = -1, 0.0
-                if kind[k] == BOX:
-                    # |r| - h floored at 0, squared (numpy: np.maximum, which keeps NaN)
-                    ex = abs(rx) - hx
-                    if ex < 0.0:
-                        ex = 0.0
-                    ey = abs(ry) - hy
-                    if ey < 0.0:
-                        ey = 0.0
-                    ez = abs(rz) - hz
-                    if ez < 0.0:
-                        ez = 0.0
-                    d = math.sqrt((ex * ex + ey * ey) + ez * ez)
-                    if d == 0.0:  # strictly inside: to the nearest face (ties to the lower axis)
-                        gx, gy, gz = hx - abs(rx), hy - abs(ry), hz - abs(rz)
-                        if gx > 0.0 and gy > 0.0 and gz > 0.0:
-                            axis, g, va, ha = 0, gx, rx, hx
-                            if gy < g:
-                                axis, g, va, ha = 1, gy, ry, hy
-                            if gz < g:
-                                axis, g, va, ha = 2, gz, rz, hz
-                            w = va - _sign(va) * ha
-                            d = math.sqrt(w * w)
-                elif kind[k] == SPHERE:
-                    n = math.sqrt(rx * rx + ry * ry + rz * rz)
-                    m = 1e-9 if n < 1e-9 else n
-                    ox = rx - rx / m * hx
-                    oy = ry - ry / m * hx
-                    oz = rz - rz / m * hx
-                    d = math.sqrt(ox * ox + oy * oy + oz * oz)
-                else:  # vertical cylinder: radius hx, half length hz
-                    rxy = math.hypot(rx, ry)
-                    m = 1e-9 if rxy < 1e-9 else rxy
-                    scale = hx / m if rxy > hx else 1.0
-                    ox, oy = rx - rx * scale, ry - ry * scale
-                    oz = rz - min(max(rz, -hz), hz)
-                    d2 = (ox * ox + oy * oy) + oz * oz
-                    if rxy <= hx and abs(rz) <= hz:  # inside: the nearer of side and cap
-                        if hx - rxy < hz - abs(rz):
-                            sx, sy = rx - rx / m * hx, ry - ry / m * hx
-                            d2 = (sx * sx + sy * sy) + 0.0
-                        else:
-                            cap = rz - _sign(rz) * hz
-                            d2 = 0.0 + cap * cap
-                    d = math.sqrt(d2)
-                if part_dark[k] != dark[p]:
-                    d += 1.0
-                if d != d:
-                    nan = True
-                if k == 0 or d < b:  # strict: the first part at the minimum, as argmin
-                    b, bj, b_axis, b_w = d, k, axis, w
-                last_axis, last_w = axis, w
-            if nan:  # numpy's min is NaN then, and no part equals it: the last part
-                b, bj, b_axis, b_w = np.nan, n_parts - 1, last_axis, last_w
-            best[f, p] = b
-            _offset(qx[f, p] - centre[bj, 0], qy[f, p] - centre[bj, 1], z - centre[bj, 2], half[bj], kind[bj],
-                    b_axis, b_w, off[:, f, p])
+@njit(cache=True, nogil=True, inline="always")
+def _round_part(kind, rx, ry, rz, hx, hz):
+    """Distance from a point (rx, ry, rz from the part's centre) to a sphere (radius hx) or a
+    vertical cylinder (radius hx, half length hz): the point inside a cylinder goes to the nearer
+    of side and cap."""
+    if kind == SPHERE:
+        n = math.sqrt(rx * rx + ry * ry + rz * rz)
+        m = 1e-9 if n < 1e-9 else n
+        ox = rx - rx / m * hx
+        oy = ry - ry / m * hx
+        oz = rz - rz / m * hx
+        return math.sqrt(ox * ox + oy * oy + oz * oz)
+    rxy = math.hypot(rx, ry)
+    m = 1e-9 if rxy < 1e-9 else rxy
+    scale = hx / m if rxy > hx else 1.0
+    ox, oy = rx - rx * scale, ry - ry * scale
+    oz = rz - min(max(rz, -hz), hz)
+    d2 = (ox * ox + oy * oy) + oz * oz
+    if rxy <= hx and abs(rz) <= hz:
+        if hx - rxy < hz - abs(rz):
+            sx, sy = rx - rx / m * hx, ry - ry / m * hx
+            d2 = (sx * sx + sy * sy) + 0.0
+        else:
+            cap = rz - _sign(rz) * hz
+            d2 = 0.0 + cap * cap
+    return math.sqrt(d2)
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _offset(rx, ry, rz, h, kind, axis, w, out) -> None:
+def _box(rx, ry, rz, hx, hy, hz):
+    """(distance, axis, w) from a point to a box: |r| - h floored at 0 (a NaN stays NaN); a point
+    strictly inside goes to its nearest face (axis, ties to the lower one), at offset w along it."""
+    ax, ay, az = abs(rx), abs(ry), abs(rz)
+    ex = ax - hx
+    ex = 0.0 if ex < 0.0 else ex
+    ey = ay - hy
+    ey = 0.0 if ey < 0.0 else ey
+    ez = az - hz
+    ez = 0.0 if ez < 0.0 else ez
+    d = math.sqrt((ex * ex + ey * ey) + ez * ez)
+    gx, gy, gz = hx - ax, hy - ay, hz - az
+    inside = (d == 0.0) & (gx > 0.0) & (gy > 0.0) & (gz > 0.0)
+    y_less = gy < gx
+    z_less = gz < (gy if y_less else gx)
+    va = rz if z_less else (ry if y_less else rx)
+    ha = hz if z_less else (hy if y_less else hx)
+    w = va - (1.0 if va > 0.0 else (-1.0 if va < 0.0 else 0.0)) * ha  # va is finite inside
+    return (math.sqrt(w * w) if inside else d), ((2 if z_less else (1 if y_less else 0)) if inside else -1), (w if inside else 0.0)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _part(kind, rx, ry, rz, hx, hy, hz):
+    if kind == BOX:
+        return _box(rx, ry, rz, hx, hy, hz)
+    return _round_part(kind, rx, ry, rz, hx, hz), -1, 0.0
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _offset(rx, ry, rz, hx, hy, hz, kind, axis, w):
     """The offset (point - nearest surface point) to the part the point went to, as the numpy
     formulation computes it: a box clamps (a point strictly inside goes to its nearest face, `axis`,
     offset `w`, the other two r - r), a sphere scales to its radius, a vertical cylinder clamps radially
     and axially (a point inside goes out to the side or to a cap, whichever is nearer)."""
     if kind == BOX:
         if axis >= 0:
-            out[0], out[1], out[2] = rx - rx, ry - ry, rz - rz
-            out[axis] = w
-        else:
-            out[0] = rx - min(max(rx, -h[0]), h[0])
-            out[1] = ry - min(max(ry, -h[1]), h[1])
-            out[2] = rz - min(max(rz, -h[2]), h[2])
-    elif kind == SPHERE:
+            o0, o1, o2 = rx - rx, ry - ry, rz - rz
+            if axis == 0:
+                o0 = w
+            elif axis == 1:
+                o1 = w
+            else:
+                o2 = w
+            return o0, o1, o2
+        return rx - min(max(rx, -hx), hx), ry - min(max(ry, -hy), hy), rz - min(max(rz, -hz), hz)
+    if kind == SPHERE:
         n = math.sqrt(rx * rx + ry * ry + rz * rz)
         m = 1e-9 if n < 1e-9 else n
-        out[0], out[1], out[2] = rx - rx / m * h[0], ry - ry / m * h[0], rz - rz / m * h[0]
-    else:
-        radius, hl = h[0], h[2]
-        rxy = math.hypot(rx, ry)
-        m = 1e-9 if rxy < 1e-9 else rxy
-        scale = radius / m if rxy > radius else 1.0
-        out[0], out[1], out[2] = rx - rx * scale, ry - ry * scale, rz - min(max(rz, -hl), hl)
-        if rxy <= radius and abs(rz) <= hl:
-            if radius - rxy < hl - abs(rz):
-                out[0], out[1] = rx - rx / m * radius, ry - ry / m * radius
-            else:
-                out[2] = rz - _sign(rz) * hl
+        return rx - rx / m * hx, ry - ry / m * hx, rz - rz / m * hx
+    rxy = math.hypot(rx, ry)
+    m = 1e-9 if rxy < 1e-9 else rxy
+    scale = hx / m if rxy > hx else 1.0
+    o0, o1, o2 = rx - rx * scale, ry - ry * scale, rz - min(max(rz, -hz), hz)
+    if rxy <= hx and abs(rz) <= hz:
+        if hx - rxy < hz - abs(rz):
+            o0, o1 = rx - rx / m * hx, ry - ry / m * hx
+        else:
+            o2 = rz - _sign(rz) * hz
+    return o0, o1, o2
+
+
+@njit(cache=True, nogil=True)
+def _nearest_row(qx, qy, qz, dark, centre, half, kind, part_dark, best, off0, off1, off2) -> None:
+    """One fit's points (qx, qy, qz: 1-D): the distance to the nearest part (as argmin: the first of
+    equal ones; a NaN anywhere makes it NaN and the part the last) and the offset to it."""
+    n_pts, n_parts = qx.shape[0], kind.shape[0]
+    part = np.empty(n_pts, np.int64)
+    axes = np.empty(n_pts, np.int64)
+    ws = np.empty(n_pts)
+    nan = np.zeros(n_pts, np.bool_)
+    for k in range(n_parts):
+        kk, pd = kind[k], part_dark[k]
+        cx, cy, cz = centre[k, 0], centre[k, 1], centre[k, 2]
+        hx, hy, hz = half[k, 0], half[k, 1], half[k, 2]
+        if kk == BOX:  # one loop per kind, so the box loop has no branches left
+            for p in range(n_pts):
+                d, axis, w = _box(qx[p] - cx, qy[p] - cy, qz[p] - cz, hx, hy, hz)
+                if pd != dark[p]:
+                    d += 1.0
+                if d != d:
+                    nan[p] = True
+                if k == 0 or d < best[p]:  # strict: the first part at the minimum, as argmin
+                    best[p], part[p], axes[p], ws[p] = d, k, axis, w
+            continue
+        for p in range(n_pts):
+            rx, ry, rz = qx[p] - cx, qy[p] - cy, qz[p] - cz
+            if kk == CYLINDER and k > 0:
+                ax, ay, az = abs(rx), abs(ry), abs(rz)
+                if ax < np.inf and ay < np.inf and az < np.inf:  # finite: d cannot be NaN
+                    bound = max(max(ax, ay) - hx, az - hz)  # <= the distance to the solid cylinder
+                    if pd != dark[p]:
+                        bound += 1.0
+                    if bound - ROUNDING_MARGIN > best[p]:
+                        continue
+            d = _round_part(kk, rx, ry, rz, hx, hz)
+            if pd != dark[p]:
+                d += 1.0
+            if d != d:
+                nan[p] = True
+            if k == 0 or d < best[p]:
+                best[p], part[p], axes[p], ws[p] = d, k, -1, 0.0
+    for p in range(n_pts):
+        j, axis, w = part[p], axes[p], ws[p]
+        rx, ry, rz = qx[p] - centre[j, 0], qy[p] - centre[j, 1], qz[p] - centre[j, 2]
+        if nan[p]:  # numpy's min is NaN then, and no part equals it: the last part
+            j = n_parts - 1
+            rx, ry, rz = qx[p] - centre[j, 0], qy[p] - centre[j, 1], qz[p] - centre[j, 2]
+            _, axis, w = _part(kind[j], rx, ry, rz, half[j, 0], half[j, 1], half[j, 2])
+            best[p] = np.nan
+        off0[p], off1[p], off2[p] = _offset(rx, ry, rz, half[j, 0], half[j, 1], half[j, 2], kind[j], axis, w)
+
+
+@njit(cache=True, nogil=True)
+def _kernel(qx, qy, qz, dark, centre, half, kind, part_dark, best, off) -> None:
+    for f in range(qx.shape[0]):
+        _nearest_row(qx[f], qy[f], qz, dark, centre, half, kind, part_dark, best[f], off[0, f], off[1, f], off[2, f])
+
+
+@njit(cache=True, nogil=True)
+def _body(px, py, tx, ty, basis, qx, qy) -> None:
+    """Body-frame x, y of start-frame points for a body at (tx, ty) with axes `basis` (rows):
+    (p - t) @ basis.T as numpy's product makes it, (p - t)_0 * b_a0 + (p - t)_1 * b_a1."""
+    for p in range(px.shape[0]):
+        dx, dy = px[p] - tx, py[p] - ty
+        qx[p] = dx * basis[0, 0] + dy * basis[0, 1]
+        qy[p] = dx * basis[1, 0] + dy * basis[1, 1]
+
+
+@njit(cache=True, nogil=True)
+def _near_mean(dist, off0, off1, robust):
+    """(count, mean x, mean y) of the offsets of the points nearer than `robust`, as
+    np.mean of the (count, 2) rows makes it: summed in order from +0.0, then divided."""
+    count, s0, s1 = 0, 0.0, 0.0
+    for p in range(dist.shape[0]):
+        if dist[p] < robust:
+            count += 1
+            s0 += off0[p]
+            s1 += off1[p]
+    if count == 0:
+        return 0, np.nan, np.nan
+    return count, s0 / count, s1 / count
+
+
+@njit(cache=True, nogil=True)
+def _fit_kernel(px, py, qz, dark, centre, half, kind, part_dark, bases, robust, steps, t, final) -> None:
+    n = px.shape[0]
+    qx, qy, off = np.empty(n), np.empty(n), np.empty((3, n))
+    for f in range(t.shape[0]):
+        basis, moving = bases[f], True
+        for _ in range(steps):
+            _body(px, py, t[f, 0], t[f, 1], basis, qx, qy)
+            _nearest_row(qx, qy, qz, dark, centre, half, kind, part_dark, final[f], off[0], off[1], off[2])
+            count, m0, m1 = _near_mean(final[f], off[0], off[1], robust)
+            if count == 0:  # no point near the model: the fit stops where it is
+                moving = False
+                break
+            step0, step1 = m0 * basis[0, 0] + m1 * basis[1, 0], m0 * basis[0, 1] + m1 * basis[1, 1]
+            t[f, 0] += step0
+            t[f, 1] += step1
+        if moving:
+            _body(px, py, t[f, 0], t[f, 1], basis, qx, qy)
+            _nearest_row(qx, qy, qz, dark, centre, half, kind, part_dark, final[f], off[0], off[1], off[2])
+
+
+def fit_steps(p: np.ndarray, dark: np.ndarray, model: tuple, starts: np.ndarray, bases: np.ndarray,
+              robust: float, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Closest-point steps of rigid fits of a part model to points: each fit (a row of `starts`,
+    body axes `bases[fit]` as rows) moves by its near points' mean offset (those within `robust`
+    of the model) rotated to the start frame, `steps` times; a fit with no near point stops.
+    Returns the final centres (fits, 2) and each fit's point distances there (fits, points).
+
+    p: (points, 3) start-frame points; dark: their darkness; model: part centres, half extents,
+    kinds and darkness (`perception.objects._model_table`)."""
+    f64 = np.float64
+    centre, half, kind, part_dark = model
+    t = np.array(starts, dtype=f64)
+    final = np.empty((len(t), len(p)))
+    _fit_kernel(np.ascontiguousarray(p[:, 0], dtype=f64), np.ascontiguousarray(p[:, 1], dtype=f64),
+                np.ascontiguousarray(p[:, 2], dtype=f64), np.ascontiguousarray(dark, dtype=np.bool_),
+                np.ascontiguousarray(centre, dtype=f64), np.ascontiguousarray(half, dtype=f64),
+                np.ascontiguousarray(kind, dtype=np.int64), np.ascontiguousarray(part_dark, dtype=np.bool_),
+                np.ascontiguousarray(bases, dtype=f64), float(robust), int(steps), t, final)
+    return t, final
 
 
 def nearest_parts(q: np.ndarray, qz: np.ndarray, dark: np.ndarray, centre: np.ndarray, half: np.ndarray,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from perception.closest_part import nearest_parts
+from perception.closest_part import fit_steps, nearest_parts
 from perception.mapping import back_project, camera_to_start
 from perception.sensors import Frame
 from scenes import object_models
@@ -198,6 +198,7 @@ def _facing(dark: np.ndarray, pts: np.ndarray, centre: np.ndarray, cat=None) -> 
 FIT_ROBUST = 0.1  # m: a point farther than this from every part counts this much (occlusion, other objects)
 FIT_DECISIVE = 0.6  # a heading wins on shape alone when its fit costs less than this share of the next best
 FIT_STARTS = 5  # per heading: the given start and four shifted ones
+FIT_STEPS = 4  # closest-point steps per fit
 
 # rows: body x, body y of the four axis-aligned headings, in the start frame
 _BASES = np.stack([
@@ -214,9 +215,9 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     heading's when the category has a facing and that fit is decisive (cost below
     FIT_DECISIVE x the next heading's), else None.
 
-    The 20 (heading, start) fits are independent; they run side by side as rows of (fits,
-    points, parts) arrays, each element with the arithmetic of a fit on its own (see
-    `_fit_steps` for why every batched reduction is exact)."""
+    The 20 (heading, start) fits are independent; each runs its FIT_STEPS closest-point steps
+    in one compiled loop (`perception.closest_part.fit_steps`), with the arithmetic of the
+    numpy formulation."""
     cat = CATALOG.get(category)
     if cat is None or len(pts) < MIN_PIXELS:
         return None
@@ -226,7 +227,7 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     r = 0.25 * max(size[0], size[1])
     starts = [np.asarray(start, float)] + [np.asarray(start, float) + o for o in ((r, 0), (-r, 0), (0, r), (0, -r))]
     heading = np.repeat(np.arange(4), FIT_STARTS)  # fit j: heading j // 5, start j % 5
-    centres, final = _fit_steps(p, d, model, np.array(starts * 4), heading)
+    centres, final = fit_steps(p, d, model, np.array(starts * 4), _BASES[heading], FIT_ROBUST, FIT_STEPS)
     costs = np.minimum(final, FIT_ROBUST).mean(axis=1)  # each row's mean is the 1-D mean of that fit alone
     best = []
     for k in range(4):
@@ -236,55 +237,6 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     cost, k, t_best = best[0]
     facing = FACINGS[k] if cat.has_facing and cost < FIT_DECISIVE * best[1][0] else None
     return t_best, facing
-
-
-def _fit_steps(p: np.ndarray, dark: np.ndarray, model, centres: np.ndarray, heading: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Four closest-point steps of every fit (a row of `centres`, body axes `_BASES[heading]`);
-    a fit with no point within FIT_ROBUST of the model stops where it is. Returns the final
-    centres and each fit's point distances there (fits, points).
-
-    Exactness: the body-frame points come from one stacked matmul that makes, per fit, the
-    BLAS call of the (n, 2) @ (2, 2) product of a fit alone; the mean offset of a fit's near
-    points is a sequential sum (np.bincount, as numpy sums the rows of an (m, 2) array along
-    axis 0) over its count, and its step the same (1, 2) @ (2, 2) product per fit."""
-    t = centres.copy()
-    final = np.empty((len(t), len(p)))
-    live = np.arange(len(t))
-    qz = p[:, 2]
-    for _ in range(4):
-        if not len(live):
-            break
-        q = _body_points(p, t[live], heading[live])
-        dist, off = nearest_parts(q, qz, dark, *model)
-        near = dist < FIT_ROBUST
-        moves = near.any(axis=1)
-        final[live[~moves]] = dist[~moves]  # no step: the centre stays, and so do its distances
-        live = live[moves]
-        if len(live):
-            at = np.flatnonzero(near & moves[:, None])  # by fit, then point: the order of res[near]
-            means = _near_means(at // len(p), [off[0].ravel()[at], off[1].ravel()[at]], moves)
-            t[live] = t[live] + np.matmul(means[:, None, :], _BASES[heading[live]])[:, 0]
-    if len(live):
-        q = _body_points(p, t[live], heading[live])
-        final[live] = nearest_parts(q, qz, dark, *model)[0]
-    return t, final
-
-
-def _body_points(p: np.ndarray, centres: np.ndarray, heading: np.ndarray) -> np.ndarray:
-    """(2, fits, points): each fit's (p[:, :2] - t) @ basis.T, one BLAS product per fit; body x
-    and y as contiguous planes."""
-    q = np.matmul(p[None, :, :2] - centres[:, None, :], _BASES[heading].transpose(0, 2, 1))
-    return np.ascontiguousarray(q.transpose(2, 0, 1))
-
-
-def _near_means(fit: np.ndarray, off: list, moves: np.ndarray) -> np.ndarray:
-    """(moving fits, 2): per fit, the mean body x, y offset of its near points (`fit` and `off`
-    listed by fit, then point), exactly as `res_of_fit[near, :2].mean(axis=0)`: np.mean sums an
-    (m, 2) array along axis 0 row after row from +0.0 (its where= makes it start from the
-    identity), as np.bincount does, then divides by m."""
-    count = np.bincount(fit, minlength=len(moves))[moves]
-    sums = [np.bincount(fit, weights=off[a], minlength=len(moves))[moves] for a in range(2)]
-    return np.stack([sums[0] / count, sums[1] / count], axis=1)
 
 
 def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:

@@ -743,20 +743,21 @@ def test_remembered_direction_bins_and_the_pair_loop_score_as_before():
         assert score_map(pred, gt)["dir"] == good / len(list(combinations(points, 2)))
 
 
-def test_per_fit_mean_offsets_are_numpys_row_by_row_means_signed_zeros_included():
-    from perception.objects import _near_means
+def test_a_fits_mean_offset_is_numpys_row_by_row_mean_signed_zeros_included():
+    from perception.closest_part import _near_mean
 
     rng = np.random.default_rng(7)
+    pool = np.array([0.0, -0.0, 1e-300, -1e-300, 0.25, -0.25, 3.0])
     for trial in range(200):
-        n_fits = int(rng.integers(1, 8))
-        sizes = rng.integers(0, 6, n_fits)
-        pool = np.array([0.0, -0.0, 1e-300, -1e-300, 0.25, -0.25, 3.0])
-        off = [[rng.choice(pool, s) if trial % 2 else rng.normal(0, 1, s) for s in sizes] for _ in range(2)]
-        fit = np.repeat(np.arange(n_fits), sizes)
-        moves = sizes > 0
-        got = _near_means(fit, [np.concatenate(o) for o in off], moves)
-        want = [np.stack([off[0][f], off[1][f]], axis=1).mean(axis=0) for f in np.flatnonzero(moves)]
-        assert np.asarray(got).tobytes() == np.asarray(want).reshape(-1, 2).tobytes()
+        n = int(rng.integers(0, 8))
+        off = [rng.choice(pool, n) if trial % 2 else rng.normal(0, 1, n) for _ in range(2)]
+        dist = rng.choice([0.0, 0.05, 0.0999, 0.1, 0.3, np.nan], n)
+        near = dist < 0.1
+        count, m0, m1 = _near_mean(dist, off[0], off[1], 0.1)
+        assert count == near.sum()
+        if count:
+            want = np.stack([off[0][near], off[1][near]], axis=1).mean(axis=0)
+            assert np.array([m0, m1]).tobytes() == want.tobytes()
 
 
 @settings(max_examples=60, deadline=None)
