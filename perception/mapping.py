@@ -183,13 +183,11 @@ def _free_window(grid: OccupancyGrid, margin: int = 1) -> tuple[int, int, np.nda
     every FREE cell with `margin` cells around, its corner moved to even indices (OpenCV
     labels 8-connected components by 2x2 blocks: the blocks stay those of the whole grid);
     None without free cells."""
-    at = np.flatnonzero(grid.grid == FREE)
-    if not len(at):
+    x, y, w, h = cv2.boundingRect(cv2.compare(grid.grid, FREE, cv2.CMP_EQ))  # the free cells' bounding box
+    if w == 0:
         return None
-    rows, cols = np.divmod(at, grid.grid.shape[1])
-    r0, c0 = max(0, int(rows[0]) - margin) & ~1, max(0, int(cols.min()) - margin) & ~1
-    r1, c1 = int(rows[-1]) + margin + 1, int(cols.max()) + margin + 1
-    return r0, c0, grid.grid[r0:r1, c0:c1]
+    r0, c0 = max(0, y - margin) & ~1, max(0, x - margin) & ~1
+    return r0, c0, grid.grid[r0:y + h + margin, c0:x + w + margin]
 
 
 def _grid_centroids(stats: np.ndarray, cents: np.ndarray, r0: int, c0: int) -> np.ndarray:
