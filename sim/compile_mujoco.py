@@ -25,6 +25,8 @@ Example:
 
 from __future__ import annotations
 
+import copy
+import dataclasses
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -197,7 +199,28 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     return m, names
 
 
+_COMPILED: dict = {}  # (spec, robot) -> CompiledScene, oldest first: the masters that compile_scene copies
+_COMPILED_MAX = 16
+
+
 def compile_scene(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) -> CompiledScene:
+    """The scene as a MuJoCo model with its entity maps. Each call returns a model of its own
+    (backends move objects in their model), copied from one compiled per (spec, robot): both are
+    frozen, so they key it, and a copy (mj_copyModel) costs ~0.3 ms where compiling costs ~5 ms."""
+    key = (spec, robot)
+    master = _COMPILED.pop(key, None)
+    if master is None:
+        master = _compile(spec, robot)
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.pop(next(iter(_COMPILED)))
+    _COMPILED[key] = master  # (re)inserted last: the most recently used
+    return dataclasses.replace(
+        master, model=copy.copy(master.model), entity_names=list(master.entity_names),
+        geom_entity=master.geom_entity.copy(), robot_qpos=master.robot_qpos.copy(),
+        robot_qvel=master.robot_qvel.copy(), initial_qpos=master.initial_qpos.copy())
+
+
+def _compile(spec: SceneSpec, robot: MobileBaseConfig) -> CompiledScene:
     mspec, names = build_spec(spec, robot)
     model = mspec.compile()
     index = {n: i for i, n in enumerate(names)}

@@ -908,3 +908,38 @@ def test_the_scalar_start_frame_equals_the_numpy_one_bit_for_bit(x, y, sx, sy, h
     from scenes.frames import point_to_start_frame, to_start_frame
 
     assert point_to_start_frame(x, y, (sx, sy), heading) == tuple(to_start_frame((x, y), (sx, sy), heading).tolist())
+
+
+def test_a_scene_compiled_once_gives_each_backend_a_model_of_its_own_that_steps_as_a_fresh_compile():
+    from operator import attrgetter
+
+    import mujoco
+
+    import sim.compile_mujoco as cm
+
+    spec = load_suite_scene("tos-3room", 2)
+    cm._COMPILED.clear()
+    fresh = cm._compile(spec, cm.MobileBaseConfig())
+    first, second = cm.compile_scene(spec), cm.compile_scene(load_suite_scene("tos-3room", 2))
+    assert len(cm._COMPILED) == 1 and first.model is not second.model
+    for name in ("body_pos", "body_quat", "geom_size", "geom_type", "geom_rgba", "qpos0", "actuator_gainprm", "opt.timestep"):
+        a, b = (np.asarray(attrgetter(name)(s.model)) for s in (fresh, second))
+        assert a.tobytes() == b.tobytes(), name
+    assert second.entity_names == fresh.entity_names and second.initial_qpos.tobytes() == fresh.initial_qpos.tobytes()
+    runs = []
+    for scene in (fresh, second):
+        d = mujoco.MjData(scene.model)
+        d.qpos[:] = scene.initial_qpos
+        d.ctrl[:3] = (0.4, -0.2, 0.8)
+        mujoco.mj_step(scene.model, d, 300)
+        runs.append(d.qpos.tobytes())
+    assert runs[0] == runs[1]
+    # a backend that moves an object moves it in its own model only
+    b = make_backend("mujoco")
+    b.load(spec)
+    name = spec.objects[0].name
+    b.set_object_pose(name, 1.25, -0.75, 90.0)
+    bid = mujoco.mj_name2id(first.model, mujoco.mjtObj.mjOBJ_BODY, f"obj:{name}")
+    assert cm.compile_scene(spec).model.body_pos[bid].tolist() == fresh.model.body_pos[bid].tolist() != [1.25, -0.75, 0.0]
+    first.entity_names.append("ghost")
+    assert cm.compile_scene(spec).entity_names == fresh.entity_names
