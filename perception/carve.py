@@ -38,3 +38,38 @@ def carve_columns(grid, start, steps, dirs, limit, origin, res, free, occupied) 
             iy = min(max(iy, 0), n_y - 1)
             if grid[iy, ix] != occupied:
                 grid[iy, ix] = free
+
+
+@njit(cache=True, nogil=True)
+def scan_frame(depth, rays, max_range, pose_x, pose_y, cos_h, sin_h, forward, camera_height, low, high, reach, obstacle):
+    """One depth frame's columns and obstacles, as OccupancyGrid.integrate's numpy passes made them:
+    for each pixel column, the horizontal distance to its nearest point above the floor in range
+    (`reach`, max_range where none); and the start-frame x, y of every point in range between `low`
+    and `high` (`obstacle`, row-major pixel order). Returns the number of obstacle points.
+
+    Pixel (i, j): d = its depth (inf where not finite), height = ray_y * d + camera_height; in range:
+    d finite and <= max_range; above the floor: height > low; an obstacle: also height < high. Its
+    point: right = ray_x * d, fwd = -(ray_z * d) + forward, x = pose_x + right * cos_h + fwd * sin_h,
+    y = pose_y - right * sin_h + fwd * cos_h (camera_to_start's order of operations)."""
+    n_rows, n_cols = depth.shape
+    for j in range(n_cols):
+        reach[j] = max_range
+    n = 0
+    for i in range(n_rows):
+        for j in range(n_cols):
+            d = depth[i, j]
+            if not (d <= max_range and d > -math.inf):  # NaN and inf are out of range (depth is a distance)
+                continue
+            height = rays[i, j, 1] * d + camera_height
+            if not height > low:
+                continue
+            rx = rays[i, j, 0]
+            horizontal = d * math.sqrt(rx * rx + 1.0)
+            if horizontal < reach[j]:
+                reach[j] = horizontal
+            if height < high:
+                right, fwd = rx * d, -(rays[i, j, 2] * d) + forward
+                obstacle[n, 0] = pose_x + right * cos_h + fwd * sin_h
+                obstacle[n, 1] = pose_y - right * sin_h + fwd * cos_h
+                n += 1
+    return n

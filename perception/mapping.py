@@ -22,7 +22,7 @@ import cv2
 import networkx as nx
 import numpy as np
 
-from perception.carve import carve_columns
+from perception.carve import carve_columns, scan_frame
 from perception.sensors import Intrinsics
 
 UNKNOWN, FREE, OCCUPIED = 0, 1, 2
@@ -83,24 +83,18 @@ class OccupancyGrid:
         if not (isinstance(max_range, (int, float)) and 0.0 < max_range < math.inf):
             raise ValueError(f"max_range must be a positive finite distance in metres, not {max_range!r}")
         rays = intr.pixel_rays()
-        d = np.where(np.isfinite(depth), depth, np.inf)
-        height = rays[..., 1] * d + CAMERA_HEIGHT  # the start-frame height of each pixel's point
-        in_range = np.isfinite(d) & (d <= max_range)
-        # obstacles: the points between 0.1 and 2.4 m high; only their start-frame x, y (camera_to_start's)
-        hit = in_range & (height > 0.1) & (height < 2.4)
-        dh = depth[hit]
-        right, fwd = rays[..., 0][hit] * dh, -(rays[..., 2][hit] * dh) + CAMERA_FORWARD
         h = math.radians(heading_deg)
-        obstacle = np.column_stack([pose_xy[0] + right * math.cos(h) + fwd * math.sin(h),
-                                    pose_xy[1] - right * math.sin(h) + fwd * math.cos(h)])
-        # free space: along each pixel column up to its nearest obstacle (floor hits are not obstacles)
+        cos_h, sin_h = math.cos(h), math.sin(h)
+        # per pixel column, the horizontal reach to its nearest point above the floor (floor hits are
+        # not obstacles); obstacles: the points between 0.1 and 2.4 m high, their start-frame x, y
+        reach = np.empty(depth.shape[1])
+        obstacle = np.empty((depth.size, 2))
+        n = scan_frame(np.asarray(depth, dtype=np.float64), rays, float(max_range), float(pose_xy[0]), float(pose_xy[1]),
+                       cos_h, sin_h, CAMERA_FORWARD, CAMERA_HEIGHT, 0.1, 2.4, reach, obstacle)
+        obstacle = obstacle[:n]
         cam = camera_to_start(np.zeros((1, 3)), pose_xy, heading_deg)[0, :2]
-        horizontal = d * np.sqrt(rays[..., 0] ** 2 + 1.0)
-        blocked = in_range & (height > 0.1)
-        reach = np.where(blocked, horizontal, max_range).min(axis=0)  # (w,)
-        hrad = math.radians(heading_deg)
         xk = rays[0, :, 0]
-        col_dirs = np.column_stack([xk * math.cos(hrad) + math.sin(hrad), -xk * math.sin(hrad) + math.cos(hrad)])
+        col_dirs = np.column_stack([xk * cos_h + sin_h, -xk * sin_h + cos_h])
         col_dirs /= np.linalg.norm(col_dirs, axis=1, keepdims=True)
         steps = np.arange(0.0, max_range, self.res * 0.7)
         carve_columns(self.grid, cam, steps, col_dirs, reach - self.res, float(self.origin), float(self.res), FREE, OCCUPIED)

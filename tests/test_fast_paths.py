@@ -711,6 +711,25 @@ def test_integrating_frames_of_an_episode_equals_the_reference_grid_and_rooms():
         _assert_same_rooms_and_frontiers(fast, {"door_a": np.array([1.0, 0.5]), "door_b": np.array([-2.0, 3.0])})
 
 
+_depth_value = st.one_of(st.sampled_from([math.nan, math.inf, -math.inf, -0.5, 0.0, 0.3, 1.0, 11.99, 12.0, 12.01, 30.0]),
+                         st.floats(0.0, 20.0))
+
+
+@settings(max_examples=60, deadline=None)
+@given(depth=st.lists(_depth_value, min_size=64, max_size=64), pose=st.tuples(st.floats(-4, 4), st.floats(-4, 4)),
+       heading=st.floats(-720, 720), max_range=st.sampled_from([0.5, 5.0, 12.0]))
+def test_a_frames_columns_and_obstacles_equal_the_numpy_passes(depth, pose, heading, max_range):
+    """Random 8x8 depth images with NaN, inf, negative and edge-of-range depths: the compiled scan
+    (perception.carve.scan_frame) marks the grid the numpy formulation did."""
+    from perception.sensors import Intrinsics
+
+    intr, d = Intrinsics(8, 8, 90.0), np.array(depth).reshape(8, 8)
+    fast, ref = OccupancyGrid(half_extent=8.0), OccupancyGrid(half_extent=8.0)
+    fast.integrate(d, intr, pose, heading, max_range)
+    _integrate_reference(ref, d, intr, pose, heading, max_range)
+    assert np.array_equal(fast.grid, ref.grid)
+
+
 def test_pixel_rays_are_shared_and_read_only():
     from perception.sensors import Intrinsics
 
