@@ -32,9 +32,26 @@ class Suite:
     profile: str = "spacelab"  # how evaluations word observations and score maps by default: "tos" or "spacelab"
 
     def scene(self, index: int):
+        """Scene `index`, generated once per process: scene i is a function of i alone, and specs are
+        frozen, so every caller can share it (a spec that is not hashable, hence not frozen, is not kept)."""
         if not 0 <= index < self.size:
             raise SceneError(f"index {index} is out of range for suite {self.name!r} (0..{self.size - 1})")
-        return self.generate(seed=index, suite=self.name, **self.params)
+        got = _SCENES.get((self.name, index))
+        if got is not None and got[0] is self:  # a suite registered again under the name generates anew
+            return got[1]
+        spec = self.generate(seed=index, suite=self.name, **self.params)
+        try:
+            hash(spec)
+        except TypeError:
+            return spec
+        if len(_SCENES) >= _SCENES_MAX:
+            _SCENES.pop(next(iter(_SCENES)))
+        _SCENES[(self.name, index)] = (self, spec)
+        return spec
+
+
+_SCENES: dict = {}  # (suite name, index) -> (suite, its scene), oldest first
+_SCENES_MAX = 1024
 
 
 DEFAULT_SUITE = "tos-3room"  # the Theory-of-Space default: 3 rooms

@@ -122,3 +122,27 @@ def test_bad_suite_and_index():
         load_suite_scene("tos-9room", 0)
     with pytest.raises(SceneError, match="out of range"):
         load_suite_scene("tos-3room", 100)
+
+
+def test_a_suite_scene_is_generated_once_and_equals_a_fresh_generation():
+    from scenes.suites import SUITES, Suite
+
+    first = load_suite_scene("tos-2room", 7)
+    assert load_suite_scene("tos-2room", 7) is first
+    assert first == generate_scene(seed=7, suite="tos-2room", n_rooms=2, room_size=6, objects_per_room=4)
+    calls = []
+
+    def counted(**kw):
+        calls.append(kw["seed"])
+        return generate_scene(**kw)
+
+    SUITES.register("cached-test-suite", Suite("cached-test-suite", counted, {"n_rooms": 2}, 3), replace=True)
+    try:
+        a, b = load_suite_scene("cached-test-suite", 1), load_suite_scene("cached-test-suite", 1)
+        assert a is b and calls == [1]
+        # registered again under the same name: its scenes are generated anew, not served from the old suite
+        SUITES.register("cached-test-suite", Suite("cached-test-suite", counted, {"n_rooms": 3}, 3), replace=True)
+        c = load_suite_scene("cached-test-suite", 1)
+        assert calls == [1, 1] and len(c.rooms) == 3 != len(a.rooms)
+    finally:
+        SUITES.unregister("cached-test-suite")
