@@ -27,6 +27,7 @@ Example:
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,6 +76,27 @@ def _level(intr: Intrinsics, stride: int) -> _Level:
     rays = intr.pixel_rays()[np.ix_(fine, fine)]
     return _Level(fine, cell_of, np.searchsorted(fine, coarse), rays[..., 0].copy(), rays[..., 1].copy(),
                   np.linalg.norm(rays, axis=2))
+
+
+_PIXEL_TABLES: dict = {}  # (size, fovy, stride) -> RayCastCamera's pixel tables
+
+
+def _pixel_tables(intr: Intrinsics, stride: int) -> tuple:
+    """Rays, their norms and unit rays (one row per pixel), the first grid's lines, rows, columns and
+    pixels, and the refinement levels of a square camera, made read-only and kept per geometry."""
+    key = (intr.width, float(intr.fovy_deg), stride)
+    if key not in _PIXEL_TABLES:
+        size = intr.width
+        rays = intr.pixel_rays().reshape(-1, 3)
+        norm = np.linalg.norm(rays, axis=1)
+        first = _lines(size, stride)
+        rows, cols = (a.reshape(-1) for a in np.meshgrid(np.arange(len(first)), np.arange(len(first)), indexing="ij"))
+        levels = [_level(intr, s) for s in (stride // 2, stride // 4, stride // 8) if s >= 1]
+        arrays = [rays, norm, rays / norm[:, None], first, rows, cols, (first[:, None] * size + first[None, :]).reshape(-1)]
+        for a in arrays + [a for lv in levels for a in (lv.lines, lv.cell_of, lv.coarse_at, lv.x, lv.y, lv.norm)]:
+            a.flags.writeable = False
+        _PIXEL_TABLES[key] = (*arrays, levels)
+    return _PIXEL_TABLES[key]
 
 
 class _RayScene:
@@ -191,6 +213,16 @@ class _RayScene:
         self.corners = np.concatenate([corners, ecorners]).reshape(-1, 8, 3)
         self.thin = np.concatenate([self.part_thin, self.end_thin])
 
+    def clone(self) -> _RayScene:
+        """A ray scene of its own (model and data; the cameras cull in their model) with this one's
+        tables, as __init__ would build it from the same physics model and poses."""
+        new = copy.copy(self)
+        new.model = copy.copy(self.model)
+        new.data = mujoco.MjData(new.model)
+        mujoco.mj_kinematics(new.model, new.data)
+        new.extra, new._body_pose = [], None  # the first sync poses the geoms and places the spheres
+        return new
+
     def datas(self, n: int) -> list[mujoco.MjData]:
         """`n` MjData with the same geom poses, one per ray thread."""
         while len(self.extra) < n - 1:
@@ -201,6 +233,31 @@ class _RayScene:
             d.xipos[:] = self.data.xipos
             self.extra.append(d)
         return [self.data, *self.extra[: n - 1]]
+
+
+_RAY_SCENES: dict = {}  # what a ray scene is built from -> a pristine one to clone, oldest first
+_RAY_SCENES_MAX = 16
+
+
+def _ray_scene(backend) -> _RayScene:
+    """The backend's ray scene, built once per scene, robot and starting poses (a new env on a known
+    scene gets a clone), with the camera's per-geom lookup tables (`tables`, read-only): the key
+    holds the scene spec and the model's and data's geom arrays the build reads, so a model or a
+    pose that differs builds anew."""
+    m, d, robot_body = backend.model, backend.data, backend.scene.robot_body
+    key = (backend.scene.spec, robot_body, m.geom_type.tobytes(), m.geom_size.tobytes(), m.geom_rgba.tobytes(),
+           m.geom_group.tobytes(), m.geom_bodyid.tobytes(), m.mat_rgba.tobytes(), m.geom_matid.tobytes(),
+           backend.scene.geom_entity.tobytes(), d.geom_xpos.tobytes(), d.geom_xmat.tobytes())
+    template = _RAY_SCENES.pop(key, None)
+    if template is None:
+        template = _RayScene(m, d, robot_body)
+        template.tables = RayCastCamera._lookup(m, backend.scene.geom_entity[template.source], template.source)
+        for a in template.tables:
+            a.flags.writeable = False
+        if len(_RAY_SCENES) >= _RAY_SCENES_MAX:
+            _RAY_SCENES.pop(next(iter(_RAY_SCENES)))
+    _RAY_SCENES[key] = template  # (re)inserted last: the most recently used
+    return template.clone()
 
 
 MAX_SIZE = 4096  # pixels a side
@@ -265,18 +322,13 @@ class RayCastCamera:
         self._pool = None  # ThreadPoolExecutor for threads > 1 (both casters release the GIL)
         self._last = None  # (key, frame) of the last render, reused while nothing in view moved
         self.intr = Intrinsics(size, size, fovy_deg)
-        self.rays = self.intr.pixel_rays().reshape(-1, 3)  # z = -1 scaling: depth = distance / norm
-        self.norm = np.linalg.norm(self.rays, axis=1)
-        self.unit_rays = self.rays / self.norm[:, None]
-        self._pixel_rays, self._pixel_norm = self.rays.reshape(size, size, 3), self.norm.reshape(size, size)
         self.max_depth = max_depth
         self.stride = stride
-        # the first grid (every `stride` pixels), then refinement levels down to every pixel
-        self.first = _lines(size, stride)
-        self._first_rows, self._first_cols = (a.reshape(-1) for a in np.meshgrid(np.arange(len(self.first)),
-                                                                                 np.arange(len(self.first)), indexing="ij"))
-        self._first_pix = (self.first[:, None] * size + self.first[None, :]).reshape(-1)
-        self.levels = [_level(self.intr, s) for s in (stride // 2, stride // 4, stride // 8) if s >= 1]
+        # rays (z = -1 scaling: depth = distance / norm); the first grid (every `stride` pixels), then
+        # refinement levels down to every pixel: read-only tables shared by the cameras of one geometry
+        (self.rays, self.norm, self.unit_rays, self.first, self._first_rows, self._first_cols, self._first_pix,
+         self.levels) = _pixel_tables(self.intr, stride)
+        self._pixel_rays, self._pixel_norm = self.rays.reshape(size, size, 3), self.norm.reshape(size, size)
         self._model = None
         self._tan_y = self._tan_x = float(np.tan(np.radians(fovy_deg) / 2))  # square images
         self._scene = None  # _RayScene of the backend's current model
@@ -319,8 +371,8 @@ class RayCastCamera:
         if self._scene is None or self._model is not m:
             self._model = m
             self._last = None
-            self._scene = _RayScene(m, d, backend.scene.robot_body)
-            self._tables = self._lookup(m, backend.scene.geom_entity[self._scene.source], self._scene.source)
+            self._scene = _ray_scene(backend)
+            self._tables = self._scene.tables
             # the compiled caster knows MuJoCo's primitive shapes; a scene with meshes or height fields keeps mj_multiRay
             self._compiled = self.ray_caster == "compiled" and self._scene.compiled
         self._scene.sync(d)

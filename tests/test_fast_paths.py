@@ -962,3 +962,34 @@ def test_a_scene_compiled_once_gives_each_backend_a_model_of_its_own_that_steps_
     assert cm.compile_scene(spec).model.body_pos[bid].tolist() == fresh.model.body_pos[bid].tolist() != [1.25, -0.75, 0.0]
     first.entity_names.append("ghost")
     assert cm.compile_scene(spec).entity_names == fresh.entity_names
+
+
+@pytest.mark.parametrize("rays", ["compiled", "mujoco"])
+def test_cameras_on_a_known_scene_render_what_a_freshly_built_ray_scene_renders(rays):
+    """A new env on a known scene gets a clone of the ray scene and shared pixel tables; its frames
+    equal, bit for bit, those of a camera whose ray scene was built from nothing, for two motions at
+    once (each clone syncs and culls in its own model and data)."""
+    import sim.cameras as sc
+
+    spec = load_suite_scene("tos-3room", 4)
+    motions = [(0.4, -0.2, 0.8), (0.3, 0.25, -0.9)]
+    runs = []  # (motion, backend, camera, built fresh)
+    for fresh in (True, False):
+        for motion in motions:
+            b = make_backend("mujoco")
+            b.load(spec)
+            runs.append((motion, b, RayCastCamera(64, rays=rays), fresh))
+    for step in range(6):
+        frames = []
+        for motion, b, cam, fresh in runs:
+            if fresh and step == 0:
+                sc._RAY_SCENES.clear()  # this camera builds its ray scene from nothing
+            frames.append(cam.render(b))  # the first at the start poses, as an env's first frame
+            b.step(motion, 9)
+        for k in range(len(motions)):
+            built, cloned = frames[k], frames[len(motions) + k]
+            for name in ("rgb", "depth", "segmentation"):
+                assert getattr(cloned, name).tobytes() == getattr(built, name).tobytes(), (step, k, name)
+    clones = [cam for _, _, cam, fresh in runs if not fresh]
+    assert clones[0]._scene.model is not clones[1]._scene.model and clones[0]._scene.data is not clones[1]._scene.data
+    assert clones[0]._scene.tables is clones[1]._scene.tables and not clones[0].norm.flags.writeable
