@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from scenes.generate import generate_scene
+from scenes.keep import Kept
 from scenes.registry import Registry
 from scenes.spec import SceneError, SceneSpec
 from scenes.tabletop import TableSpec, generate_table
@@ -32,26 +33,25 @@ class Suite:
     profile: str = "spacelab"  # how evaluations word observations and score maps by default: "tos" or "spacelab"
 
     def scene(self, index: int):
-        """Scene `index`, generated once per process: scene i is a function of i alone, and specs are
-        frozen, so every caller can share it (a spec that is not hashable, hence not frozen, is not kept)."""
+        """Scene `index`, generated once per process: scene i is a function of the generator, its
+        parameters and i, and specs are frozen, so every caller can share it (a spec that is not
+        hashable, hence not frozen, or parameters that are not, get a fresh generation each time)."""
         if not 0 <= index < self.size:
             raise SceneError(f"index {index} is out of range for suite {self.name!r} (0..{self.size - 1})")
-        got = _SCENES.get((self.name, index))
-        if got is not None and got[0] is self:  # a suite registered again under the name generates anew
-            return got[1]
-        spec = self.generate(seed=index, suite=self.name, **self.params)
-        try:
-            hash(spec)
-        except TypeError:
+
+        def generate():
+            spec = self.generate(seed=index, suite=self.name, **self.params)
+            hash(spec)  # TypeError for a spec that is not frozen: not kept
             return spec
-        if len(_SCENES) >= _SCENES_MAX:
-            _SCENES.pop(next(iter(_SCENES)))
-        _SCENES[(self.name, index)] = (self, spec)
-        return spec
+
+        try:
+            key = (self.name, self.generate, tuple(sorted(self.params.items())), index)
+            return _SCENES.get(key, generate)
+        except TypeError:
+            return self.generate(seed=index, suite=self.name, **self.params)
 
 
-_SCENES: dict = {}  # (suite name, index) -> (suite, its scene), oldest first
-_SCENES_MAX = 1024
+_SCENES = Kept(1024)  # (suite name, generator, parameters, index) -> the scene
 
 
 DEFAULT_SUITE = "tos-3room"  # the Theory-of-Space default: 3 rooms

@@ -34,6 +34,7 @@ import numpy as np
 
 from perception.sensors import FAR, Frame, Intrinsics
 from robots.headless_mujoco import mujoco
+from scenes.keep import Kept
 from sim import raycast
 from sim.backends.base import BackendError
 from sim.camera_refine import door_signs, fill_level, paint, store, thin_boxes
@@ -235,8 +236,15 @@ class _RayScene:
         return [self.data, *self.extra[: n - 1]]
 
 
-_RAY_SCENES: dict = {}  # what a ray scene is built from -> a pristine one to clone, oldest first
-_RAY_SCENES_MAX = 16
+_RAY_SCENES = Kept(16)  # what a ray scene is built from -> a pristine one to clone
+
+
+def _new_template(backend) -> _RayScene:
+    template = _RayScene(backend.model, backend.data, backend.scene.robot_body)
+    template.tables = RayCastCamera._lookup(backend.model, backend.scene.geom_entity[template.source], template.source)
+    for a in template.tables:
+        a.flags.writeable = False
+    return template
 
 
 def _ray_scene(backend) -> _RayScene:
@@ -248,15 +256,7 @@ def _ray_scene(backend) -> _RayScene:
     key = (backend.scene.spec, robot_body, m.geom_type.tobytes(), m.geom_size.tobytes(), m.geom_rgba.tobytes(),
            m.geom_group.tobytes(), m.geom_bodyid.tobytes(), m.mat_rgba.tobytes(), m.geom_matid.tobytes(),
            backend.scene.geom_entity.tobytes(), d.geom_xpos.tobytes(), d.geom_xmat.tobytes())
-    template = _RAY_SCENES.pop(key, None)
-    if template is None:
-        template = _RayScene(m, d, robot_body)
-        template.tables = RayCastCamera._lookup(m, backend.scene.geom_entity[template.source], template.source)
-        for a in template.tables:
-            a.flags.writeable = False
-        if len(_RAY_SCENES) >= _RAY_SCENES_MAX:
-            _RAY_SCENES.pop(next(iter(_RAY_SCENES)))
-    _RAY_SCENES[key] = template  # (re)inserted last: the most recently used
+    template = _RAY_SCENES.get(key, lambda: _new_template(backend))
     return template.clone()
 
 

@@ -43,6 +43,7 @@ from robots.mobile_base import (
 )
 from scenes.catalog import CATALOG
 from scenes.frames import heading_to_mujoco_yaw
+from scenes.keep import Kept
 from scenes.object_models import parts
 from scenes.spec import SceneSpec
 
@@ -199,21 +200,14 @@ def build_spec(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) ->
     return m, names
 
 
-_COMPILED: dict = {}  # (spec, robot) -> CompiledScene, oldest first: the masters that compile_scene copies
-_COMPILED_MAX = 16
+_COMPILED = Kept(16)  # (spec, robot) -> the CompiledScene that compile_scene copies
 
 
 def compile_scene(spec: SceneSpec, robot: MobileBaseConfig = MobileBaseConfig()) -> CompiledScene:
     """The scene as a MuJoCo model with its entity maps. Each call returns a model of its own
     (backends move objects in their model), copied from one compiled per (spec, robot): both are
     frozen, so they key it, and a copy (mj_copyModel) costs ~0.3 ms where compiling costs ~5 ms."""
-    key = (spec, robot)
-    master = _COMPILED.pop(key, None)
-    if master is None:
-        master = _compile(spec, robot)
-        if len(_COMPILED) >= _COMPILED_MAX:
-            _COMPILED.pop(next(iter(_COMPILED)))
-    _COMPILED[key] = master  # (re)inserted last: the most recently used
+    master = _COMPILED.get((spec, robot), lambda: _compile(spec, robot))
     return dataclasses.replace(
         master, model=copy.copy(master.model), entity_names=list(master.entity_names),
         geom_entity=master.geom_entity.copy(), robot_qpos=master.robot_qpos.copy(),

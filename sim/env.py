@@ -29,6 +29,7 @@ from perception.visibility import ViewConfig, ViewGeometry, sample_points
 from scenes.changes import apply_changes
 from scenes.frames import facing_name, point_to_start_frame
 from scenes.grid import neighbours_of_object, walkable_graph
+from scenes.keep import Kept
 from scenes.spec import SceneSpec
 from sim.actions import (
     COSTS,
@@ -422,8 +423,7 @@ class SceneTables:
     paths: dict  # (start node, entity index) -> path or None
 
 
-_TABLES: dict = {}  # (scene, view config) -> SceneTables, oldest first
-_TABLES_MAX = 16
+_TABLES = Kept(16)  # (scene, view config) -> SceneTables
 _PATHS_MAX = 4096  # per scene: (node, entity) pairs; a scene has a few hundred nodes and tens of entities
 
 
@@ -435,18 +435,14 @@ def scene_tables(scene: SceneSpec, view: ViewConfig) -> SceneTables:
         >>> scene_tables(load_suite_scene("tos-3room", 0), ViewConfig()) is scene_tables(load_suite_scene("tos-3room", 0), ViewConfig())
         True
     """
-    key = (scene, view)
-    got = _TABLES.pop(key, None)
-    if got is None:
-        graph = walkable_graph(scene)
-        targets = sample_points(scene)
-        free_cells = np.array([n for n, k in graph.nodes(data="kind") if k == "cell"], float)
-        got = SceneTables(graph, NodeIndex(graph), targets, free_cells,
-                          ViewGeometry(scene, view, targets, free_cells), {})
-        if len(_TABLES) >= _TABLES_MAX:
-            _TABLES.pop(next(iter(_TABLES)))
-    _TABLES[key] = got  # (re)inserted last: the most recently used
-    return got
+    return _TABLES.get((scene, view), lambda: _build_tables(scene, view))
+
+
+def _build_tables(scene: SceneSpec, view: ViewConfig) -> SceneTables:
+    graph = walkable_graph(scene)
+    targets = sample_points(scene)
+    free_cells = np.array([n for n, k in graph.nodes(data="kind") if k == "cell"], float)
+    return SceneTables(graph, NodeIndex(graph), targets, free_cells, ViewGeometry(scene, view, targets, free_cells), {})
 
 
 _PARSED: dict[str, list] = {}  # turn text -> its actions: agents send the same few turns over and over
