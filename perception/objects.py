@@ -22,6 +22,7 @@ import numpy as np
 from perception.closest_part import fit_steps, nearest_parts
 from perception.mapping import back_project, camera_to_start
 from perception.sensors import Frame
+from perception.shading import albedo_at
 from scenes import object_models
 from scenes.catalog import CATALOG
 from scenes.frames import FACINGS
@@ -103,41 +104,12 @@ def albedo_brightness(frame: Frame, where: np.ndarray | None = None) -> np.ndarr
 
 
 def _albedo_at(frame: Frame, where: np.ndarray) -> np.ndarray:
-    """albedo_brightness(frame) at the pixels `where` (0 elsewhere). np.gradient takes
-    (f[k+1] - f[k-1]) / 2.0 inside and the plain difference at the two ends; np.cross
-    a1*b2 - a2*b1, ...; the norms and the dot product reduce rows of three as the (H, W, 3)
-    arrays do (same layout, same loops)."""
+    """albedo_brightness(frame) at the pixels `where` (0 elsewhere), pixel by pixel with the
+    whole-image arithmetic (perception.shading.albedo_at)."""
     out = np.zeros(frame.depth.shape)
     i, j = np.nonzero(where)
-    if not len(i):
-        return out
-    rays = frame.intrinsics.pixel_rays()
-    d = np.where(np.isfinite(frame.depth), frame.depth, 0.0)
-    h, w = d.shape
-
-    def pts(ii, jj):
-        return rays[ii, jj] * d[ii, jj][:, None]
-
-    def grad(lo_i, lo_j, hi_i, hi_j, inner):
-        g = pts(hi_i, hi_j) - pts(lo_i, lo_j)
-        g[inner] /= 2.0
-        return g
-
-    inner_j, inner_i = (j > 0) & (j < w - 1), (i > 0) & (i < h - 1)
-    du = grad(i, np.maximum(j - 1, 0), i, np.minimum(j + 1, w - 1), inner_j)
-    dv = grad(np.maximum(i - 1, 0), j, np.minimum(i + 1, h - 1), j, inner_i)
-    n = np.empty_like(du)
-    n[:, 0] = du[:, 1] * dv[:, 2]
-    n[:, 0] -= du[:, 2] * dv[:, 1]
-    n[:, 1] = du[:, 2] * dv[:, 0]
-    n[:, 1] -= du[:, 0] * dv[:, 2]
-    n[:, 2] = du[:, 0] * dv[:, 1]
-    n[:, 2] -= du[:, 1] * dv[:, 0]
-    n /= np.linalg.norm(n, axis=1, keepdims=True) + 1e-12
-    p = pts(i, j)
-    view = p / (np.linalg.norm(p, axis=1, keepdims=True) + 1e-12)
-    shade = 0.35 + 0.65 * np.abs((n * view).sum(axis=1))
-    out[i, j] = frame.rgb[i, j].astype(np.float32).sum(axis=1) / shade
+    if len(i):
+        albedo_at(frame.intrinsics.pixel_rays(), np.asarray(frame.depth, dtype=np.float64), frame.rgb, i, j, out)
     return out
 
 

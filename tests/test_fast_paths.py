@@ -627,6 +627,27 @@ def test_albedo_at_chosen_pixels_equals_the_whole_image_computation():
         assert full[where].tobytes() == part[where].tobytes() and not part[~where].any()
 
 
+@settings(max_examples=80, deadline=None)
+@given(size=st.tuples(st.integers(2, 6), st.integers(2, 6)), data=st.data())
+def test_albedo_at_chosen_pixels_equals_the_whole_image_on_hostile_depths(size, data):
+    """Depth images with NaN, inf, zero, negative and huge depths, any pixels chosen (edges
+    included): the compiled per-pixel albedo equals the whole-image numpy computation."""
+    from perception.objects import albedo_brightness
+    from perception.sensors import Frame, Intrinsics
+
+    h, w = size
+    values = st.one_of(st.sampled_from([math.nan, math.inf, -math.inf, 0.0, -0.0, -1.5, 1e308]), st.floats(0.05, 20.0))
+    depth = np.array(data.draw(st.lists(values, min_size=h * w, max_size=h * w))).reshape(h, w)
+    rgb = np.array(data.draw(st.lists(st.integers(0, 255), min_size=h * w * 3, max_size=h * w * 3)), np.uint8).reshape(h, w, 3)
+    where = np.array(data.draw(st.lists(st.booleans(), min_size=h * w, max_size=h * w))).reshape(h, w)
+    frame = Frame(rgb, depth, np.full((h, w), -1, np.int32), np.zeros(3), np.eye(3), Intrinsics(w, h, 70.0))
+    with np.errstate(all="ignore"):
+        full, part = albedo_brightness(frame), albedo_brightness(frame, where)
+    np.testing.assert_array_equal(part[where], full[where])
+    finite = np.isfinite(full) & where
+    assert part[finite].tobytes() == full[finite].tobytes() and not part[~where].any()
+
+
 def _segment_rooms_reference(grid, door_points, narrow=0.55):
     """perception.mapping.segment_rooms as it was: on the whole grid."""
     import cv2
