@@ -9,9 +9,10 @@ Here each fit runs its steps in one compiled loop, and each point walks the part
 Every element gets the arithmetic of the numpy formulation, operation for operation (no fused
 multiply-add: numba compiles without fastmath), so the answer is bit for bit the same; the
 reference formulation lives in tests/test_fast_paths.py and the tests hold these kernels to it.
-Two savings keep that: a box is measured without branches (both of its cases computed, one
-kept), and a cylinder is skipped when a cheap lower bound on its distance (no hypot) already
-exceeds the nearest part so far, so it could not have been chosen.
+Three savings keep that: a box is measured without branches (both of its cases computed, one
+kept); a cylinder or sphere is skipped when a cheap lower bound on its distance (no hypot, no
+square root) already exceeds the nearest part so far, so it could not have been chosen; and the
+radial length a round part's distance needed is kept for its offset, not computed again.
 
 Example:
     >>> import numpy as np
@@ -31,7 +32,7 @@ import numpy as np
 from numba import njit
 
 BOX, SPHERE, CYLINDER = 0, 1, 2
-ROUNDING_MARGIN = 1e-9  # m: a skipped cylinder's lower bound exceeds the best by more than d's rounding
+ROUNDING_MARGIN = 1e-9  # m: a skipped part's lower bound exceeds the best by more than d's rounding
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -46,16 +47,16 @@ def _sign(v: float) -> float:
 
 @njit(cache=True, nogil=True, inline="always")
 def _round_part(kind, rx, ry, rz, hx, hz):
-    """Distance from a point (rx, ry, rz from the part's centre) to a sphere (radius hx) or a
-    vertical cylinder (radius hx, half length hz): the point inside a cylinder goes to the nearer
-    of side and cap."""
+    """(distance, radial length) from a point (rx, ry, rz from the part's centre) to a sphere
+    (radius hx; |r|) or a vertical cylinder (radius hx, half length hz; hypot(rx, ry)): the point
+    inside a cylinder goes to the nearer of side and cap. `_offset` takes the radial length back."""
     if kind == SPHERE:
         n = math.sqrt(rx * rx + ry * ry + rz * rz)
         m = 1e-9 if n < 1e-9 else n
         ox = rx - rx / m * hx
         oy = ry - ry / m * hx
         oz = rz - rz / m * hx
-        return math.sqrt(ox * ox + oy * oy + oz * oz)
+        return math.sqrt(ox * ox + oy * oy + oz * oz), n
     rxy = math.hypot(rx, ry)
     m = 1e-9 if rxy < 1e-9 else rxy
     scale = hx / m if rxy > hx else 1.0
@@ -69,7 +70,7 @@ def _round_part(kind, rx, ry, rz, hx, hz):
         else:
             cap = rz - _sign(rz) * hz
             d2 = 0.0 + cap * cap
-    return math.sqrt(d2)
+    return math.sqrt(d2), rxy
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -96,9 +97,11 @@ def _box(rx, ry, rz, hx, hy, hz):
 
 @njit(cache=True, nogil=True, inline="always")
 def _part(kind, rx, ry, rz, hx, hy, hz):
+    """(distance, axis, w): a box's (`_box`), or a round part's with its radial length as w."""
     if kind == BOX:
         return _box(rx, ry, rz, hx, hy, hz)
-    return _round_part(kind, rx, ry, rz, hx, hz), -1, 0.0
+    d, radial = _round_part(kind, rx, ry, rz, hx, hz)
+    return d, -1, radial
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -106,7 +109,8 @@ def _offset(rx, ry, rz, hx, hy, hz, kind, axis, w):
     """The offset (point - nearest surface point) to the part the point went to, as the numpy
     formulation computes it: a box clamps (a point strictly inside goes to its nearest face, `axis`,
     offset `w`, the other two r - r), a sphere scales to its radius, a vertical cylinder clamps radially
-    and axially (a point inside goes out to the side or to a cap, whichever is nearer)."""
+    and axially (a point inside goes out to the side or to a cap, whichever is nearer). For a round
+    part, `w` is the radial length `_round_part` found (|r|, or hypot(rx, ry): not computed twice)."""
     if kind == BOX:
         if axis >= 0:
             o0, o1, o2 = rx - rx, ry - ry, rz - rz
@@ -119,10 +123,10 @@ def _offset(rx, ry, rz, hx, hy, hz, kind, axis, w):
             return o0, o1, o2
         return rx - min(max(rx, -hx), hx), ry - min(max(ry, -hy), hy), rz - min(max(rz, -hz), hz)
     if kind == SPHERE:
-        n = math.sqrt(rx * rx + ry * ry + rz * rz)
+        n = w
         m = 1e-9 if n < 1e-9 else n
         return rx - rx / m * hx, ry - ry / m * hx, rz - rz / m * hx
-    rxy = math.hypot(rx, ry)
+    rxy = w
     m = 1e-9 if rxy < 1e-9 else rxy
     scale = hx / m if rxy > hx else 1.0
     o0, o1, o2 = rx - rx * scale, ry - ry * scale, rz - min(max(rz, -hz), hz)
@@ -159,21 +163,22 @@ def _nearest_row(qx, qy, qz, dark, centre, half, kind, part_dark, best, off0, of
             continue
         for p in range(n_pts):
             rx, ry, rz = qx[p] - cx, qy[p] - cy, qz[p] - cz
-            if kk == CYLINDER and k > 0:
+            if k > 0:
                 ax, ay, az = abs(rx), abs(ry), abs(rz)
                 if ax < np.inf and ay < np.inf and az < np.inf:  # finite: d cannot be NaN
-                    bound = max(max(ax, ay) - hx, az - hz)  # <= the distance to the solid cylinder
+                    # <= the distance to the solid part: max(|rx|, |ry|) <= hypot(rx, ry), and all three <= |r|
+                    bound = max(max(ax, ay) - hx, az - hz) if kk == CYLINDER else max(max(ax, ay), az) - hx
                     if pd != dark[p]:
                         bound += 1.0
                     if bound - ROUNDING_MARGIN > best[p]:
                         continue
-            d = _round_part(kk, rx, ry, rz, hx, hz)
+            d, radial = _round_part(kk, rx, ry, rz, hx, hz)
             if pd != dark[p]:
                 d += 1.0
             if d != d:
                 nan[p] = True
             if k == 0 or d < best[p]:
-                best[p], part[p], axes[p], ws[p] = d, k, -1, 0.0
+                best[p], part[p], axes[p], ws[p] = d, k, -1, radial
     for p in range(n_pts):
         j, axis, w = part[p], axes[p], ws[p]
         rx, ry, rz = qx[p] - centre[j, 0], qy[p] - centre[j, 1], qz[p] - centre[j, 2]
