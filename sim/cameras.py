@@ -79,14 +79,14 @@ def _level(intr: Intrinsics, stride: int) -> _Level:
                   np.linalg.norm(rays, axis=2))
 
 
-_PIXEL_TABLES: dict = {}  # (size, fovy, stride) -> RayCastCamera's pixel tables
+_PIXEL_TABLES = Kept(16)  # (size, fovy, stride) -> RayCastCamera's pixel tables
 
 
 def _pixel_tables(intr: Intrinsics, stride: int) -> tuple:
     """Rays, their norms and unit rays (one row per pixel), the first grid's lines, rows, columns and
     pixels, and the refinement levels of a square camera, made read-only and kept per geometry."""
-    key = (intr.width, float(intr.fovy_deg), stride)
-    if key not in _PIXEL_TABLES:
+
+    def build():
         size = intr.width
         rays = intr.pixel_rays().reshape(-1, 3)
         norm = np.linalg.norm(rays, axis=1)
@@ -96,8 +96,9 @@ def _pixel_tables(intr: Intrinsics, stride: int) -> tuple:
         arrays = [rays, norm, rays / norm[:, None], first, rows, cols, (first[:, None] * size + first[None, :]).reshape(-1)]
         for a in arrays + [a for lv in levels for a in (lv.lines, lv.cell_of, lv.coarse_at, lv.x, lv.y, lv.norm)]:
             a.flags.writeable = False
-        _PIXEL_TABLES[key] = (*arrays, levels)
-    return _PIXEL_TABLES[key]
+        return (*arrays, levels)
+
+    return _PIXEL_TABLES.get((intr.width, float(intr.fovy_deg), stride), build)
 
 
 class _RayScene:
@@ -256,8 +257,11 @@ def _ray_scene(backend) -> _RayScene:
     key = (backend.scene.spec, robot_body, m.geom_type.tobytes(), m.geom_size.tobytes(), m.geom_rgba.tobytes(),
            m.geom_group.tobytes(), m.geom_bodyid.tobytes(), m.mat_rgba.tobytes(), m.geom_matid.tobytes(),
            backend.scene.geom_entity.tobytes(), d.geom_xpos.tobytes(), d.geom_xmat.tobytes())
-    template = _RAY_SCENES.get(key, lambda: _new_template(backend))
-    return template.clone()
+    try:
+        hash(key)
+    except TypeError:  # a scene spec that is not frozen: this camera's own, not kept
+        return _new_template(backend)
+    return _RAY_SCENES.get(key, lambda: _new_template(backend)).clone()
 
 
 MAX_SIZE = 4096  # pixels a side

@@ -1014,3 +1014,22 @@ def test_cameras_on_a_known_scene_render_what_a_freshly_built_ray_scene_renders(
     clones = [cam for _, _, cam, fresh in runs if not fresh]
     assert clones[0]._scene.model is not clones[1]._scene.model and clones[0]._scene.data is not clones[1]._scene.data
     assert clones[0]._scene.tables is clones[1]._scene.tables and not clones[0].norm.flags.writeable
+
+
+def test_a_camera_on_a_scene_that_is_not_frozen_builds_its_own_ray_scene():
+    import dataclasses
+    import types
+
+    import sim.cameras as sc
+
+    spec = load_suite_scene("tos-3room", 5)
+    frames = []
+    for frozen in (True, False):
+        b = make_backend("mujoco")
+        b.load(spec)
+        if not frozen:  # an unhashable stand-in for the spec: nothing to key a kept ray scene by
+            b.scene = dataclasses.replace(b.scene, spec=types.SimpleNamespace(doors=spec.doors, objects=spec.objects))
+        kept = len(sc._RAY_SCENES)
+        frames.append(RayCastCamera(48).render(b))
+        assert frozen or len(sc._RAY_SCENES) == kept  # nothing kept for it
+    assert frames[0].rgb.tobytes() == frames[1].rgb.tobytes() and frames[0].depth.tobytes() == frames[1].depth.tobytes()
