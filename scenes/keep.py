@@ -21,7 +21,8 @@ from typing import Any, Callable, Hashable
 
 class Kept:
     """At most `size` values by key; `get(key, build)` returns the kept value or builds and keeps it.
-    `build` runs outside the lock (two threads may build the same value; the first kept wins)."""
+    `build` runs outside the lock (two threads may build the same value; the first kept wins). A
+    key that cannot be hashed keeps nothing: every call builds."""
 
     def __init__(self, size: int) -> None:
         if not (isinstance(size, int) and size >= 1):
@@ -31,6 +32,10 @@ class Kept:
         self._lock = threading.Lock()
 
     def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        try:
+            hash(key)
+        except TypeError:  # a key with a mutable part (a spec that is not frozen): built for this caller alone
+            return build()
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)

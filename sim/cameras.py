@@ -257,11 +257,7 @@ def _ray_scene(backend) -> _RayScene:
     key = (backend.scene.spec, robot_body, m.geom_type.tobytes(), m.geom_size.tobytes(), m.geom_rgba.tobytes(),
            m.geom_group.tobytes(), m.geom_bodyid.tobytes(), m.mat_rgba.tobytes(), m.geom_matid.tobytes(),
            backend.scene.geom_entity.tobytes(), d.geom_xpos.tobytes(), d.geom_xmat.tobytes())
-    try:
-        hash(key)
-    except TypeError:  # a scene spec that is not frozen: this camera's own, not kept
-        return _new_template(backend)
-    return _RAY_SCENES.get(key, lambda: _new_template(backend)).clone()
+    return _RAY_SCENES.get(key, lambda: _new_template(backend)).clone()  # a spec that is not frozen keeps nothing
 
 
 MAX_SIZE = 4096  # pixels a side

@@ -53,3 +53,10 @@ def test_threads_sharing_a_table_all_get_the_one_kept_value():
     for t in threads:
         t.join()
     assert len(got) == 1600 and len(kept) == 4
+
+
+def test_a_key_that_cannot_be_hashed_builds_every_time_and_keeps_nothing():
+    kept, built = Kept(4), []
+    key = ("scene", ["a mutable part"])
+    assert kept.get(key, lambda: built.append(1) or "v1") == "v1" and kept.get(key, lambda: built.append(2) or "v2") == "v2"
+    assert built == [1, 2] and len(kept) == 0
