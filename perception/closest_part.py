@@ -91,7 +91,7 @@ def _box(rx, ry, rz, hx, hy, hz):
     z_less = gz < (gy if y_less else gx)
     va = rz if z_less else (ry if y_less else rx)
     ha = hz if z_less else (hy if y_less else hx)
-    w = va - (1.0 if va > 0.0 else (-1.0 if va < 0.0 else 0.0)) * ha  # va is finite inside
+    w = va - _sign(va) * ha  # kept only inside, where va is finite
     return (math.sqrt(w * w) if inside else d), ((2 if z_less else (1 if y_less else 0)) if inside else -1), (w if inside else 0.0)
 
 

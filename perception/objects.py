@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from perception.closest_part import fit_steps, nearest_parts
+from perception.closest_part import fit_steps
 from perception.mapping import back_project, camera_to_start
 from perception.sensors import Frame
 from perception.shading import albedo_at
@@ -209,13 +209,6 @@ def fit_model(pts: np.ndarray, dark: np.ndarray, category: str, size, start: np.
     cost, k, t_best = best[0]
     facing = FACINGS[k] if cat.has_facing and cost < FIT_DECISIVE * best[1][0] else None
     return t_best, facing
-
-
-def _closest(q: np.ndarray, dark: np.ndarray, model) -> tuple[np.ndarray, np.ndarray]:
-    """For body-frame points q (n, 3): the offset (point - closest surface point) to the nearest
-    part of the same darkness, and its length."""
-    dist, off = nearest_parts(np.ascontiguousarray(q[:, :2].T)[:, None, :], q[:, 2], dark, *model)
-    return np.ascontiguousarray(off[:, 0].T), dist[0]
 
 
 _MODEL_CACHE: dict = {}

@@ -35,20 +35,29 @@ class Suite:
     def scene(self, index: int):
         """Scene `index`, generated once per process: scene i is a function of the generator, its
         parameters and i, and specs are frozen, so every caller can share it (a spec that is not
-        hashable, hence not frozen, or parameters that are not, get a fresh generation each time)."""
+        hashable, hence not frozen, or parameters that are not, get a fresh generation each time;
+        Kept builds without keeping for a key it cannot hash)."""
         if not 0 <= index < self.size:
             raise SceneError(f"index {index} is out of range for suite {self.name!r} (0..{self.size - 1})")
 
         def generate():
             spec = self.generate(seed=index, suite=self.name, **self.params)
-            hash(spec)  # TypeError for a spec that is not frozen: not kept
+            try:
+                hash(spec)
+            except TypeError:  # not frozen: not kept, and handed to this caller alone
+                raise _NotFrozen(spec) from None
             return spec
 
         try:
-            key = (self.name, self.generate, tuple(sorted(self.params.items())), index)
-            return _SCENES.get(key, generate)
-        except TypeError:
-            return self.generate(seed=index, suite=self.name, **self.params)
+            return _SCENES.get((self.name, self.generate, tuple(sorted(self.params.items())), index), generate)
+        except _NotFrozen as e:
+            return e.spec
+
+
+class _NotFrozen(Exception):
+    def __init__(self, spec: Any) -> None:
+        super().__init__("scene spec is not hashable")
+        self.spec = spec
 
 
 _SCENES = Kept(1024)  # (suite name, generator, parameters, index) -> the scene

@@ -11,8 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from perception.bins import DIRECTION_NAMES, DISTANCE_NAMES
+from perception.closest_part import nearest_parts
 from perception.mapping import FREE, OCCUPIED, UNKNOWN, OccupancyGrid, camera_to_start
-from perception.objects import _closest, _model_table
+from perception.objects import _model_table
 from perception.visibility import ViewConfig, observe_view, sample_points, unoccluded, visible_cells
 from scenes import load_suite_scene
 from scenes.grid import neighbours_of_object
@@ -97,6 +98,12 @@ def _contacts_after_forward(b, mujoco):
     mujoco.mj_forward(b.model, d)
     body, c = b.model.geom_bodyid, d.contact[: d.ncon]
     return int(np.sum((body[c.geom1] == b.scene.robot_body) | (body[c.geom2] == b.scene.robot_body))) if d.ncon else 0
+
+
+def _closest(q, dark, model):
+    """The compiled kernel on body-frame points q (n, 3): offsets (n, 3) and distances (n,)."""
+    dist, off = nearest_parts(np.ascontiguousarray(q[:, :2].T)[:, None, :], q[:, 2], dark, *model)
+    return np.ascontiguousarray(off[:, 0].T), dist[0]
 
 
 def _closest_reference(q, dark, model):

@@ -146,3 +146,29 @@ def test_a_suite_scene_is_generated_once_and_equals_a_fresh_generation():
         assert calls == [1, 1] and len(c.rooms) == 3 != len(a.rooms)
     finally:
         SUITES.unregister("cached-test-suite")
+
+
+def test_a_suite_whose_scenes_are_not_frozen_generates_each_time_once_and_its_errors_pass_through():
+    from scenes.suites import SUITES, Suite
+
+    calls = []
+
+    def mutable(**kw):
+        calls.append(kw["seed"])
+        return {"seed": kw["seed"]}  # a dict: not hashable, so never shared
+
+    def broken(**kw):
+        calls.append("broken")
+        raise TypeError("n_rooms must be an int")
+
+    SUITES.register("mutable-test-suite", Suite("mutable-test-suite", mutable, {}, 3), replace=True)
+    SUITES.register("broken-test-suite", Suite("broken-test-suite", broken, {}, 3), replace=True)
+    try:
+        a, b = load_suite_scene("mutable-test-suite", 2), load_suite_scene("mutable-test-suite", 2)
+        assert a == b == {"seed": 2} and a is not b and calls == [2, 2]
+        with pytest.raises(TypeError, match="n_rooms must be an int"):
+            load_suite_scene("broken-test-suite", 0)
+        assert calls == [2, 2, "broken"]  # the generator ran once, its error unchanged
+    finally:
+        SUITES.unregister("mutable-test-suite")
+        SUITES.unregister("broken-test-suite")
