@@ -48,11 +48,15 @@ def camera_to_start(points: np.ndarray, pose_xy, heading_deg: float) -> np.ndarr
 
 def check_view(depth: np.ndarray, intr: Intrinsics, pose_xy, heading_deg: float) -> None:
     """Refuse a frame a map cannot place, with one ValueError naming what is wrong: a depth image
-    that is not (height, width) of its intrinsics, a pose that is not two finite numbers, a heading
+    that is not (height, width) of its intrinsics or holds no distances (text, objects, booleans,
+    complex numbers), a pose that is not two finite numbers, a heading
     that is not a finite number (NaN would carve arbitrary cells, inf fails deep in the math)."""
     shape = np.shape(depth)
     if shape != (intr.height, intr.width):
         raise ValueError(f"depth must be a (height, width) = ({intr.height}, {intr.width}) image, not shape {shape}")
+    kind = np.asarray(depth).dtype
+    if not (np.issubdtype(kind, np.integer) or np.issubdtype(kind, np.floating)):  # bool is neither
+        raise ValueError(f"depth must hold distances in metres (integers or floats), not {kind} values")
     try:
         x, y = (float(v) for v in pose_xy)
     except (TypeError, ValueError):

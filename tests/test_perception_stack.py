@@ -266,8 +266,13 @@ def test_headless_gl_is_chosen_whatever_spacelab_module_is_imported_first():
 _BAD_VIEWS = st.one_of(
     st.tuples(st.just("pose_xy"), st.sampled_from([(float("nan"), 0.0), (0.0, float("inf")), (1.0,), "ab", None, (1, 2, 3)])),
     st.tuples(st.just("heading_deg"), st.sampled_from([float("nan"), float("inf"), -float("inf"), None, "90", True])),
-    st.tuples(st.just("depth"), st.sampled_from([(8, 8), (16,), (0, 0), (16, 16, 1)])),
+    st.tuples(st.just("depth"), st.sampled_from([(8, 8), (16,), (0, 0), (16, 16, 1), "x", None, True, 2j])),
 )
+
+
+def _bad_depth(value) -> np.ndarray:
+    """A depth image of the wrong shape (a tuple), or of the right shape holding no distances."""
+    return np.full(value, 2.0) if isinstance(value, tuple) else np.full((16, 16), value)
 
 
 @settings(max_examples=40, deadline=None)
@@ -283,7 +288,7 @@ def test_maps_refuse_a_frame_they_cannot_place_and_keep_what_they_had(bad):
     before = grid.grid.copy()
     args = {"depth": np.full((16, 16), 2.0), "pose_xy": (0.0, 0.0), "heading_deg": 0.0}
     field, value = bad
-    args[field] = np.full(value, 2.0) if field == "depth" else value
+    args[field] = _bad_depth(value) if field == "depth" else value
     with pytest.raises(ValueError, match=field):
         grid.integrate(args["depth"], intr, args["pose_xy"], args["heading_deg"])
     assert np.array_equal(grid.grid, before)
