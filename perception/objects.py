@@ -21,7 +21,7 @@ import numpy as np
 
 from perception.closest_part import fit_steps
 from perception.mapping import back_project, camera_to_start
-from perception.sensors import Frame
+from perception.sensors import Frame, label_counts
 from perception.shading import albedo_at
 from scenes import object_models
 from scenes.catalog import CATALOG
@@ -46,13 +46,10 @@ def detect_segmentation(frame: Frame, names: list[str], n_objects: int, pose_xy,
     seg = frame.segmentation
     albedo = albedo_brightness(frame, (seg >= 0) & (seg < n_objects) & np.isfinite(frame.depth))
     out = []
-    for e in np.unique(seg):
-        if e < 0 or e >= n_objects:
+    for e, count in zip(*label_counts(seg)):
+        if e < 0 or e >= n_objects or count < MIN_PIXELS:
             continue
-        mask = seg == e
-        if mask.sum() < MIN_PIXELS:
-            continue
-        det = _locate(frame, mask, names[e], pose_xy, heading_deg, albedo)
+        det = _locate(frame, seg == e, names[e], pose_xy, heading_deg, albedo)
         if det is not None:
             out.append(det)
     return out

@@ -19,6 +19,7 @@ from typing import Protocol
 import numpy as np
 
 FAR = np.inf
+_INT64_MAX = int(np.iinfo(np.int64).max)
 
 
 @dataclass
@@ -65,6 +66,27 @@ class Frame:
     cam_pos: np.ndarray  # world position of the camera
     cam_rot: np.ndarray  # 3x3, columns = camera x, y, z axes in the world
     intrinsics: Intrinsics
+
+
+def label_counts(seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(seg, return_counts=True), without the sort: a segmentation image holds a few small
+    labels, so counting them (np.bincount over the label range) gives the same sorted labels, in
+    seg's dtype, and counts. Labels spread wider than the image is large (or not integers) take
+    np.unique itself.
+
+    Example:
+        >>> label_counts(np.array([[3, -1], [3, 0]], np.int32))
+        (array([-1,  0,  3], dtype=int32), array([1, 1, 2]))
+    """
+    flat = np.asarray(seg).ravel()
+    if flat.size == 0 or flat.dtype.kind not in "iu":
+        return np.unique(flat, return_counts=True)
+    lo, hi = int(flat.min()), int(flat.max())
+    if hi - lo > flat.size + 1024 or hi > _INT64_MAX:  # sparse labels: the counting table would outgrow the sort
+        return np.unique(flat, return_counts=True)
+    counts = np.bincount(flat.astype(np.int64) - lo if lo else flat, minlength=hi - lo + 1)
+    present = np.flatnonzero(counts)
+    return (present + lo).astype(flat.dtype), counts[present]
 
 
 class Camera(Protocol):

@@ -1040,3 +1040,35 @@ def test_a_camera_on_a_scene_that_is_not_frozen_builds_its_own_ray_scene():
         frames.append(RayCastCamera(48).render(b))
         assert frozen or len(sc._RAY_SCENES) == kept  # nothing kept for it
     assert frames[0].rgb.tobytes() == frames[1].rgb.tobytes() and frames[0].depth.tobytes() == frames[1].depth.tobytes()
+
+
+_LABEL_DTYPES = [np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16, np.uint32, np.uint64]
+
+
+@settings(max_examples=150, deadline=None)
+@given(dtype=st.sampled_from(_LABEL_DTYPES), data=st.data())
+def test_label_counts_equal_np_unique_with_counts(dtype, data):
+    """perception.sensors.label_counts (a counting pass) = np.unique(seg, return_counts=True): same
+    sorted labels in seg's dtype, same counts, for narrow and wide label ranges, negatives, the
+    dtype's extremes and empty images."""
+    from perception.sensors import label_counts
+
+    info = np.iinfo(dtype)
+    narrow = st.integers(max(info.min, -3), min(info.max, 40))
+    values = data.draw(st.lists(narrow | st.sampled_from([info.min, info.max]), max_size=80))
+    seg = np.array(values, dtype=dtype).reshape(-1, 1) if values else np.zeros((0, 4), dtype)
+    got, want = label_counts(seg), np.unique(seg, return_counts=True)
+    assert got[0].dtype == want[0].dtype and got[1].dtype == want[1].dtype
+    assert got[0].tolist() == want[0].tolist() and got[1].tolist() == want[1].tolist()
+
+
+def test_label_counts_on_a_camera_frame():
+    from perception.sensors import label_counts
+
+    b = make_backend("mujoco")
+    b.load(load_suite_scene("tos-3room", 1))
+    seg = RayCastCamera(64).render(b).segmentation
+    labels, counts = label_counts(seg)
+    assert labels.dtype == seg.dtype and len(labels) >= 2 and counts.sum() == seg.size
+    assert [(int(e), int((seg == e).sum())) for e in labels] == list(zip(labels.tolist(), counts.tolist()))
+    assert label_counts(np.array([[5, -1], [5, 2]], np.int32))[0].tolist() == [-1, 2, 5]

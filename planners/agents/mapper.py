@@ -29,6 +29,7 @@ from perception.mapping import (
     segment_rooms,
 )
 from perception.objects import ObjectTracker, detect_segmentation
+from perception.sensors import label_counts
 from planners.agents.sweeper import HEADINGS, Scout
 from scenes.frames import FACINGS, facing_name
 from sim.actions import DEFAULT_MAX_STEPS
@@ -103,12 +104,10 @@ class Mapper(Scout):
         is halfway between the jambs, and the jamb line gives its wall's direction."""
         out = {}
         seg = frame.segmentation
-        for e in np.unique(seg):
-            if e < self.n_objects:
+        for e, count in zip(*label_counts(seg)):
+            if e < self.n_objects or count < 10:
                 continue
             rows, cols = np.nonzero(seg == e)
-            if len(rows) < 10:
-                continue
             c0, c1 = cols.min(), cols.max()
             if c0 == 0 or c1 == seg.shape[1] - 1:
                 continue  # a jamb is outside the image
