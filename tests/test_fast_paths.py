@@ -1072,3 +1072,22 @@ def test_label_counts_on_a_camera_frame():
     assert labels.dtype == seg.dtype and len(labels) >= 2 and counts.sum() == seg.size
     assert [(int(e), int((seg == e).sum())) for e in labels] == list(zip(labels.tolist(), counts.tolist()))
     assert label_counts(np.array([[5, -1], [5, 2]], np.int32))[0].tolist() == [-1, 2, 5]
+
+
+def test_recorded_step_calls_replay_the_episode_to_its_final_state():
+    """The bench's replayed-physics reference steps exactly the episode's physics: the recorded calls
+    add up to the episode's physics steps, the recording episode ends where the compiled one does, and
+    replaying the calls from reset (after the backend has moved on) ends in that same state."""
+    from planners.agents import make_agent
+    from spacelab.bench.backends import recorded_steps, replay_steps
+    from spacelab.evaluation.episode import run_episode
+
+    env = ExplorationEnv(load_suite_scene("tos-3room", 3))
+    rec = run_episode(env, make_agent("scout"), seed=3, probe=False)
+    final = env.backend.data.qpos.copy()
+    calls = recorded_steps(env, 3)
+    assert np.array_equal(env.backend.data.qpos, final)
+    assert sum(n for _, n in calls) == rec["physics_steps"] > 1000 and len(calls) == rec["physics_steps"] // 20
+    env.backend.step((0.3, 0.0, 0.5), 50)
+    assert replay_steps(env.backend, calls) == rec["physics_steps"]
+    assert np.array_equal(env.backend.data.qpos, final)

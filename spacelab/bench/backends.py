@@ -89,6 +89,74 @@ def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5, n
             "turns_per_s": turns_per_s, "physics_steps_per_turn": per_turn, "raw_steps_per_cpu_s": raw_cpu}
 
 
+def recorded_steps(env: ExplorationEnv, seed: int) -> list[tuple[tuple, int]]:
+    """A scout episode's physics as the (control, steps) calls it makes, each control tick one call, from
+    the env's reset state. The episode runs the Python control loop here (`MujocoBackend.step` wrapped,
+    which the compiled loop defers to), the same trajectory to the last bit."""
+    from sim.backends.mujoco_cpu import MujocoBackend
+
+    calls: list[tuple[tuple, int]] = []
+    real = MujocoBackend.step
+
+    def record(self, ctrl, nsteps=1):
+        calls.append((tuple(ctrl), nsteps))
+        return real(self, ctrl, nsteps)
+
+    MujocoBackend.step = record
+    try:
+        run_episode(env, make_agent("scout"), seed=seed, probe=False)
+    finally:
+        MujocoBackend.step = real
+    return calls
+
+
+def replay_steps(backend, calls: list[tuple[tuple, int]]) -> int:
+    """Replay recorded step calls from the backend's reset state with nothing else: MuJoCo's C stepping
+    (`mj_step` with its step count), the control written straight into MjData. Returns the steps taken."""
+    from robots.headless_mujoco import mujoco
+
+    backend.reset()
+    model, data, n = backend.model, backend.data, 0
+    ctrl = data.ctrl
+    for c, k in calls:
+        ctrl[:] = c
+        mujoco.mj_step(model, data, k)
+        n += k
+    return n
+
+
+def replayed_ratio(suite: str, episodes: int = 5, rounds: int = 5) -> dict:
+    """The env against the physics of its own episodes (MuJoCo CPU): each scout episode of scenes
+    0..episodes-1 is recorded once as its step calls (`recorded_steps`); a round runs every episode and,
+    right after each, replays its calls on a second backend of that scene (`replay_steps`), both timed in
+    CPU time. The ratio is the env's physics steps per CPU second over the replay's: what the env spends
+    beyond stepping this very physics. `paired_ratio`'s reference turns the robot in place on scene 0,
+    fewer contacts than an episode that drives along walls, so that figure also carries the difference in
+    workload. The replay ends in the episode's final state (checked: `replay_matches`). Median round,
+    with the range of the rounds; a first round warms up and is dropped."""
+    envs = [ExplorationEnv(load_suite_scene(suite, i)) for i in range(episodes)]
+    calls = [recorded_steps(env, i) for i, env in enumerate(envs)]
+    finals = [env.backend.data.qpos.copy() for env in envs]
+    out, matches = [], True
+    for r in range(rounds + 1):
+        env_n = env_t = rep_n = rep_t = 0.0
+        for i, env in enumerate(envs):
+            c0 = time.process_time()
+            rec = run_episode(env, make_agent("scout"), seed=i, probe=False)
+            env_t += time.process_time() - c0
+            env_n += rec["physics_steps"]
+            c0 = time.process_time()
+            rep_n += replay_steps(env.backend, calls[i])  # the env's own MjData: the memory its episode used
+            rep_t += time.process_time() - c0
+            matches = matches and np.array_equal(env.backend.data.qpos, finals[i])
+        if r:
+            out.append((env_n / env_t) / (rep_n / rep_t))
+    for env in envs:
+        env.close()
+    return {"physics_limit_ratio_replayed": round(sorted(out)[len(out) // 2], 3),
+            "physics_limit_ratio_replayed_range": [round(min(out), 3), round(max(out), 3)], "replay_matches": matches}
+
+
 def batch_rate(suite: str, nworld: int, nthread: int, nstep: int = 100) -> float:
     from sim.backends.batch import MujocoBatch
 

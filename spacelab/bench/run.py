@@ -4,7 +4,9 @@ Measures, on one scene of the suite:
 - raw mj_step/s of the compiled scene (the physics limit), the robot driving;
 - text-mode exploration: turns/s for the scout, physics steps simulated per turn, and the
   physics-limit ratio (physics steps per CPU second inside the env / raw mj_step per CPU second,
-  each scout episode paired with raw stepping around it: `spacelab.bench.backends.paired_ratio`);
+  each scout episode paired with raw stepping around it: `spacelab.bench.backends.paired_ratio`),
+  and the same against a replay of the episodes' own step calls (`replayed_ratio`: the env's
+  overhead without the difference between turning in place and driving along walls);
 - sensing: Observe() turns/s (ray-cast visibility + text) with no motion (one physics step at
   rest between turns, so that every view is computed anew rather than reused);
 - episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
@@ -28,7 +30,7 @@ from robots.headless_mujoco import mujoco
 from scenes.jsonio import write_json_atomic
 from scenes.suites import DEFAULT_SUITE, load_suite_scene
 from sim.env import ExplorationEnv
-from spacelab.bench.backends import backend_table, paired_ratio, raw_rate
+from spacelab.bench.backends import backend_table, paired_ratio, raw_rate, replayed_ratio
 from spacelab.bench.house import house_rates, house_rows, house_task_rates
 from spacelab.bench.http import http_load
 from spacelab.bench.manip import manip_rates
@@ -81,6 +83,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
     raw = raw_rate("mujoco", suite, seconds=2.0)
     explore = paired_ratio("mujoco", suite)  # median of 5 rounds of (raw, scout episode, raw), CPU time
     explore_new = paired_ratio("mujoco", suite, new_scenes=True)  # the same, each round on scenes not seen before
+    replayed = replayed_ratio(suite, rounds=9)  # against the physics of the episodes themselves
     obs = observe_rate(suite)
     epm1 = episodes_per_min(suite, episodes, 1)
     epm2 = episodes_per_min(suite, episodes, 2)
@@ -96,6 +99,9 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         "physics_limit_ratio": explore["physics_limit_ratio"],
         "physics_limit_ratio_range": explore["physics_limit_ratio_range"],
         "physics_limit_ratio_new_scenes": explore_new["physics_limit_ratio"],
+        "physics_limit_ratio_replayed": replayed["physics_limit_ratio_replayed"],
+        "physics_limit_ratio_replayed_range": replayed["physics_limit_ratio_replayed_range"],
+        "replay_matches_episodes": replayed["replay_matches"],
         "observe_per_s": round(obs, 1),
         "episodes_per_min_1_worker": round(epm1, 1),
         "episodes_per_min_2_workers": round(epm2, 1),
@@ -111,6 +117,10 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         ("physics-limit ratio in env (CPU time, median of 5 paired rounds, range)",
          f"{result['physics_limit_ratio']} ({result['physics_limit_ratio_range'][0]}-{result['physics_limit_ratio_range'][1]})"),
         ("the same, each round on scenes not seen before", result["physics_limit_ratio_new_scenes"]),
+        ("env / replay of its own episodes' step calls (CPU time, median of 9 rounds, range)",
+         f"{result['physics_limit_ratio_replayed']} ({result['physics_limit_ratio_replayed_range'][0]}-"
+         f"{result['physics_limit_ratio_replayed_range'][1]})"
+         + ("" if result["replay_matches_episodes"] else " REPLAY DID NOT END IN THE EPISODES' STATE")),
         ("Observe() turns/s", result["observe_per_s"]),
         (f"episodes/min, scout {suite}, 1 worker (cold)", result["episodes_per_min_1_worker"]),
         (f"episodes/min, scout {suite}, 2 workers (cold)", result["episodes_per_min_2_workers"]),
