@@ -1091,3 +1091,27 @@ def test_recorded_step_calls_replay_the_episode_to_its_final_state():
     env.backend.step((0.3, 0.0, 0.5), 50)
     assert replay_steps(env.backend, calls) == rec["physics_steps"]
     assert np.array_equal(env.backend.data.qpos, final)
+
+
+@settings(max_examples=150, deadline=None)
+@given(shape=st.tuples(st.integers(1, 40), st.integers(1, 40)), cells=st.lists(
+    st.tuples(st.integers(0, 39), st.integers(0, 39), st.sampled_from([UNKNOWN, FREE, OCCUPIED])), max_size=30),
+    strided=st.booleans())
+def test_value_bounds_equal_the_free_cells_bounding_box(shape, cells, strided):
+    """perception.carve.value_bounds = the bounding box (x, y, width, height) of the FREE cells, as
+    cv2.boundingRect(grid == FREE) gives it on the occupancy grid: free cells anywhere (edges,
+    corners, single rows and columns, none at all), on whole grids and on strided views. (OpenCV reads
+    some tiny masks, 1x1 for one, as point sets; the reference is numpy's.)"""
+    import cv2
+
+    from perception.carve import value_bounds
+
+    grid = np.zeros(shape, np.uint8)
+    for r, c, v in cells:
+        grid[r % shape[0], c % shape[1]] = v
+    view = grid[::2, 1::2] if strided and min(shape) > 2 else grid
+    rows, cols = np.flatnonzero((view == FREE).any(axis=1)), np.flatnonzero((view == FREE).any(axis=0))
+    want = (cols[0], rows[0], cols[-1] - cols[0] + 1, rows[-1] - rows[0] + 1) if len(rows) else (0, 0, 0, 0)
+    assert tuple(value_bounds(view, np.uint8(FREE))) == tuple(int(v) for v in want)
+    if min(view.shape) >= 4:
+        assert tuple(want) == cv2.boundingRect(cv2.compare(np.ascontiguousarray(view), FREE, cv2.CMP_EQ))
