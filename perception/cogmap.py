@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import re
@@ -60,7 +61,18 @@ SCHEMA = {
 
 def normalise_name(name: str) -> str:
     """'Door 0' / 'door-0' / ' DOOR_0 ' -> 'door_0'."""
-    return re.sub(r"[\s-]+", "_", str(name).strip().strip("'\"")).lower()
+    if type(name) is str and len(name) <= _NAME_CACHE_CHARS:  # maps name the same few entities every turn
+        return _normalised(name)
+    return _normalise(str(name))
+
+
+def _normalise(name: str) -> str:
+    return _SEPARATORS.sub("_", name.strip().strip("'\"")).lower()
+
+
+_SEPARATORS = re.compile(r"[\s-]+")
+_NAME_CACHE_CHARS = 200  # longer names (a hostile reply's) are normalised without being kept
+_normalised = functools.lru_cache(maxsize=4096)(_normalise)
 
 
 def number(value, limit: float = MAX_COORD) -> float | None:

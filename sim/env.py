@@ -124,6 +124,7 @@ class ExplorationEnv(gym.Env):
         self.graph, self._nodes, self._targets, self.free_cells = t.graph, t.nodes, t.targets, t.free_cells
         self._geometry, self._paths = t.geometry, t.paths
         self._truth = scene.ground_truth()
+        self._truth_parts: tuple | None = None  # truth_map's entries, rooms and doors, read from _truth on first use
         self._object_names = [o.name for o in scene.objects]
         self._view_cache: tuple | None = None  # (key, visible entities, visible free cells) of the last view
         self._pose_cache: dict = {}  # (pose_xy, heading) -> start-frame position, heading (pure functions of the scene)
@@ -361,11 +362,15 @@ class ExplorationEnv(gym.Env):
         return {"position": list(position), "heading": rel, "facing": facing}
 
     def truth_map(self) -> CognitiveMap:
-        """Ground truth in the start frame, with the agent where it is now."""
-        truth = CognitiveMap.from_dict(self._truth)
-        truth.rooms = [{"id": r.id, "objects": sorted(o.name for o in self.scene.objects if o.room == r.id)}
-                       for r in self.scene.rooms]
-        truth.doors = [{"name": d.name, "rooms": list(d.rooms)} for d in self.scene.doors]
+        """Ground truth in the start frame, with the agent where it is now. A new map each call; its
+        entries (read-only) are the scene's, read once per scene (probes ask every turn)."""
+        if self._truth_parts is None:
+            self._truth_parts = (CognitiveMap.from_dict(self._truth).entries,
+                                 [(r.id, sorted(o.name for o in self.scene.objects if o.room == r.id)) for r in self.scene.rooms],
+                                 [(d.name, list(d.rooms)) for d in self.scene.doors])
+        entries, rooms, doors = self._truth_parts
+        truth = CognitiveMap(dict(entries), [{"id": i, "objects": list(objs)} for i, objs in rooms],
+                             [{"name": n, "rooms": list(rs)} for n, rs in doors])
         pose = self.start_frame_pose()
         truth.entries["agent"] = Entry(tuple(pose["position"]), pose["facing"])
         return truth

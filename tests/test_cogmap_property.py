@@ -52,3 +52,25 @@ def test_huge_and_odd_numbers_are_invalid_values():
     assert m.entries["agent"].facing is None
     assert m.entries["door_0"].position == (3.0, 6.5) and m.entries["door_0"].std is None
     assert [number(v) for v in (MAX_COORD, -MAX_COORD, 2 * MAX_COORD, "nan", [1])] == [MAX_COORD, -MAX_COORD, None, None, None]
+
+
+class _Name(str):
+    pass
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=30), st.text(min_size=195, max_size=260), st.integers(), st.floats(), st.none(),
+                 st.text(max_size=12).map(_Name)), st.booleans())
+def test_normalise_name_is_the_separator_rule_for_any_key(name, again):
+    """Names a model sends: whitespace and hyphen runs become one underscore, outer whitespace and
+    quotes go, lower case; the same answer on a repeat (kept names), for long names (not kept),
+    str subclasses and non-strings (their str())."""
+    import re
+
+    from perception.cogmap import normalise_name
+
+    want = re.sub(r"[\s-]+", "_", str(name).strip().strip("'\"")).lower()
+    assert normalise_name(name) == want
+    if again:
+        assert normalise_name(name) == want
+    assert normalise_name(" Door-0 ") == "door_0" and normalise_name("'Big  Lamp'") == "big_lamp"

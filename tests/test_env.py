@@ -191,3 +191,35 @@ def test_backend_object_poses_match_the_spec():
     for o in spec.objects:
         x, y, h = poses[o.name]
         assert (round(x, 9), round(y, 9)) == o.position and abs(((h - o.heading) + 180) % 360 - 180) < 1e-6
+
+
+def test_truth_map_is_the_scene_read_afresh_each_call_and_follows_changes():
+    """truth_map: the scene's ground truth as CognitiveMap.from_dict reads it, rooms and doors, the agent
+    where it is now; a new map each call (what one caller changes, the next does not see); after
+    apply_changes, the moved object's new place."""
+    from perception.cogmap import CognitiveMap
+    from scenes.changes import plan_changes
+
+    env = ExplorationEnv(load_suite_scene("tos-3room", 1))
+    env.reset(seed=0)
+    first = env.truth_map()
+    want = CognitiveMap.from_dict(env.scene.ground_truth())
+    assert [k for k in first.entries if k != "agent"] == [k for k in want.entries if k != "agent"]
+    assert all(first.entries[k] == want.entries[k] for k in want.entries if k != "agent")
+    assert first.rooms == [{"id": r.id, "objects": sorted(o.name for o in env.scene.objects if o.room == r.id)}
+                           for r in env.scene.rooms]
+    assert first.doors == [{"name": d.name, "rooms": list(d.rooms)} for d in env.scene.doors]
+    assert first.entries["agent"].position == (0.0, 0.0) and first.entries["agent"].facing == "north"
+    name = env.scene.objects[0].name
+    first.entries.pop(name)
+    first.rooms[0]["objects"].append("ghost")
+    first.doors[0]["rooms"].append(99)
+    second = env.truth_map()
+    assert name in second.entries and "ghost" not in second.rooms[0]["objects"] and 99 not in second.doors[0]["rooms"]
+    env.step("Actions: [Rotate(90), Observe()]")
+    assert env.truth_map().entries["agent"].facing == "east"
+    moves = [c for c in plan_changes(env.scene, seed=3) if c.kind == "moved"]
+    env.apply_changes(moves)
+    after = env.truth_map()
+    assert moves and all(after.entries[c.name].position != second.entries[c.name].position for c in moves)
+    assert all(after.entries[k] == e for k, e in CognitiveMap.from_dict(env.scene.ground_truth()).entries.items() if k != "agent")
