@@ -1,12 +1,16 @@
+import functools
 import math
 
 import mujoco
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from scenes import load_suite_scene
 from sim.backends import BackendError, make_backend
 from sim.backends.batch import MujocoBatch
+from sim.backends.pybullet_backend import WORLD_GROUP
 from sim.compile_mujoco import compile_scene
 from sim.vector_env import NavVectorEnv
 from tests.scene_fixtures import play, two_rooms, with_dropped_box
@@ -287,3 +291,47 @@ def test_the_batch_steps_the_same_through_its_inner_call_as_through_the_public_o
             b.step(c, 7)
         states.append(b.qpos().tobytes() + b.qvel().tobytes())
     assert states[0] == states[1]
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), n=st.integers(0, 400), up=st.floats(-0.6, 0.3))
+def test_pybullet_rays_read_every_hit_as_the_per_hit_loop_does(seed, n, up):
+    """PyBulletBackend.cast_rays (hits read as arrays) = reading rayTestBatch's hits one by one: distance
+    = fraction x cutoff and the entity of the body hit, -1 for nothing, walls, floor and the robot itself."""
+    b = _pybullet_tos3()
+    rng = np.random.default_rng(seed)
+    dirs = rng.normal(size=(n, 3))
+    dirs[:, 2] = up * np.abs(dirs[:, 2]) + (rng.random(n) < 0.2) * -4.0  # some rays steeply down
+    dirs /= np.maximum(np.linalg.norm(dirs, axis=1, keepdims=True), 1e-9)
+    x, y, _ = b.robot_pose()
+    origin = b.camera_position() if seed % 3 else np.array([x, y, 1.0])  # above the robot: rays down hit it
+    dist, ent = b.cast_rays(origin, dirs, 14.0)
+    want_d, want_e = np.full(n, -1.0), np.full(n, -1, np.int32)
+    ends = origin[None, :] + dirs * 14.0
+    hits = b.p.rayTestBatch([origin.tolist()] * n, ends.tolist(), collisionFilterMask=WORLD_GROUP,
+                            physicsClientId=b.cid) if n else []
+    for k, (uid, _link, frac, *_rest) in enumerate(hits):
+        if uid >= 0 and uid != b.robot:
+            want_d[k], want_e[k] = frac * 14.0, b.body_entity.get(uid, -1)
+    assert dist.tobytes() == want_d.tobytes() and ent.tolist() == want_e.tolist()
+    assert ent.dtype == np.int32
+
+
+@functools.cache
+def _pybullet_tos3():
+    b = make_backend("pybullet")
+    b.load(load_suite_scene("tos-3room", 0))
+    return b
+
+
+def test_pybullet_rays_see_objects_walls_and_nothing():
+    b = _pybullet_tos3()
+    cam = b.camera_position()
+    targets = [(o.position[0], o.position[1], o.size[2] / 2) for o in b.spec.objects]
+    sky = [(cam[0] + 1.0, cam[1], cam[2] + 5.0)]  # up: nothing there
+    dirs = np.array(targets + sky) - cam
+    dirs /= np.linalg.norm(dirs, axis=1, keepdims=True)
+    dist, ent = b.cast_rays(cam, dirs, 30.0)
+    assert set(ent[:-1].tolist()) & set(range(len(b.spec.objects)))  # some objects seen, others behind walls
+    assert ent[-1] == -1 and dist[-1] == -1.0
+    assert np.all((dist == -1.0) | ((dist > 0) & (dist <= 30.0)))
