@@ -77,29 +77,28 @@ def scan_frame(depth, rays, max_range, pose_x, pose_y, cos_h, sin_h, forward, ca
 
 
 @njit(cache=True, nogil=True)
+def _row_holds(grid, i, value) -> bool:
+    """Whether row i holds `value`: the whole row OR-ed (no early exit), which the compiler vectorises."""
+    hit = 0
+    for j in range(grid.shape[1]):
+        hit |= grid[i, j] == value
+    return hit != 0
+
+
+@njit(cache=True, nogil=True)
 def value_bounds(grid, value) -> tuple[int, int, int, int]:
     """cv2.boundingRect(grid == value): (x, y, width, height) of the cells holding `value`, (0, 0, 0, 0)
     when none does. One pass that the compiler vectorises (rows tested whole, OR-ed into a column
     mask) instead of OpenCV's compare writing a mask of the whole grid and its bounding box reading it."""
     n_y, n_x = grid.shape
-    top = -1
-    for i in range(n_y):
-        hit = 0
-        for j in range(n_x):
-            hit |= grid[i, j] == value
-        if hit:
-            top = i
-            break
-    if top < 0:
+    top = 0
+    while top < n_y and not _row_holds(grid, top, value):
+        top += 1
+    if top == n_y:
         return 0, 0, 0, 0
-    bottom = top
-    for i in range(n_y - 1, top, -1):
-        hit = 0
-        for j in range(n_x):
-            hit |= grid[i, j] == value
-        if hit:
-            bottom = i
-            break
+    bottom = n_y - 1
+    while not _row_holds(grid, bottom, value):  # stops at `top` at the latest
+        bottom -= 1
     cols = np.zeros(n_x, np.uint8)
     for i in range(top, bottom + 1):
         for j in range(n_x):
