@@ -91,8 +91,9 @@ def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5, n
 
 def recorded_steps(env: ExplorationEnv, seed: int) -> list[tuple[tuple, int]]:
     """A scout episode's physics as the (control, steps) calls it makes, each control tick one call, from
-    the env's reset state. The episode runs the Python control loop here (`MujocoBackend.step` wrapped,
-    which the compiled loop defers to), the same trajectory to the last bit."""
+    the env's reset state. With `MujocoBackend.step` wrapped, the control loop runs in Python (the compiled
+    loop runs only under the class's own step), which gives the same trajectory to the last bit. The wrap is
+    class-wide while the episode runs: for the bench's own process, not for one that steps envs in threads."""
     from sim.backends.mujoco_cpu import MujocoBackend
 
     calls: list[tuple[tuple, int]] = []
@@ -128,8 +129,8 @@ def replay_steps(backend, calls: list[tuple[tuple, int]]) -> int:
 def replayed_ratio(suite: str, episodes: int = 5, rounds: int = 5) -> dict:
     """The env against the physics of its own episodes (MuJoCo CPU): each scout episode of scenes
     0..episodes-1 is recorded once as its step calls (`recorded_steps`); a round runs every episode and,
-    right after each, replays its calls on a second backend of that scene (`replay_steps`), both timed in
-    CPU time. The ratio is the env's physics steps per CPU second over the replay's: what the env spends
+    right after each, replays its calls on the env's own backend (`replay_steps`: the same MjData, so the
+    same memory), both timed in CPU time. The ratio is the env's physics steps per CPU second over the replay's: what the env spends
     beyond stepping this very physics. `paired_ratio`'s reference turns the robot in place on scene 0,
     fewer contacts than an episode that drives along walls, so that figure also carries the difference in
     workload. The replay ends in the episode's final state (checked: `replay_matches`). Median round,
