@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 
 import numpy as np
 
@@ -35,6 +36,48 @@ def feasible_mask(cells: np.ndarray, sightings) -> np.ndarray:
         mask &= direction_index(ang) == DIRECTION_NAMES.index(direction)
         mask &= distance_index(np.hypot(d[:, 0], d[:, 1])) == DISTANCE_NAMES.index(distance)
     return mask
+
+
+class SightingMasks:
+    """`feasible_mask` over fixed cells, with each standing pose's cell bins kept: the direction and
+    distance bin of every cell as seen from (pose_xy, heading), computed once with feasible_mask's
+    arithmetic. A sighting is then two comparisons. The sightings of one Observe share a pose, and a
+    planner asks for the same domains turn after turn. Poses are keyed by their bits; the least
+    recently used go past `keep` poses.
+
+    Example:
+        >>> cells = np.array([[0, 1], [0, 2], [1, 1]], float)
+        >>> masks = SightingMasks(cells)
+        >>> masks.mask([((0, 0), 0.0, "front", "near")]).tolist() == feasible_mask(cells, [((0, 0), 0.0, "front", "near")]).tolist()
+        True
+    """
+
+    def __init__(self, cells: np.ndarray, keep: int = 256) -> None:
+        self.cells, self.keep = cells, keep
+        self._at: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+
+    def mask(self, sightings) -> np.ndarray:
+        """Cells consistent with every (pose_xy, heading, direction, distance) sighting: feasible_mask's answer."""
+        out = np.ones(len(self.cells), bool)
+        for pos, heading, direction, distance in sightings:
+            direction_bins, distance_bins = self._bins(pos, heading)
+            out &= direction_bins == DIRECTION_NAMES.index(direction)
+            out &= distance_bins == DISTANCE_NAMES.index(distance)
+        return out
+
+    def _bins(self, pos, heading) -> tuple[np.ndarray, np.ndarray]:
+        xy = np.asarray(pos, float)
+        key = xy.tobytes() + np.float64(heading).tobytes()  # bits, so -0.0 and NaN are poses of their own
+        got = self._at.get(key)
+        if got is not None:
+            self._at.move_to_end(key)
+            return got
+        d = self.cells - xy[None, :]  # feasible_mask's operations, in its order
+        ang = np.degrees(np.arctan2(d[:, 0], d[:, 1])) - heading
+        got = self._at[key] = (direction_index(ang).astype(np.int8), distance_index(np.hypot(d[:, 0], d[:, 1])).astype(np.int8))
+        if len(self._at) > self.keep:
+            self._at.popitem(last=False)
+        return got
 
 
 def information_gain(cells: np.ndarray, objects: list[str], log: list[dict]) -> float:
@@ -70,6 +113,7 @@ class InformationGainTracker:
 
     def __init__(self, cells: np.ndarray, objects: list[str]) -> None:
         self.cells, self.objects = cells, objects
+        self._sighting_masks = SightingMasks(cells)
         self._log: list | None = None
         self._done = 0  # entries of self._log folded in
         self._masks: dict[str, np.ndarray] = {}
@@ -82,7 +126,7 @@ class InformationGainTracker:
             self._log, self._done, self._masks = log, 0, {}
         for obs in log[self._done:]:
             for s in obs["sightings"]:
-                new = feasible_mask(self.cells, [(obs["position"], obs["heading"], s["direction"], s["distance"])])
+                new = self._sighting_masks.mask([(obs["position"], obs["heading"], s["direction"], s["distance"])])
                 old = self._masks.get(s["name"])
                 self._masks[s["name"]] = new if old is None else old & new
         self._done = len(log)

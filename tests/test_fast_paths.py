@@ -832,6 +832,34 @@ def test_information_gain_step_by_step_equals_the_whole_log(steps, poses):
     assert tracker(fresh) == information_gain(cells, objects, fresh)
 
 
+_pose_coord = st.one_of(st.integers(-5, 5).map(float), st.sampled_from([-0.0, 0.5, -2.25, 1e-9, math.nan, math.inf]),
+                        st.floats(-6, 6))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 5), st.sampled_from(DIRECTION_NAMES), st.sampled_from(DISTANCE_NAMES)),
+                max_size=12),
+       st.lists(st.tuples(_pose_coord, _pose_coord), min_size=2, max_size=2),
+       st.lists(st.one_of(st.sampled_from([0.0, -0.0, 90.0, 45.0, 359.9, -90.0]), st.floats(-720, 720)),
+                min_size=3, max_size=3),
+       st.integers(1, 3))
+def test_sighting_masks_with_kept_pose_bins_equal_feasible_mask(sightings, places, headings, keep):
+    """perception.efficiency.SightingMasks = feasible_mask: sightings from six poses (two places, three
+    headings each, so poses repeat and come back after eviction), signed zeros, NaN and inf positions,
+    any heading."""
+    from perception.efficiency import SightingMasks, feasible_mask
+
+    poses = [(x, y, h) for x, y in places for h in headings]
+    cells = np.array([(x, y) for x in range(-6, 7) for y in range(-6, 7)], float)
+    masks = SightingMasks(cells, keep=keep)
+    as_given = [((poses[i][0], poses[i][1]), poses[i][2], d, r) for i, d, r in sightings]
+    for k in range(len(as_given) + 1):  # growing lists, as a planner's domains grow
+        assert masks.mask(as_given[:k]).tolist() == feasible_mask(cells, as_given[:k]).tolist()
+    for one in as_given:  # one at a time, as the information-gain tracker asks
+        assert masks.mask([one]).tolist() == feasible_mask(cells, [one]).tolist()
+    assert len(masks._at) <= keep
+
+
 @settings(max_examples=60, deadline=None)
 @given(occupied=st.lists(st.tuples(st.integers(0, 7), st.integers(0, 7)), max_size=10),
        start=st.tuples(_quarter, _quarter),

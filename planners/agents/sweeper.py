@@ -36,7 +36,7 @@ from collections import deque
 
 import numpy as np
 
-from perception.efficiency import feasible_mask
+from perception.efficiency import SightingMasks
 from planners.agents.base import Agent
 from planners.agents.memory import SpatialMemory, rotation
 from sim.actions import DEFAULT_MAX_STEPS
@@ -250,6 +250,7 @@ class Strategist(Scout):
         self.n_rooms = 1
         g = np.arange(-self.extent, self.extent + 1, dtype=float)
         self.grid = np.stack(np.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
+        self._sighting_masks = SightingMasks(self.grid)  # feasible_mask over the grid, each pose's bins kept
         self._domains: dict[str, tuple[list, np.ndarray]] = {}  # name -> (its sightings, candidates)
 
     def restart(self) -> None:
@@ -294,7 +295,7 @@ class Strategist(Scout):
         sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in self.memory.sightings if s["name"] == name]
         got = self._domains.get(name)
         if got is None or got[0] != sightings:
-            got = self._domains[name] = (sightings, self.grid[feasible_mask(self.grid, sightings)])
+            got = self._domains[name] = (sightings, self.grid[self._sighting_masks.mask(sightings)])
         return got[1]
 
     def domain_size(self, name: str) -> int:
