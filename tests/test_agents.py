@@ -83,17 +83,58 @@ def test_the_strategists_kept_domains_follow_its_sightings():
     obs, info = env.reset(seed=1)
     agent.reset(seed=1, max_steps=env.max_steps)
     agent.observe(obs, info)
-    checked = 0
-    while True:
-        obs, _r, terminated, truncated, info = env.step(agent.act(obs, info))
-        agent.observe(obs, info)
+
+    def check() -> int:
+        n = 0
         for name, item in agent.memory.items.items():
             if item.queried:
                 continue
             got = agent.candidates(name)
             sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in agent.memory.sightings if s["name"] == name]
             assert np.array_equal(got, agent.grid[feasible_mask(agent.grid, sightings)]), (name, info["step"])
-            checked += 1
+            n += 1
+        return n
+
+    checked = 0
+    while True:
+        obs, _r, terminated, truncated, info = env.step(agent.act(obs, info))
+        agent.observe(obs, info)
+        checked += check()
         if terminated or truncated:
             break
     assert checked > 30 and info["step"] > 5
+    # the second phase of the false-belief protocol: the memory keeps its items, its sightings start again
+    obs, info = env.reset(seed=1)
+    agent.restart()
+    assert check() > 5 and all(len(agent.candidates(n)) == len(agent.grid) for n in agent.memory.items
+                                if not agent.memory.items[n].queried)
+    agent.observe(obs, info)
+    while True:
+        obs, _r, terminated, truncated, info = env.step(agent.act(obs, info))
+        agent.observe(obs, info)
+        assert check() > 5
+        if terminated or truncated:
+            break
+
+
+def test_the_strategists_domain_starts_again_after_a_restart():
+    """A name sighted once before the memory's restart and once after (as many sightings, other bins):
+    its domain is the new sighting's, not the kept one."""
+    from perception.efficiency import feasible_mask
+
+    agent = make_agent("strategist")
+    agent.reset(seed=0)
+
+    def observe(x, y, direction, distance):
+        s = {"name": "chair", "kind": "object", "offset": (0.0, 2.0), "facing": None, "direction": direction,
+             "distance": distance, "wall": None}
+        agent.memory.update({"pose": {"position": [x, y], "heading": 0.0}, "final": "Observe", "sightings": [s]})
+
+    observe(0.0, 0.0, "front", "near")
+    first = agent.candidates("chair")
+    assert np.array_equal(first, agent.grid[feasible_mask(agent.grid, [((0.0, 0.0), 0.0, "front", "near")])])
+    agent.restart()
+    observe(5.0, -3.0, "front-right", "mid distance")
+    again = agent.candidates("chair")
+    assert np.array_equal(again, agent.grid[feasible_mask(agent.grid, [((5.0, -3.0), 0.0, "front-right", "mid distance")])])
+    assert len(first) and len(again) and not np.array_equal(first, again)

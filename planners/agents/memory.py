@@ -42,6 +42,7 @@ class SpatialMemory:
     items: dict[str, Item] = field(default_factory=dict)
     views: dict[tuple, dict[float, set[str]]] = field(default_factory=dict)  # pos -> heading -> names
     sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
+    sightings_of: dict[str, list] = field(default_factory=dict)  # name -> its entries of `sightings`, in order
     last_view: list[dict] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)  # name -> "moved" | "rotated", since restart()
 
@@ -65,7 +66,8 @@ class SpatialMemory:
             x = self.position[0] + right * math.cos(h) + fwd * math.sin(h)
             y = self.position[1] - right * math.sin(h) + fwd * math.cos(h)
             seen.add(s["name"])
-            self.sightings.append((self.position, self.heading, s))
+            self.sightings.append(entry := (self.position, self.heading, s))
+            self.sightings_of.setdefault(s["name"], []).append(entry)
             facing = facing_name(self.heading + REL_FACING[s["facing"]]) if s.get("facing") else None
             item = self.items.get(s["name"])
             if item is None:
@@ -85,6 +87,7 @@ class SpatialMemory:
         (the scene may have changed) and start collecting changes afresh."""
         self.views.clear()
         self.sightings.clear()
+        self.sightings_of.clear()
         self.last_view = []
         self.changed.clear()
 

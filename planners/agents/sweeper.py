@@ -46,6 +46,7 @@ DOOR_SWEEP = (0.0, 90.0, 270.0)  # relative to the heading into the room: front,
 CARDINALS = ((0.0, (0.0, 1.0)), (90.0, (1.0, 0.0)), (180.0, (0.0, -1.0)), (270.0, (-1.0, 0.0)))  # ToS's order
 DOMAIN_SAMPLES = 30  # ToS's eval_samples: candidate points per entity when scoring directions
 TURNS_PER_DOOR = 3  # move + observe front, then right, then left
+_NOT_SEEN: tuple = ()  # the sightings of a name with none since the memory's restart (one object, so its domain is kept)
 
 
 class Scout(Agent):
@@ -251,7 +252,7 @@ class Strategist(Scout):
         g = np.arange(-self.extent, self.extent + 1, dtype=float)
         self.grid = np.stack(np.meshgrid(g, g, indexing="xy"), -1).reshape(-1, 2)
         self._sighting_masks = SightingMasks(self.grid)  # feasible_mask over the grid, each pose's bins kept
-        self._domains: dict[str, tuple[list, np.ndarray]] = {}  # name -> (its sightings, candidates)
+        self._domains: dict[str, tuple[list, int, np.ndarray]] = {}  # name -> (its sightings list, its length, candidates)
 
     def restart(self) -> None:
         super().restart()
@@ -292,11 +293,12 @@ class Strategist(Scout):
         item = self.memory.items.get(name)
         if item is not None and item.queried:
             return np.asarray([item.position], float)
-        sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in self.memory.sightings if s["name"] == name]
+        seen = self.memory.sightings_of.get(name, _NOT_SEEN)  # appended to; a new list after the memory's restart
         got = self._domains.get(name)
-        if got is None or got[0] != sightings:
-            got = self._domains[name] = (sightings, self.grid[self._sighting_masks.mask(sightings)])
-        return got[1]
+        if got is None or got[0] is not seen or got[1] != len(seen):
+            sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in seen]
+            got = self._domains[name] = (seen, len(seen), self.grid[self._sighting_masks.mask(sightings)])
+        return got[2]
 
     def domain_size(self, name: str) -> int:
         return len(self.candidates(name))
