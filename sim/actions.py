@@ -77,8 +77,12 @@ _DEGREES = re.compile(r"^[+-]?[0-9]{1,6}(?:\.0*)?$")  # an integer, optionally w
 
 
 def _show(s: str, n: int = 40) -> str:
-    """A bounded repr for error messages, whatever a client sends."""
-    return repr(s) if len(s) <= n else repr(s[:n]) + f"... ({len(s)} characters)"
+    """A bounded repr for error messages, whatever a client sends: at most n characters of the repr's
+    text (escapes count as they print: a control character is 4, an astral one 10), then the length."""
+    head = repr(s[:n])
+    if len(s) <= n and len(head) <= n + 2:
+        return head
+    return head[:n + 1] + f"... ({len(s)} characters)"
 
 
 def _parse_one(kind: str, arg: str) -> Action:

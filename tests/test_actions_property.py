@@ -3,7 +3,7 @@
 import math
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sim.actions import VALID_ROTATIONS, ActionError, Observe, Rotate, format_turn, parse_turn
@@ -54,8 +54,23 @@ def test_any_text_parses_or_raises_action_error(text):
 
 @SETTINGS
 @given(TURNS)
+@example("][" + ",".join(["0000000" + "\x1f" * 7 + "\U00011daa\U00018cd6\U00018d09\U00018d09\U0001b2fc"] * 4) + "]")
 def test_near_grammatical_turns_parse_or_raise_action_error(text):
     _check(text)
+
+
+@SETTINGS
+@given(st.text(), st.integers(1, 120))
+def test_error_messages_show_a_bounded_line_of_any_text(text, n):
+    """What an error quotes of a client's text is one line of at most n characters of repr (escapes
+    counted as printed), plus its length when cut: astral and control characters print 4-10 wide."""
+    from sim.actions import _show
+
+    shown = _show(text, n)
+    assert "\n" not in shown and len(shown) <= n + 1 + len(f"... ({len(text)} characters)")
+    if len(repr(text)) <= n + 2:
+        assert shown == repr(text)
+    assert _show("\U0001b2fc" * 50, 20).endswith("... (50 characters)") and len(_show("\U0001b2fc" * 50, 20)) < 45
 
 
 @SETTINGS
