@@ -10,6 +10,8 @@ import time
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from spacelab.serving.http import EnvServer, ServerLimits, create_app
 from spacelab.serving.remote import MAX_ACTION_CHARS, MAX_ACTIONS_PER_TURN
@@ -341,3 +343,17 @@ def test_session_cap_holds_under_30_concurrent_creates():
         assert peak[0] <= 2 and len(server.sessions) == 2
     finally:
         server.stop()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(), st.integers(1, 80))
+def test_quoted_client_text_is_one_printable_bounded_line(text, n):
+    """What a server error quotes of a client's field names and values: printable (newlines, carriage
+    returns and terminal escapes as their escapes), at most n characters and an ellipsis."""
+    from spacelab.serving.remote import _clip
+
+    shown = _clip(text, n)
+    assert shown.isprintable() and len(shown) <= n + 3
+    if text.isprintable() and len(text) <= n:
+        assert shown == text
+    assert _clip("a\nb\x1b[2J") == "a\\nb\\x1b[2J"

@@ -106,7 +106,9 @@ def one_line(e: ValidationError, model: type[BaseModel]) -> str:
 
 
 def _clip(s: str, n: int = 60) -> str:
-    s = s.replace("\n", " ")
+    """At most n characters of a client's text for an error line: control and other unprintable
+    characters (newlines, carriage returns, terminal escapes) as their escapes."""
+    s = s if s.isprintable() else repr(s[:n + 1])[1:-1]
     return s if len(s) <= n else s[:n] + "..."
 
 
