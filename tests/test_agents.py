@@ -1,5 +1,7 @@
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from planners.agents import make_agent
 from planners.agents.memory import rotation
@@ -138,3 +140,28 @@ def test_the_strategists_domain_starts_again_after_a_restart():
     again = agent.candidates("chair")
     assert np.array_equal(again, agent.grid[feasible_mask(agent.grid, [((5.0, -3.0), 0.0, "front-right", "mid distance")])])
     assert len(first) and len(again) and not np.array_equal(first, again)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["see", "see", "see", "restart", "assign", "truncate"]),
+                          st.sampled_from(["chair", "lamp", "door_0"]), st.booleans()), max_size=25))
+def test_the_memorys_sightings_index_follows_its_list(ops):
+    """SpatialMemory.sightings_of(name) = the list's entries for name, in order, after sightings come in,
+    the memory restarts, a caller assigns a new list (as long, reordered) or cuts the old one; asked
+    after some of these changes only, so that a list emptied and refilled to its old length is met."""
+    from planners.agents.memory import SpatialMemory
+
+    m = SpatialMemory()
+    for k, (op, name, ask) in enumerate(ops):
+        if op == "see":
+            s = {"name": name, "kind": "object", "offset": (0.0, 1.0 + k), "facing": None, "wall": None}
+            m.update({"pose": {"position": [k, 0], "heading": 0.0}, "final": "Observe", "sightings": [s]})
+        elif op == "restart":
+            m.restart()
+        elif op == "assign":
+            m.sightings = m.sightings[::-1]
+        else:
+            del m.sightings[len(m.sightings) // 2:]
+        if ask or k == len(ops) - 1:
+            for n in ("chair", "lamp", "door_0"):
+                assert list(m.sightings_of(n)) == [e for e in m.sightings if e[2]["name"] == n]

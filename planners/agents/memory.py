@@ -19,6 +19,7 @@ LOCAL_FACING = {"forward": "north", "right": "east", "backward": "south", "left"
 
 
 CHANGE_TOLERANCE = 0.5  # m: a re-sighting this far from memory means the object moved
+_NOT_SEEN: tuple = ()  # the sightings of a name with none (one object, so that a domain kept for it stays valid)
 
 
 def _key(p) -> tuple[float, float]:
@@ -42,9 +43,10 @@ class SpatialMemory:
     items: dict[str, Item] = field(default_factory=dict)
     views: dict[tuple, dict[float, set[str]]] = field(default_factory=dict)  # pos -> heading -> names
     sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
-    sightings_of: dict[str, list] = field(default_factory=dict)  # name -> its entries of `sightings`, in order
     last_view: list[dict] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)  # name -> "moved" | "rotated", since restart()
+    # sightings_of's index: [the list it indexed, how many entries, name -> entries, the last entry indexed]
+    _indexed: list = field(default_factory=lambda: [None, 0, {}, None], repr=False, compare=False)
 
     def update(self, info: dict) -> None:
         pose = info["pose"]
@@ -66,8 +68,7 @@ class SpatialMemory:
             x = self.position[0] + right * math.cos(h) + fwd * math.sin(h)
             y = self.position[1] - right * math.sin(h) + fwd * math.cos(h)
             seen.add(s["name"])
-            self.sightings.append(entry := (self.position, self.heading, s))
-            self.sightings_of.setdefault(s["name"], []).append(entry)
+            self.sightings.append((self.position, self.heading, s))
             facing = facing_name(self.heading + REL_FACING[s["facing"]]) if s.get("facing") else None
             item = self.items.get(s["name"])
             if item is None:
@@ -87,9 +88,25 @@ class SpatialMemory:
         (the scene may have changed) and start collecting changes afresh."""
         self.views.clear()
         self.sightings.clear()
-        self.sightings_of.clear()
         self.last_view = []
         self.changed.clear()
+
+    def sightings_of(self, name: str) -> list | tuple:
+        """`name`'s entries of `sightings`, in order. An index kept in step with the list: extended when
+        it grew, built anew when the list was replaced (callers may assign it), cut, or emptied and
+        refilled (restart() empties it: the last entry indexed is no longer where it was). Entries are
+        appended, not edited in place. Each name's list is a new object after a rebuild, so a caller
+        can tell by identity and length."""
+        s, seen = self._indexed, self.sightings
+        n = s[1]
+        if s[0] is not seen or n > len(seen) or (n and seen[n - 1] is not s[3]):  # replaced, cut, or cut and refilled
+            s[:] = [seen, 0, {}, None]
+        index = s[2]
+        for entry in seen[s[1]:]:
+            index.setdefault(entry[2]["name"], []).append(entry)
+        if len(seen) > s[1]:
+            s[1], s[3] = len(seen), seen[-1]
+        return index.get(name, _NOT_SEEN)
 
     def headings_seen_here(self) -> set[float]:
         return set(self.views.get(self.position, {}))

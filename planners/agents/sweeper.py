@@ -46,7 +46,6 @@ DOOR_SWEEP = (0.0, 90.0, 270.0)  # relative to the heading into the room: front,
 CARDINALS = ((0.0, (0.0, 1.0)), (90.0, (1.0, 0.0)), (180.0, (0.0, -1.0)), (270.0, (-1.0, 0.0)))  # ToS's order
 DOMAIN_SAMPLES = 30  # ToS's eval_samples: candidate points per entity when scoring directions
 TURNS_PER_DOOR = 3  # move + observe front, then right, then left
-_NOT_SEEN: tuple = ()  # the sightings of a name with none since the memory's restart (one object, so its domain is kept)
 
 
 class Scout(Agent):
@@ -293,7 +292,7 @@ class Strategist(Scout):
         item = self.memory.items.get(name)
         if item is not None and item.queried:
             return np.asarray([item.position], float)
-        seen = self.memory.sightings_of.get(name, _NOT_SEEN)  # appended to; a new list after the memory's restart
+        seen = self.memory.sightings_of(name)  # grows in place; a new list after the memory's restart
         got = self._domains.get(name)
         if got is None or got[0] is not seen or got[1] != len(seen):
             sightings = [(p, h, s["direction"], s["distance"]) for p, h, s in seen]
