@@ -23,12 +23,11 @@ import time
 import numpy as np
 
 from planners.agents import make_agent
-from robots.headless_mujoco import mujoco, profiling_timers
+from robots.headless_mujoco import profiling_timers
 from scenes.suites import load_suite_scene
 from sim.backends import make_backend
-from sim.backends.mujoco_cpu import MujocoBackend
 from sim.env import ExplorationEnv
-from spacelab.bench.backends import TURNING
+from spacelab.bench.backends import TURNING, recorded_steps, replay_steps
 from spacelab.evaluation.episode import run_episode
 
 
@@ -64,28 +63,13 @@ def main() -> None:
         print(f"env {t * 1e3:.0f} ms CPU, {rows[0][2] / t:.0f} turns/s, raw {r * 1e3:.0f} ms, "
               f"ratio {np.median([x[3] / x[0] for x in rows]):.3f} ({rows[0][1]} physics steps)")
     elif a.mode == "replay":
-        calls: list[list] = []
-        real = MujocoBackend.step
-
-        def record(self, ctrl, nsteps=1):
-            calls[-1].append((tuple(ctrl), nsteps))
-            return real(self, ctrl, nsteps)
-
-        MujocoBackend.step = record  # the Python loop then runs: every tick's call is recorded
-        for i, env in enumerate(envs):
-            calls.append([])
-            run_episode(env, make_agent("scout"), seed=i, probe=False)
-        MujocoBackend.step = real
+        calls = [recorded_steps(env, i) for i, env in enumerate(envs)]  # the Python loop: every tick's call
         total = sum(n for c in calls for _, n in c)
 
         def replay() -> float:
             t0 = time.process_time()
             for env, c in zip(envs, calls):
-                b = env.backend
-                b.reset()
-                for ctrl, n in c:
-                    b.data.ctrl[:] = ctrl
-                    mujoco.mj_step(b.model, b.data, n)
+                replay_steps(env.backend, c)
             return time.process_time() - t0
 
         rows = [(replay(), raw(total)) for _ in range(a.rounds)]

@@ -130,8 +130,8 @@ def replayed_ratio(suite: str, episodes: int = 5, rounds: int = 5) -> dict:
     """The env against the physics of its own episodes (MuJoCo CPU): each scout episode of scenes
     0..episodes-1 is recorded once as its step calls (`recorded_steps`); a round runs every episode and,
     right after each, replays its calls on the env's own backend (`replay_steps`: the same MjData, so the
-    same memory), both timed in CPU time. The ratio is the env's physics steps per CPU second over the replay's: what the env spends
-    beyond stepping this very physics. `paired_ratio`'s reference turns the robot in place on scene 0,
+    same memory), both timed in CPU time. The ratio is the env's physics steps per CPU second over the
+    replay's: what the env spends beyond stepping this very physics. `paired_ratio`'s reference turns the robot in place on scene 0,
     fewer contacts than an episode that drives along walls, so that figure also carries the difference in
     workload. The replay ends in the episode's final state (checked: `replay_matches`). Median round,
     with the range of the rounds; a first round warms up and is dropped."""
