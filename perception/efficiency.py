@@ -15,7 +15,6 @@ Example:
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 
 import numpy as np
 
@@ -25,16 +24,24 @@ from perception.bins import (
     direction_index,
     distance_index,
 )
+from scenes.keep import Kept
+
+
+def pose_bins(cells: np.ndarray, pos, heading: float) -> tuple[np.ndarray, np.ndarray]:
+    """The direction and distance bin (indices into DIRECTION_NAMES, DISTANCE_NAMES) of every cell
+    (n, 2) as seen from `pos` facing `heading`."""
+    d = cells - np.asarray(pos, float)[None, :]
+    ang = np.degrees(np.arctan2(d[:, 0], d[:, 1])) - heading
+    return direction_index(ang), distance_index(np.hypot(d[:, 0], d[:, 1]))
 
 
 def feasible_mask(cells: np.ndarray, sightings) -> np.ndarray:
     """Cells (n, 2) consistent with every (pose_xy, heading, direction, distance) sighting."""
     mask = np.ones(len(cells), bool)
     for pos, heading, direction, distance in sightings:
-        d = cells - np.asarray(pos, float)[None, :]
-        ang = np.degrees(np.arctan2(d[:, 0], d[:, 1])) - heading
-        mask &= direction_index(ang) == DIRECTION_NAMES.index(direction)
-        mask &= distance_index(np.hypot(d[:, 0], d[:, 1])) == DISTANCE_NAMES.index(distance)
+        direction_bins, distance_bins = pose_bins(cells, pos, heading)
+        mask &= direction_bins == DIRECTION_NAMES.index(direction)
+        mask &= distance_bins == DISTANCE_NAMES.index(distance)
     return mask
 
 
@@ -53,8 +60,8 @@ class SightingMasks:
     """
 
     def __init__(self, cells: np.ndarray, keep: int = 256) -> None:
-        self.cells, self.keep = cells, keep
-        self._at: OrderedDict[bytes, tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self.cells = cells
+        self._at = Kept(keep)  # pose bits -> pose_bins, as int8
 
     def mask(self, sightings) -> np.ndarray:
         """Cells consistent with every (pose_xy, heading, direction, distance) sighting: feasible_mask's answer."""
@@ -66,18 +73,8 @@ class SightingMasks:
         return out
 
     def _bins(self, pos, heading) -> tuple[np.ndarray, np.ndarray]:
-        xy = np.asarray(pos, float)
-        key = xy.tobytes() + np.float64(heading).tobytes()  # bits, so -0.0 and NaN are poses of their own
-        got = self._at.get(key)
-        if got is not None:
-            self._at.move_to_end(key)
-            return got
-        d = self.cells - xy[None, :]  # feasible_mask's operations, in its order
-        ang = np.degrees(np.arctan2(d[:, 0], d[:, 1])) - heading
-        got = self._at[key] = (direction_index(ang).astype(np.int8), distance_index(np.hypot(d[:, 0], d[:, 1])).astype(np.int8))
-        if len(self._at) > self.keep:
-            self._at.popitem(last=False)
-        return got
+        key = np.asarray(pos, float).tobytes() + np.float64(heading).tobytes()  # bits: -0.0 and NaN are poses of their own
+        return self._at.get(key, lambda: tuple(b.astype(np.int8) for b in pose_bins(self.cells, pos, heading)))
 
 
 def information_gain(cells: np.ndarray, objects: list[str], log: list[dict]) -> float:
