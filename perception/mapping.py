@@ -26,7 +26,6 @@ from perception.carve import carve_columns, scan_frame, value_bounds
 from perception.sensors import Intrinsics
 
 UNKNOWN, FREE, OCCUPIED = 0, 1, 2
-_FREE_U8 = np.uint8(FREE)  # the compiled scan compares bytes with bytes (an int64 FREE widens every cell)
 CAMERA_FORWARD, CAMERA_HEIGHT = 0.07, 1.5  # where the camera sits on the robot
 
 
@@ -182,8 +181,8 @@ def _free_window(grid: OccupancyGrid, margin: int = 1) -> tuple[int, int, np.nda
     every FREE cell with `margin` cells around, its corner moved to even indices (OpenCV
     labels 8-connected components by 2x2 blocks: the blocks stay those of the whole grid);
     None without free cells."""
-    x, y, w, h = value_bounds(grid.grid, _FREE_U8) if grid.grid.dtype == np.uint8 else cv2.boundingRect(
-        cv2.compare(grid.grid, FREE, cv2.CMP_EQ))  # the free cells' bounding box
+    cells = grid.grid
+    x, y, w, h = value_bounds(cells, cells.dtype.type(FREE))  # FREE in the grid's dtype: bytes compared with bytes
     if w == 0:
         return None
     r0, c0 = max(0, y - margin) & ~1, max(0, x - margin) & ~1

@@ -37,6 +37,16 @@ class Item:
 
 
 @dataclass
+class _SightingIndex:
+    """SpatialMemory.sightings_of's index of one sightings list: its first `count` entries by name."""
+
+    source: list | None = None
+    count: int = 0
+    last: tuple | None = None  # the entry at count - 1, to tell a list emptied and refilled
+    by_name: dict[str, list] = field(default_factory=dict)
+
+
+@dataclass
 class SpatialMemory:
     position: tuple[float, float] = (0.0, 0.0)
     heading: float = 0.0
@@ -45,8 +55,7 @@ class SpatialMemory:
     sightings: list[tuple[tuple[float, float], float, dict]] = field(default_factory=list)
     last_view: list[dict] = field(default_factory=list)
     changed: dict[str, str] = field(default_factory=dict)  # name -> "moved" | "rotated", since restart()
-    # sightings_of's index: [the list it indexed, how many entries, name -> entries, the last entry indexed]
-    _indexed: list = field(default_factory=lambda: [None, 0, {}, None], repr=False, compare=False)
+    _index: _SightingIndex = field(default_factory=_SightingIndex, repr=False, compare=False)
 
     def update(self, info: dict) -> None:
         pose = info["pose"]
@@ -97,16 +106,15 @@ class SpatialMemory:
         refilled (restart() empties it: the last entry indexed is no longer where it was). Entries are
         appended, not edited in place. Each name's list is a new object after a rebuild, so a caller
         can tell by identity and length."""
-        s, seen = self._indexed, self.sightings
-        n = s[1]
-        if s[0] is not seen or n > len(seen) or (n and seen[n - 1] is not s[3]):  # replaced, cut, or cut and refilled
-            s[:] = [seen, 0, {}, None]
-        index = s[2]
-        for entry in seen[s[1]:]:
-            index.setdefault(entry[2]["name"], []).append(entry)
-        if len(seen) > s[1]:
-            s[1], s[3] = len(seen), seen[-1]
-        return index.get(name, _NOT_SEEN)
+        ix, seen = self._index, self.sightings
+        n = ix.count
+        if ix.source is not seen or n > len(seen) or (n and seen[n - 1] is not ix.last):  # replaced, cut, or refilled
+            ix = self._index = _SightingIndex(seen)
+        for entry in seen[ix.count:]:
+            ix.by_name.setdefault(entry[2]["name"], []).append(entry)
+        if len(seen) > ix.count:
+            ix.count, ix.last = len(seen), seen[-1]
+        return ix.by_name.get(name, _NOT_SEEN)
 
     def headings_seen_here(self) -> set[float]:
         return set(self.views.get(self.position, {}))
