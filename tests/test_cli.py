@@ -102,7 +102,7 @@ def test_bench_writes_every_number(tmp_path, capsys):
     out = tmp_path / "bench.json"
     result = run_bench("tos-2room", episodes=4, out=str(out))
     keys = {"raw_mj_step_per_s", "text_turns_per_s", "physics_steps_per_turn", "physics_limit_ratio", "observe_per_s",
-            "physics_limit_ratio_new_scenes", "physics_limit_ratio_replayed",
+            "physics_limit_ratio_new_scenes", "physics_limit_ratio_replayed", "physics_limit_ratio_with_agent",
             "episodes_per_min_1_worker", "episodes_per_min_2_workers", "worker_scaling_2_vs_1"}
     assert keys <= set(result) and json.loads(out.read_text()) == result
     assert all(result[k] > 0 for k in keys) and result["replay_matches_episodes"] is True

@@ -1121,6 +1121,61 @@ def test_recorded_step_calls_replay_the_episode_to_its_final_state():
     assert np.array_equal(env.backend.data.qpos, final)
 
 
+@pytest.mark.parametrize("new_scenes", [False, True])
+def test_paired_ratio_steps_each_episodes_own_scene(monkeypatch, new_scenes):
+    """The physics limit an episode is paired with is raw stepping of its own scene (the same model):
+    the raw backends load exactly the scenes the episodes run, once each."""
+    from spacelab.bench import backends as bench
+
+    loaded = []
+
+    def spying(name):
+        b = make_backend(name)
+        real = b.load
+        b.load = lambda spec: (loaded.append(spec), real(spec))[1]
+        return b
+
+    monkeypatch.setattr(bench, "make_backend", spying)
+    out = bench.paired_ratio("mujoco", "tos-2room", episodes=2, rounds=1, new_scenes=new_scenes)
+    scenes = range(4) if new_scenes else range(2)
+    assert loaded == [load_suite_scene("tos-2room", i) for i in scenes]
+    assert 0 < out["physics_limit_ratio_with_agent"] <= out["physics_limit_ratio"]
+
+
+def test_env_call_clock_counts_the_env_calls_only(monkeypatch):
+    """The bench's env clock adds up the CPU time of the env's reset and step and nothing between
+    them: with a clock that advances one tick a reading, an episode of n turns reads n + 1 ticks
+    (one reset, n steps), whatever the agent reads in between; and the wrapped env plays the same
+    episode as a plain one."""
+    import time
+
+    from planners.agents import make_agent
+    from spacelab.bench.backends import env_call_clock
+    from spacelab.evaluation.episode import run_episode
+
+    plain = run_episode(ExplorationEnv(load_suite_scene("tos-3room", 2)), make_agent("scout"), seed=2, probe=False)
+    env = ExplorationEnv(load_suite_scene("tos-3room", 2))
+    clock = env_call_clock(env)
+    ticks = iter(range(10**6))
+    monkeypatch.setattr(time, "process_time", lambda: float(next(ticks)))
+
+    class Reading:  # an agent that reads the clock as it thinks: not the env's time
+        def __init__(self):
+            self.inner = make_agent("scout")
+
+        def __getattr__(self, name):
+            return getattr(self.inner, name)
+
+        def act(self, *args):
+            time.process_time()
+            return self.inner.act(*args)
+
+    rec = run_episode(env, Reading(), seed=2, probe=False)
+    monkeypatch.undo()
+    assert rec["steps"] == plain["steps"] > 3 and clock == [float(rec["steps"] + 1)]
+    assert {k: v for k, v in rec.items() if "wall" not in k} == {k: v for k, v in plain.items() if "wall" not in k}
+
+
 @settings(max_examples=150, deadline=None)
 @given(shape=st.tuples(st.integers(1, 40), st.integers(1, 40)), cells=st.lists(
     st.tuples(st.integers(0, 39), st.integers(0, 39), st.sampled_from([UNKNOWN, FREE, OCCUPIED])), max_size=30),

@@ -3,10 +3,10 @@
 Measures, on one scene of the suite:
 - raw mj_step/s of the compiled scene (the physics limit), the robot driving;
 - text-mode exploration: turns/s for the scout, physics steps simulated per turn, and the
-  physics-limit ratio (physics steps per CPU second inside the env / raw mj_step per CPU second,
-  each scout episode paired with raw stepping around it: `spacelab.bench.backends.paired_ratio`),
-  and the same against a replay of the episodes' own step calls (`replayed_ratio`: the env's
-  overhead without the difference between turning in place and driving along walls);
+  physics-limit ratio (physics steps per CPU second of the env's own calls / raw mj_step per CPU
+  second on the episode's scene, each scout episode paired with raw stepping around it:
+  `spacelab.bench.backends.paired_ratio`; also with the scout's thinking counted), and the same
+  against a replay of the episodes' own step calls (`replayed_ratio`);
 - sensing: Observe() turns/s (ray-cast visibility + text) with no motion (one physics step at
   rest between turns, so that every view is computed anew rather than reused);
 - episodes/min for the scout on the suite with 1 and 2 worker processes, and the ratio:
@@ -98,6 +98,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         "physics_steps_per_turn": round(explore["physics_steps_per_turn"], 1),
         "physics_limit_ratio": explore["physics_limit_ratio"],
         "physics_limit_ratio_range": explore["physics_limit_ratio_range"],
+        "physics_limit_ratio_with_agent": explore["physics_limit_ratio_with_agent"],
         "physics_limit_ratio_new_scenes": explore_new["physics_limit_ratio"],
         "physics_limit_ratio_replayed": replayed["physics_limit_ratio_replayed"],
         "physics_limit_ratio_replayed_range": replayed["physics_limit_ratio_replayed_range"],
@@ -116,6 +117,7 @@ def run_bench(suite: str = DEFAULT_SUITE, episodes: int = 40, out: str = "bench.
         ("physics steps per turn", result["physics_steps_per_turn"]),
         ("physics-limit ratio in env (CPU time, median of 5 paired rounds, range)",
          f"{result['physics_limit_ratio']} ({result['physics_limit_ratio_range'][0]}-{result['physics_limit_ratio_range'][1]})"),
+        ("the same with the scout's thinking and the episode runner counted", result["physics_limit_ratio_with_agent"]),
         ("the same, each round on scenes not seen before", result["physics_limit_ratio_new_scenes"]),
         ("env / replay of its own episodes' step calls (CPU time, median of 9 rounds, range)",
          f"{result['physics_limit_ratio_replayed']} ({result['physics_limit_ratio_replayed_range'][0]}-"
