@@ -6,7 +6,10 @@ raw stepping of scene 0 (robot turning, as `spacelab bench` does) in the same pr
     python benchmarks/env_overhead.py tree      # env CPU, turns/s, raw, ratio; run once per checkout
                                                 # with PYTHONPATH=<checkout> to compare trees
     python benchmarks/env_overhead.py replay    # the episodes' recorded step calls replayed with
-                                                # nothing else: the ratio's ceiling
+                                                # nothing else (one mj_step call a control tick)
+    python benchmarks/env_overhead.py physics   # the episodes' controls against turning in place, on
+                                                # each episode's scene and on scene 0, in MuJoCo's C
+                                                # loop (mujoco.rollout), best of --rounds
     python benchmarks/env_overhead.py timers    # MuJoCo's profiling timers on against off
     python benchmarks/env_overhead.py trampoline  # the kernels' mj_step through native_mujoco's
                                                 # trampoline against called straight from numba
@@ -33,7 +36,7 @@ from spacelab.evaluation.episode import run_episode
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("mode", choices=["tree", "replay", "timers", "trampoline"])
+    p.add_argument("mode", choices=["tree", "replay", "physics", "timers", "trampoline"])
     p.add_argument("--scenes", type=int, default=10)
     p.add_argument("--rounds", type=int, default=8)
     a = p.parse_args()
@@ -76,6 +79,8 @@ def main() -> None:
         replayed, raw_ms = np.median([x[0] for x in rows]) * 1e3, np.median([x[1] for x in rows]) * 1e3
         print(f"replayed step calls {replayed:.0f} ms, raw {raw_ms:.0f} ms for {total} steps: "
               f"ceiling of the ratio {np.median([x[1] / x[0] for x in rows]):.3f}")
+    elif a.mode == "physics":
+        physics_cost(envs, [recorded_steps(env, i) for i, env in enumerate(envs)], a.rounds)
     elif a.mode == "trampoline":
         from sim import native_mujoco as nm
 
@@ -105,6 +110,39 @@ def main() -> None:
             print(f"timers {'on ' if on else 'off'}: env {t * 1e3:.0f} ms ({out[on][0][2] / t:.0f} turns/CPU s), "
                   f"raw {np.median([x[1] for x in out[on]]) * 1e3:.0f} ms, "
                   f"ratio {np.median([x[1] / x[0] for x in out[on]]):.3f}")
+
+
+def physics_cost(envs: list, calls: list, rounds: int) -> None:
+    """Seconds a step of each episode's own controls, of turning in place on its scene and of turning
+    on scene 0, all in MuJoCo's C loop (`mujoco.rollout` from the episode's start state, the same
+    copying of state and control at every step for all three), best of `rounds` (C code on a shared
+    machine: noise only adds). Says whether driving costs more physics than the bench's reference."""
+    from mujoco import rollout
+
+    from robots.headless_mujoco import mujoco
+
+    spec = mujoco.mjtState.mjSTATE_FULLPHYSICS
+    starts = []
+    for env in envs:
+        env.backend.reset()
+        s = np.empty(mujoco.mj_stateSize(env.backend.model, spec))
+        mujoco.mj_getState(env.backend.model, env.backend.data, s, spec)
+        starts.append(s[None])
+    controls = [np.repeat(np.array([c for c, _ in cs]), [k for _, k in cs], axis=0)[None] for cs in calls]
+    best: dict = {}
+    for _ in range(rounds):
+        for i, ctrl in enumerate(controls):
+            turning = np.tile(np.array(TURNING), (ctrl.shape[1], 1))[None]
+            for kind, world, c in (("episode", i, ctrl), ("turning", i, turning), ("turning on scene 0", 0, turning)):
+                b = envs[world].backend
+                t0 = time.perf_counter()
+                rollout.rollout(b.model, b.data, starts[world], c)
+                best[kind, i] = min(best.get((kind, i), np.inf), (time.perf_counter() - t0) / ctrl.shape[1])
+    for i in range(len(envs)):
+        print(f"scene {i}: " + ", ".join(f"{k} {best[k, i] * 1e6:.3f} us" for k in ("episode", "turning", "turning on scene 0")))
+    total = {k: sum(best[k, i] * controls[i].shape[1] for i in range(len(envs))) for k in ("episode", "turning", "turning on scene 0")}
+    print(f"all episodes' steps: turning on their scenes / episode {total['turning'] / total['episode']:.3f}, "
+          f"turning on scene 0 / episode {total['turning on scene 0'] / total['episode']:.3f}")
 
 
 if __name__ == "__main__":
