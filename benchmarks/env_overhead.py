@@ -1,7 +1,10 @@
 """Where the exploration env's time goes, beside raw physics (the measurements behind issue 20's notes).
 
 Each mode runs the same scout episodes (tos-3room scenes 0..N-1) many times, alternating with
-raw stepping of scene 0 (robot turning, as `spacelab bench` does) in the same process, CPU time:
+raw stepping of scene 0 (robot turning) in the same process, CPU time of whole episodes: the
+definition `spacelab bench` used until the sixth pass, kept here so that figures compare with the
+notes that quote them (the bench now pairs each episode with its own scene and times the env's
+calls, `spacelab.bench.backends.paired_ratio`; scene 0 steps ~2 % cheaper, see `physics`):
 
     python benchmarks/env_overhead.py tree      # env CPU, turns/s, raw, ratio; run once per checkout
                                                 # with PYTHONPATH=<checkout> to compare trees
@@ -78,7 +81,7 @@ def main() -> None:
         rows = [(replay(), raw(total)) for _ in range(a.rounds)]
         replayed, raw_ms = np.median([x[0] for x in rows]) * 1e3, np.median([x[1] for x in rows]) * 1e3
         print(f"replayed step calls {replayed:.0f} ms, raw {raw_ms:.0f} ms for {total} steps: "
-              f"ceiling of the ratio {np.median([x[1] / x[0] for x in rows]):.3f}")
+              f"raw / replayed {np.median([x[1] / x[0] for x in rows]):.3f}")
     elif a.mode == "physics":
         physics_cost(envs, [recorded_steps(env, i) for i, env in enumerate(envs)], a.rounds)
     elif a.mode == "trampoline":

@@ -76,8 +76,9 @@ def paired_ratio(backend: str, suite: str, episodes: int = 5, rounds: int = 5, n
     per turn are the median round's. A first round warms up and is dropped.
 
     Why each scene's own model: the scenes' models differ (tos-3room 0..9: 115-145 geoms), and an
-    episode's physics costs what turning in place on its own scene costs (within 0.2 %, measured in
-    MuJoCo's C loop, `mujoco.rollout`), while scene 0 steps ~2 % cheaper than scenes 1..4.
+    episode's physics costs what turning in place on its own scene costs (within ~1 %, measured in
+    MuJoCo's C loop: `benchmarks/env_overhead.py physics`), while scene 0 steps ~2 % cheaper than
+    the other scenes.
     Every round runs scenes 0..episodes-1, as a benchmark suite runs its scenes again for each agent,
     so the per-scene tables that envs share (`sim.env.scene_tables`) are warm; new_scenes=True gives
     each round scenes this process has not seen (round r: scenes r*episodes ...), where they are built."""
